@@ -1,0 +1,84 @@
+/**
+ * A token bucket per upstream credential. Every client built for the same credential in one
+ * process shares a bucket (see `sharedRateLimiter`), so concurrent work for one merchant cannot
+ * exceed the upstream's published limit. A 429 pauses the whole bucket for Retry-After, which is
+ * what stops one throttled call from turning into a storm of them.
+ */
+export interface RateLimit {
+  /** Requests allowed per `intervalMs`. */
+  limit: number;
+  intervalMs: number;
+}
+
+export class TokenBucketRateLimiter {
+  private tokens: number;
+  private lastRefill: number;
+  private pausedUntil = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly rate: RateLimit,
+    private readonly now: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {
+    if (!(rate.limit > 0) || !(rate.intervalMs > 0)) throw new RangeError('rate limit must be positive');
+    // Start with a small burst allowance rather than a full interval's worth, so a cold start
+    // cannot fire a whole minute's budget in the first second.
+    this.tokens = Math.min(rate.limit, Math.max(1, Math.ceil(rate.limit / Math.max(1, rate.intervalMs / 1000))));
+    this.lastRefill = now();
+  }
+
+  private refill(): void {
+    const t = this.now();
+    const elapsed = t - this.lastRefill;
+    if (elapsed > 0) {
+      const capacity = Math.max(1, Math.ceil(this.rate.limit / Math.max(1, this.rate.intervalMs / 1000)));
+      this.tokens = Math.min(capacity, this.tokens + (elapsed * this.rate.limit) / this.rate.intervalMs);
+      this.lastRefill = t;
+    }
+  }
+
+  /** Resolves when the caller may send one request. Callers are served in arrival order. */
+  acquire(): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const pause = this.pausedUntil - this.now();
+        if (pause > 0) {
+          await this.sleep(pause);
+          continue;
+        }
+        this.refill();
+        if (this.tokens >= 1) {
+          this.tokens -= 1;
+          return;
+        }
+        const waitMs = Math.ceil(((1 - this.tokens) * this.rate.intervalMs) / this.rate.limit);
+        await this.sleep(Math.max(1, waitMs));
+      }
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** The upstream said "slow down": nobody sharing this bucket sends anything for `ms`. */
+  pauseFor(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    this.tokens = 0;
+  }
+}
+
+const shared = new Map<string, TokenBucketRateLimiter>();
+
+/**
+ * One limiter per (scope, credential fingerprint, rate) in this process. `key` must already be a
+ * non-reversible fingerprint of the credential, never the credential itself.
+ */
+export function sharedRateLimiter(key: string, rate: RateLimit): TokenBucketRateLimiter {
+  const id = `${key}|${rate.limit}/${rate.intervalMs}`;
+  let limiter = shared.get(id);
+  if (!limiter) {
+    limiter = new TokenBucketRateLimiter(rate);
+    shared.set(id, limiter);
+  }
+  return limiter;
+}
