@@ -8,9 +8,15 @@ export interface RateLimit {
   /** Requests allowed per `intervalMs`. */
   limit: number;
   intervalMs: number;
+  /**
+   * Requests that may go out back to back before pacing starts (default 1). A burst lets a
+   * sliding window see up to `limit + burst - 1` calls, so keep it small against strict limits.
+   */
+  burst?: number;
 }
 
 export class TokenBucketRateLimiter {
+  private readonly capacity: number;
   private tokens: number;
   private lastRefill: number;
   private pausedUntil = 0;
@@ -22,9 +28,10 @@ export class TokenBucketRateLimiter {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
     if (!(rate.limit > 0) || !(rate.intervalMs > 0)) throw new RangeError('rate limit must be positive');
-    // Start with a small burst allowance rather than a full interval's worth, so a cold start
-    // cannot fire a whole minute's budget in the first second.
-    this.tokens = Math.min(rate.limit, Math.max(1, Math.ceil(rate.limit / Math.max(1, rate.intervalMs / 1000))));
+    // Pacing, not a full interval's worth of tokens up front: a cold start cannot fire a whole
+    // minute's budget in its first second, and no sliding window ever sees more than the limit.
+    this.capacity = Math.max(1, rate.burst ?? 1);
+    this.tokens = this.capacity;
     this.lastRefill = now();
   }
 
@@ -32,8 +39,7 @@ export class TokenBucketRateLimiter {
     const t = this.now();
     const elapsed = t - this.lastRefill;
     if (elapsed > 0) {
-      const capacity = Math.max(1, Math.ceil(this.rate.limit / Math.max(1, this.rate.intervalMs / 1000)));
-      this.tokens = Math.min(capacity, this.tokens + (elapsed * this.rate.limit) / this.rate.intervalMs);
+      this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.rate.limit) / this.rate.intervalMs);
       this.lastRefill = t;
     }
   }
@@ -74,7 +80,7 @@ const shared = new Map<string, TokenBucketRateLimiter>();
  * non-reversible fingerprint of the credential, never the credential itself.
  */
 export function sharedRateLimiter(key: string, rate: RateLimit): TokenBucketRateLimiter {
-  const id = `${key}|${rate.limit}/${rate.intervalMs}`;
+  const id = `${key}|${rate.limit}/${rate.intervalMs}/${rate.burst ?? 1}`;
   let limiter = shared.get(id);
   if (!limiter) {
     limiter = new TokenBucketRateLimiter(rate);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { CURRENCIES, currencyExponent, parseCurrency } from '../../shared/domain/currency';
-import { decimalToMinorUnits, minorUnitsToDecimal, roundToCurrency, sumMinorUnits } from '../../shared/domain/money';
+import { CURRENCIES, currencyExponent, parseCurrency } from '../../../shared/domain/currency';
+import { decimalToMinorUnits, minorUnitsToDecimal, roundToCurrency, sumMinorUnits } from '../../../shared/domain/money';
 
 describe('money', () => {
   it.each(CURRENCIES)('round-trips minor units ↔ decimal strings for %s', (currency) => {
