@@ -1,0 +1,113 @@
+/**
+ * Failure records: everything that failed for a connection, why, and how to retry it. A record
+ * exists while the resource is failing and is cleared by the next success, so the connection's
+ * `failures` counter is the number of open failures.
+ */
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type ClassifiedError } from '../domain/errors';
+import { SK, connectionPk } from './keys';
+import { type ConnectionRepository } from './connections';
+
+export type FailedResourceType = 'customer' | 'product' | 'invoice' | 'credit_note' | 'transaction';
+
+/** What to send again to retry: the queue (by logical name) and the message body. */
+export interface RetryInstruction {
+  queue: string;
+  body: Record<string, unknown>;
+}
+
+export interface FailureRecord {
+  connectionId: string;
+  resourceType: FailedResourceType;
+  resourceId: string;
+  kind: ClassifiedError['kind'];
+  code: string;
+  message: string;
+  fix?: string;
+  /** True when retrying unchanged may succeed (transient); user errors need the fix first. */
+  retryable: boolean;
+  attempts: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  retry: RetryInstruction;
+}
+
+function strip(item: Record<string, unknown>): FailureRecord {
+  const { PK: _pk, SK: _sk, ...rest } = item;
+  return rest as unknown as FailureRecord;
+}
+
+export class FailureRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly connections: ConnectionRepository,
+  ) {}
+
+  async record(input: {
+    connectionId: string;
+    resourceType: FailedResourceType;
+    resourceId: string;
+    error: ClassifiedError;
+    retry: RetryInstruction;
+  }): Promise<FailureRecord> {
+    const key = { PK: connectionPk(input.connectionId), SK: SK.failure(input.resourceType, input.resourceId) };
+    const now = new Date().toISOString();
+    const previous = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
+    const record: FailureRecord = {
+      connectionId: input.connectionId,
+      resourceType: input.resourceType,
+      resourceId: input.resourceId,
+      kind: input.error.kind,
+      code: input.error.code,
+      message: input.error.message,
+      ...(input.error.fix ? { fix: input.error.fix } : {}),
+      retryable: input.error.retryable,
+      attempts: ((previous?.attempts as number | undefined) ?? 0) + 1,
+      firstFailedAt: (previous?.firstFailedAt as string | undefined) ?? now,
+      lastFailedAt: now,
+      retry: input.retry,
+    };
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...key, ...record } }));
+    if (!previous) await this.connections.increment(input.connectionId, 'failures', 1);
+    return record;
+  }
+
+  /** The resource succeeded: drop its failure record (if any) and move the counter. */
+  async resolve(connectionId: string, resourceType: FailedResourceType, resourceId: string): Promise<boolean> {
+    const out = await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.failure(resourceType, resourceId) }, ReturnValues: 'ALL_OLD' }),
+    );
+    if (out.Attributes) {
+      await this.connections.increment(connectionId, 'failures', -1);
+      return true;
+    }
+    return false;
+  }
+
+  async get(connectionId: string, resourceType: FailedResourceType, resourceId: string): Promise<FailureRecord | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.failure(resourceType, resourceId) }, ConsistentRead: true }),
+    );
+    return out.Item ? strip(out.Item) : undefined;
+  }
+
+  async list(connectionId: string): Promise<FailureRecord[]> {
+    const records: FailureRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':prefix': 'FAILURE#' },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) records.push(strip(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+}
