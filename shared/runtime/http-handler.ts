@@ -1,0 +1,102 @@
+/**
+ * The HTTP side of every function: middy with Powertools (logger context, metrics), and a router
+ * for the admin API. Handlers stay thin: parse, call shared/, map the result; anything thrown is
+ * answered by `toErrorResponse` with the §5.1 error body and no stack trace.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { type ZodType } from 'zod';
+import { classifyError } from '../domain/errors';
+import { HttpError, errorResponse, toErrorResponse } from './api-response';
+import { logger, metrics } from './observability';
+
+export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+/** Wrap an HTTP handler with the house middleware and the one error mapping. */
+export function httpHandler(fn: HttpLambda) {
+  return middy(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
+    try {
+      return await fn(event, context);
+    } catch (error) {
+      const classified = classifyError(error);
+      if (error instanceof HttpError || classified.kind !== 'bug') logger.warn('Request failed', { error: classified });
+      else logger.error('Request failed unexpectedly', { error: classified, stack: error instanceof Error ? error.stack : undefined });
+      return toErrorResponse(error);
+    }
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { throwOnEmptyMetrics: false }));
+}
+
+/** The raw request body as bytes, honouring API Gateway's `isBase64Encoded`. */
+export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** Parse a JSON body against a schema; 400 naming the field on any problem. */
+export function parseJsonBody<T>(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, schema: ZodType<T>): T {
+  const bytes = rawBody(event);
+  let value: unknown;
+  try {
+    value = bytes.length === 0 ? undefined : JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'The request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.join('.') : 'body';
+    throw new HttpError(400, 'invalid_request', `${field}: ${issue.message}`, { field });
+  }
+  return parsed.data;
+}
+
+export interface AdminRequest {
+  event: APIGatewayProxyEventV2;
+  context: Context;
+  params: Record<string, string>;
+}
+
+export interface AdminRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Template as in the HTTP API: `/connections/{id}/test`. */
+  path: string;
+  handle: (request: AdminRequest) => Promise<APIGatewayProxyResultV2>;
+}
+
+function matchTemplate(template: string, path: string): Record<string, string> | undefined {
+  const t = template.split('/').filter(Boolean);
+  const p = path.split('/').filter(Boolean);
+  if (t.length !== p.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i++) {
+    const seg = t[i]!;
+    if (seg.startsWith('{') && seg.endsWith('}')) params[seg.slice(1, -1)] = decodeURIComponent(p[i]!);
+    else if (seg !== p[i]) return undefined;
+  }
+  return params;
+}
+
+/**
+ * One admin function serves several routes (API Gateway sends them all to it). Routing uses the
+ * path (API Gateway has already matched the route key); 404/405 are answered in the §5.1 shape.
+ */
+export function adminRouter(routes: readonly AdminRoute[]): HttpLambda {
+  return async (event, context) => {
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = event.rawPath ?? event.requestContext.http.path;
+    let pathMatched = false;
+    for (const route of routes) {
+      const params = matchTemplate(route.path, path);
+      if (!params) continue;
+      pathMatched = true;
+      if (route.method !== method) continue;
+      logger.appendKeys({ route: `${route.method} ${route.path}`, ...(params.id ? { connectionId: params.id } : {}) });
+      return route.handle({ event, context, params: { ...params, ...(event.pathParameters as Record<string, string> | undefined) } });
+    }
+    return pathMatched ? errorResponse(405, 'method_not_allowed', `${method} is not supported on ${path}`) : errorResponse(404, 'not_found', `No admin route for ${method} ${path}`);
+  };
+}

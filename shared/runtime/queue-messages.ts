@@ -1,0 +1,87 @@
+/**
+ * Every message the connector puts on its queues, as zod schemas: a producer cannot send what a
+ * consumer cannot parse, and a consumer rejects (to the DLQ, with the reason) what no longer
+ * parses. FIFO message group = connection + resource, so one resource is processed in order.
+ */
+import { z } from 'zod';
+
+export const Trigger = z.enum(['webhook', 'backfill', 'reconcile', 'retry', 'admin', 'exemption_change', 'redrive']);
+export type Trigger = z.infer<typeof Trigger>;
+
+const base = { connectionId: z.string().min(1), trigger: Trigger };
+
+export const CustomerSyncMessage = z.object({
+  kind: z.literal('customer'),
+  ...base,
+  customerId: z.string().min(1),
+  notificationType: z.enum(['CUSTOMER_CREATED', 'CUSTOMER_UPDATED', 'CUSTOMER_ARCHIVED']).optional(),
+});
+export type CustomerSyncMessage = z.infer<typeof CustomerSyncMessage>;
+
+export const ProductSyncMessage = z.object({ kind: z.literal('product'), ...base, productId: z.string().min(1) });
+export type ProductSyncMessage = z.infer<typeof ProductSyncMessage>;
+
+export const InvoiceMessage = z.object({
+  kind: z.literal('invoice'),
+  ...base,
+  invoiceId: z.string().min(1),
+  notificationType: z.string().optional(),
+});
+export type InvoiceMessage = z.infer<typeof InvoiceMessage>;
+
+export const CreditNoteMessage = z.object({
+  kind: z.literal('credit_note'),
+  ...base,
+  creditNoteId: z.string().min(1),
+  notificationType: z.string().optional(),
+});
+export type CreditNoteMessage = z.infer<typeof CreditNoteMessage>;
+
+export const TaxStatus = z.enum(['TAXED', 'TAX_EXEMPT', 'REVERSE_CHARGED']);
+
+export const ExemptionChangedMessage = z.object({
+  kind: z.literal('exemption_changed'),
+  ...base,
+  customerId: z.string().min(1),
+  previousTaxStatus: TaxStatus.optional(),
+  taxStatus: TaxStatus,
+  registrationsChanged: z.boolean().default(false),
+});
+export type ExemptionChangedMessage = z.infer<typeof ExemptionChangedMessage>;
+
+export const BackfillMessage = z.object({
+  kind: z.literal('backfill'),
+  ...base,
+  phase: z.enum(['customers', 'products']),
+  /** Run id, so a stale page message of an earlier run is ignored. */
+  runId: z.string().min(1),
+});
+export type BackfillMessage = z.infer<typeof BackfillMessage>;
+
+/** Logical queues; `envVar` holds the queue URL in a function's environment. */
+export const QUEUES = {
+  customerSync: { name: 'customer-sync', envVar: 'CUSTOMER_SYNC_QUEUE_URL', schema: CustomerSyncMessage },
+  productSync: { name: 'product-sync', envVar: 'PRODUCT_SYNC_QUEUE_URL', schema: ProductSyncMessage },
+  invoiceTax: { name: 'invoice-tax', envVar: 'INVOICE_TAX_QUEUE_URL', schema: z.discriminatedUnion('kind', [InvoiceMessage, CreditNoteMessage]) },
+  exemptions: { name: 'exemptions', envVar: 'EXEMPTIONS_QUEUE_URL', schema: ExemptionChangedMessage },
+  backfill: { name: 'backfill', envVar: 'BACKFILL_QUEUE_URL', schema: BackfillMessage },
+} as const;
+
+export type QueueKey = keyof typeof QUEUES;
+export type QueueMessage<K extends QueueKey> = z.infer<(typeof QUEUES)[K]['schema']>;
+
+/**
+ * Receives before SQS moves a message to its DLQ; the stack and the local runtime both use it.
+ * At least 5, so a short throttle does not dead-letter a good message (AWS guidance).
+ */
+export const MAX_RECEIVE_COUNT = 5;
+
+/** `CUSTOMER_SYNC_QUEUE_URL` → `CUSTOMER_SYNC_DLQ_URL`: where a queue's dead letters go. */
+export function deadLetterEnvVar(queue: QueueKey): string {
+  return QUEUES[queue].envVar.replace(/_QUEUE_URL$/, '_DLQ_URL');
+}
+
+/** FIFO message group: one resource of one connection is processed in order. */
+export function messageGroupId(connectionId: string, resourceId: string): string {
+  return `${connectionId}:${resourceId}`.slice(0, 128);
+}

@@ -1,0 +1,164 @@
+/**
+ * The one way a queue worker processes an SQS batch, for every worker:
+ *  - Powertools FIFO batch processing with partial failures; a failure holds back only the rest of
+ *    its own message group, so one bad resource never blocks the others;
+ *  - each record parsed against its queue's schema; a record that no longer parses is moved to the
+ *    DLQ at once with the reason (never retried in a loop);
+ *  - messages of missing or DISCONNECTED connections are dropped with a log line;
+ *  - Powertools idempotency on the SQS message id, so a message that succeeded but was redelivered
+ *    is not processed twice;
+ *  - errors classified by the shared taxonomy: user errors become a failure record and are not
+ *    retried; retryable errors and bugs are retried by SQS and, on the last receive, also leave a
+ *    failure record before the DLQ takes them, so nothing fails silently.
+ */
+import { EventType, SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { type Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type Connection, acceptsWork } from '../domain/connection';
+import { classifyError } from '../domain/errors';
+import { type ConnectionRepository } from '../store/connections';
+import { type FailedResourceType, type FailureRepository } from '../store/failures';
+import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, type QueueMessage, deadLetterEnvVar } from './queue-messages';
+import { type Dependencies } from './dependencies';
+
+export interface WorkerDependencies {
+  connections: ConnectionRepository;
+  failures: FailureRepository;
+  sqs: SQSClient;
+  /** Where unparseable messages go at once. */
+  deadLetterQueueUrl?: string;
+  /** The source queue's maxReceiveCount: on this receive a failing message is about to be dead-lettered. */
+  maxReceiveCount: number;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Powertools idempotency table; omitted only in unit tests of the pure flow. */
+  idempotency?: { client: DynamoDBClient; tableName: string; expiresAfterSeconds?: number };
+}
+
+export interface WorkerContext {
+  connection: Connection;
+  record: SQSRecord;
+  /** Receive count of this message (1 on first delivery). */
+  receiveCount: number;
+}
+
+export interface WorkerDefinition<K extends QueueKey> {
+  queue: K;
+  /** What a failure of this message is about, for the failure record. */
+  failureTarget: (message: QueueMessage<K>) => { resourceType: FailedResourceType; resourceId: string };
+  handle: (message: QueueMessage<K>, ctx: WorkerContext) => Promise<void>;
+}
+
+export class UnparseableMessageError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UnparseableMessageError';
+  }
+}
+
+export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition<K>, deps: WorkerDependencies) {
+  const schema = QUEUES[definition.queue].schema;
+
+  async function moveToDeadLetterQueue(record: SQSRecord, reason: string): Promise<void> {
+    if (!deps.deadLetterQueueUrl) throw new UnparseableMessageError(reason); // SQS redrive will get it there instead
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deps.deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageGroupId: record.attributes.MessageGroupId ?? 'unparseable',
+        MessageDeduplicationId: record.messageId,
+        MessageAttributes: { connectorRejectReason: { DataType: 'String', StringValue: reason.slice(0, 1000) } },
+      }),
+    );
+  }
+
+  async function processRecord(record: SQSRecord): Promise<string> {
+    let message: QueueMessage<K>;
+    try {
+      const parsed = schema.safeParse(JSON.parse(record.body));
+      if (!parsed.success) throw new UnparseableMessageError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+      message = parsed.data as QueueMessage<K>;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.logger.error('Queued message no longer parses; moved to the DLQ', { queue: definition.queue, messageId: record.messageId, reason });
+      deps.metrics?.addMetric('UnparseableMessages', MetricUnit.Count, 1);
+      await moveToDeadLetterQueue(record, reason);
+      return 'dead-lettered';
+    }
+
+    const target = definition.failureTarget(message);
+    const logKeys = { connectionId: message.connectionId, resourceType: target.resourceType, resourceId: target.resourceId, messageId: record.messageId };
+    deps.logger.appendKeys(logKeys);
+    try {
+      const connection = await deps.connections.get(message.connectionId);
+      if (!connection || !acceptsWork(connection)) {
+        deps.logger.info('Dropping message for a missing or disconnected connection', { status: connection?.status ?? 'MISSING' });
+        return 'dropped';
+      }
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+      try {
+        await definition.handle(message, { connection, record, receiveCount });
+        await deps.failures.resolve(message.connectionId, target.resourceType, target.resourceId);
+        return 'processed';
+      } catch (error) {
+        const classified = classifyError(error);
+        const lastAttempt = receiveCount >= deps.maxReceiveCount;
+        if (classified.kind === 'user' || lastAttempt) {
+          await deps.failures.record({
+            connectionId: message.connectionId,
+            resourceType: target.resourceType,
+            resourceId: target.resourceId,
+            error: classified,
+            retry: { queue: definition.queue, body: { ...(message as Record<string, unknown>), trigger: 'retry' } },
+          });
+          deps.metrics?.addMetric('Failures', MetricUnit.Count, 1);
+        }
+        if (classified.kind === 'user') {
+          deps.logger.warn('Not retrying: the merchant must fix this first', { error: classified });
+          return 'failed-user';
+        }
+        deps.logger.error(lastAttempt ? 'Giving up: last receive before the DLQ' : 'Will retry', { error: classified, receiveCount });
+        throw error;
+      }
+    } finally {
+      deps.logger.removeKeys(Object.keys(logKeys));
+    }
+  }
+
+  const idempotencyConfig = new IdempotencyConfig({ eventKeyJmesPath: 'messageId', expiresAfterSeconds: deps.idempotency?.expiresAfterSeconds ?? 3600 });
+  const recordHandler = deps.idempotency
+    ? makeIdempotent(processRecord, {
+        persistenceStore: new DynamoDBPersistenceLayer({ tableName: deps.idempotency.tableName, awsSdkV3Client: deps.idempotency.client }),
+        config: idempotencyConfig,
+        keyPrefix: `worker#${definition.queue}`,
+      })
+    : processRecord;
+
+  return async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    idempotencyConfig.registerLambdaContext(context);
+    const processor = new SqsFifoPartialProcessorAsync();
+    return processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+  };
+}
+
+/** Worker dependencies from the process dependencies: the DLQ URL comes from `<QUEUE>_DLQ_URL`. */
+export function workerDependencies(deps: Dependencies, queue: QueueKey, env: NodeJS.ProcessEnv = process.env): WorkerDependencies {
+  const deadLetterQueueUrl = env[deadLetterEnvVar(queue)];
+  return {
+    connections: deps.connections,
+    failures: deps.failures,
+    sqs: deps.sqs,
+    ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    idempotency: { client: deps.dynamo, tableName: deps.config.idempotencyTableName },
+  };
+}
+
+export { EventType };
