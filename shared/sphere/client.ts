@@ -1,0 +1,225 @@
+/**
+ * Sphere API client: calculate_tax + the v1 Transaction API (customers, products, transactions).
+ *
+ * Transport, retries (jittered backoff honouring Retry-After), timeouts and response validation
+ * come from shared/http/upstream-http.ts. Rate limits [C: TXN]: v1 writes 10/s and reads 50/s per
+ * API key, as two process-wide buckets keyed by a SHA-256 fingerprint of the key (never the key).
+ * calculate_tax has no published limit: no bucket, but its 429s are honoured (Retry-After).
+ *
+ * All v1 writes are upserts by `external_id` [C], so retrying them is safe.
+ */
+import { createHash } from 'node:crypto';
+import { type ZodType } from 'zod';
+import { type BackoffPolicy } from '../domain/retry-policy';
+import { type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
+import { type UpstreamCallRecord, UpstreamHttp, type UpstreamRequest } from '../http/upstream-http';
+import {
+  decodeCustomer,
+  decodeProduct,
+  decodeTransaction,
+  encodeCalculateTaxRequest,
+  encodeCustomer,
+  encodeProduct,
+  encodeTransaction,
+} from './codecs';
+import { SphereNotFoundError, mapSphereError } from './errors';
+import { API_KEY_HEADER, SPHERE_PATHS } from './field-names';
+import {
+  CalculateTaxRequestWireSchema,
+  CalculateTaxResponseSchema,
+  CustomerRequestWireSchema,
+  CustomerResponseWireSchema,
+  ProductRequestWireSchema,
+  ProductResponseWireSchema,
+  type SphereTaxCalculation,
+  TransactionRequestWireSchema,
+  TransactionResponseWireSchema,
+} from './schemas';
+import {
+  type CalculateTaxInput,
+  type SphereCustomer,
+  type SphereCustomerInput,
+  type SphereProduct,
+  type SphereProductInput,
+  type SphereTransaction,
+  type SphereTransactionInput,
+} from './types';
+import { ConnectorBugError } from '../domain/errors';
+
+export const DEFAULT_SPHERE_BASE_URL = 'https://server.getsphere.com';
+
+/** Published v1 limits [C: TXN]. */
+export const SPHERE_V1_WRITE_LIMIT = { limit: 10, intervalMs: 1000 } as const;
+export const SPHERE_V1_READ_LIMIT = { limit: 50, intervalMs: 1000 } as const;
+
+/**
+ * The external id `verifyKey` looks up. It is reserved: the connector never creates a customer
+ * with it, so a working key always gets 404.
+ */
+export const KEY_CHECK_CUSTOMER_ID = '__sphere_connector_key_check__';
+
+export interface SphereClientOptions {
+  /** Default https://server.getsphere.com (no separate test host: test orgs use their own keys). */
+  baseUrl?: string;
+  apiKey: string;
+  /** Per attempt; default 15 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  onCall?: (record: UpstreamCallRecord) => void;
+  backoff?: BackoffPolicy;
+  /** Override the shared per-key buckets (tests). */
+  rateLimiters?: { write?: TokenBucketRateLimiter; read?: TokenBucketRateLimiter };
+}
+
+/** Non-reversible fingerprint of an API key, for bucket names and logs. */
+export function sphereKeyFingerprint(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('hex');
+}
+
+function encodeId(id: string): string {
+  return encodeURIComponent(id);
+}
+
+export class SphereClient {
+  // ES private fields: the transports hold the key header, and must not show up in JSON.stringify or logs.
+  readonly #calc: UpstreamHttp;
+  readonly #reads: UpstreamHttp;
+  readonly #writes: UpstreamHttp;
+  readonly baseUrl: string;
+  /** sha256 of the key; safe to log. */
+  readonly keyFingerprint: string;
+
+  constructor(options: SphereClientOptions) {
+    if (!options.apiKey) throw new RangeError('SphereClient needs an API key');
+    this.baseUrl = (options.baseUrl ?? DEFAULT_SPHERE_BASE_URL).replace(/\/+$/, '');
+    this.keyFingerprint = sphereKeyFingerprint(options.apiKey);
+    const apiKey = options.apiKey;
+    const base = {
+      service: 'sphere' as const,
+      baseUrl: this.baseUrl,
+      headers: { [API_KEY_HEADER]: apiKey },
+      timeoutMs: options.timeoutMs,
+      backoff: options.backoff,
+      mapError: (r: Parameters<typeof mapSphereError>[0]) => mapSphereError(r, apiKey),
+      fetch: options.fetch,
+      sleep: options.sleep,
+      random: options.random,
+      onCall: options.onCall,
+    };
+    this.#calc = new UpstreamHttp(base);
+    this.#reads = new UpstreamHttp({
+      ...base,
+      rateLimiter: options.rateLimiters?.read ?? sharedRateLimiter(`sphere-v1-read:${this.keyFingerprint}`, SPHERE_V1_READ_LIMIT),
+    });
+    this.#writes = new UpstreamHttp({
+      ...base,
+      rateLimiter: options.rateLimiters?.write ?? sharedRateLimiter(`sphere-v1-write:${this.keyFingerprint}`, SPHERE_V1_WRITE_LIMIT),
+    });
+  }
+
+  /** What logs see: never the key. */
+  toJSON(): { service: 'sphere'; baseUrl: string; keyFingerprint: string } {
+    return { service: 'sphere', baseUrl: this.baseUrl, keyFingerprint: this.keyFingerprint };
+  }
+
+  /** A quote: stateless, safe to retry. Returns per-line, per-jurisdiction entries in minor units. */
+  async calculateTax(input: CalculateTaxInput): Promise<SphereTaxCalculation> {
+    const body = validateRequest(CalculateTaxRequestWireSchema, encodeCalculateTaxRequest(input), 'calculate_tax request');
+    const result = await this.#calc.request({ method: 'POST', path: SPHERE_PATHS.calculateTax, body, schema: CalculateTaxResponseSchema });
+    const sent = input.lineItems.map((l) => l.id);
+    const got = result.lines.map((l) => l.id);
+    if (got.length !== sent.length || got.some((id, i) => id !== sent[i])) {
+      throw new ConnectorBugError('upstream_malformed_response', `Sphere returned lines [${got.join(', ')}] for request lines [${sent.join(', ')}]`, {
+        upstream: { service: 'sphere', method: 'POST', path: SPHERE_PATHS.calculateTax },
+      });
+    }
+    return result;
+  }
+
+  // ---- customers ---------------------------------------------------------------------------
+
+  /** Create or update by external_id [C]. */
+  async upsertCustomer(customer: SphereCustomerInput): Promise<SphereCustomer> {
+    const body = validateRequest(CustomerRequestWireSchema, encodeCustomer(customer), 'customer');
+    return decodeCustomer(await this.#writes.request({ method: 'POST', path: SPHERE_PATHS.customers, body, schema: CustomerResponseWireSchema }));
+  }
+
+  /** null when Sphere has no such customer (404). */
+  async getCustomer(externalId: string): Promise<SphereCustomer | null> {
+    const wire = await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.customers}/${encodeId(externalId)}`, schema: CustomerResponseWireSchema });
+    return wire === null ? null : decodeCustomer(wire);
+  }
+
+  // ---- products ----------------------------------------------------------------------------
+
+  async upsertProduct(product: SphereProductInput): Promise<SphereProduct> {
+    const body = validateRequest(ProductRequestWireSchema, encodeProduct(product), 'product');
+    return decodeProduct(await this.#writes.request({ method: 'POST', path: SPHERE_PATHS.products, body, schema: ProductResponseWireSchema }));
+  }
+
+  async getProduct(externalId: string): Promise<SphereProduct | null> {
+    const wire = await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.products}/${encodeId(externalId)}`, schema: ProductResponseWireSchema });
+    return wire === null ? null : decodeProduct(wire);
+  }
+
+  // ---- transactions ------------------------------------------------------------------------
+
+  /** Invoice (`debit`) or credit note (`credit` + originalTransactionId), pending or finalized; upsert by external_id. */
+  async createTransaction(transaction: SphereTransactionInput): Promise<SphereTransaction> {
+    const body = validateRequest(TransactionRequestWireSchema, encodeTransaction(transaction), 'transaction');
+    return decodeTransaction(await this.#writes.request({ method: 'POST', path: SPHERE_PATHS.transactions, body, schema: TransactionResponseWireSchema }));
+  }
+
+  async getTransaction(externalId: string): Promise<SphereTransaction | null> {
+    const wire = await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.transactions}/${encodeId(externalId)}`, schema: TransactionResponseWireSchema });
+    return wire === null ? null : decodeTransaction(wire);
+  }
+
+  /** Void. Throws SphereNotFoundError when the transaction does not exist. */
+  async cancelTransaction(externalId: string): Promise<SphereTransaction> {
+    return decodeTransaction(
+      await this.#writes.request({
+        method: 'POST',
+        path: `${SPHERE_PATHS.transactions}/${encodeId(externalId)}${SPHERE_PATHS.cancelSuffix}`,
+        body: {},
+        schema: TransactionResponseWireSchema,
+      }),
+    );
+  }
+
+  // ---- key check ---------------------------------------------------------------------------
+
+  /**
+   * Proves the key works without changing anything: `GET /v1/customers/<reserved id>`. That is an
+   * authenticated read (50/s budget) on the API the connector needs most. A 404 (or, should the
+   * id ever exist, a 200) means the key was accepted; 401/403 throw UserActionRequiredError
+   * `sphere_credentials_rejected` (403 = a key not provisioned for the Transaction API [C]);
+   * 5xx/timeouts throw retryable errors. calculate_tax is not used: with a valid key it would
+   * need a real product and address to succeed.
+   */
+  async verifyKey(): Promise<{ ok: true }> {
+    await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.customers}/${encodeId(KEY_CHECK_CUSTOMER_ID)}`, schema: CustomerResponseWireSchema });
+    return { ok: true };
+  }
+
+  private async getOrNull<T>(req: UpstreamRequest<T>): Promise<T | null> {
+    try {
+      return await this.#reads.request(req);
+    } catch (error) {
+      if (error instanceof SphereNotFoundError) return null;
+      throw error;
+    }
+  }
+}
+
+/** Our own request bodies are checked before sending: a failure is a connector bug, not Sphere's. */
+function validateRequest<T>(schema: ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConnectorBugError('sphere_invalid_request', `The connector built an invalid Sphere ${what} (${issues.join('; ')})`);
+  }
+  return parsed.data;
+}
