@@ -1,0 +1,65 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import type { StageConfig } from './stage-config';
+
+export interface DataStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/**
+ * What holds data. This stack changes rarely and is never replaced: tables here are retained in
+ * production (deletion protection on) and always have point-in-time recovery.
+ *
+ * Secrets are *not* created here: one secret per connection is written by the connect flow at runtime,
+ * under `secretsPrefix`. The stack only publishes the prefix so the service stack can scope IAM to it.
+ */
+export class DataStack extends Stack {
+  /** Single-table store: connections, links, invoice tax records, audit log (`PK`/`SK`, `GSI1`, TTL `ttl`). */
+  public readonly connectorTable: ITableV2;
+  /** Powertools idempotency records (`id`, TTL `expiration`), kept apart from the connector table. */
+  public readonly idempotencyTable: ITableV2;
+  /** Name prefix of per-connection secrets, e.g. `sphere-connector/sandbox/connections/`. */
+  public readonly secretsPrefix: string;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const common = {
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: config.deletionProtection,
+      removalPolicy: config.dataRemovalPolicy,
+    } as const;
+
+    this.connectorTable = new TableV2(this, 'ConnectorTable', {
+      ...common,
+      partitionKey: { name: 'PK', type: AttributeType.STRING },
+      sortKey: { name: 'SK', type: AttributeType.STRING },
+      timeToLiveAttribute: 'ttl',
+      globalSecondaryIndexes: [
+        {
+          indexName: 'GSI1',
+          partitionKey: { name: 'GSI1PK', type: AttributeType.STRING },
+          sortKey: { name: 'GSI1SK', type: AttributeType.STRING },
+          projectionType: ProjectionType.ALL,
+        },
+      ],
+    });
+
+    this.idempotencyTable = new TableV2(this, 'IdempotencyTable', {
+      ...common,
+      // Powertools DynamoDBPersistenceLayer defaults: keyAttr `id`, expiryAttr `expiration`.
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+    });
+
+    this.secretsPrefix = config.secretsPrefix;
+
+    new CfnOutput(this, 'ConnectorTableName', { value: this.connectorTable.tableName });
+    new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName });
+    new CfnOutput(this, 'SecretsPrefix', { value: this.secretsPrefix });
+  }
+}

@@ -1,0 +1,117 @@
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { StageConfig } from './stage-config';
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: StageConfig;
+  /** The data stack's connector table (`PK`/`SK`, `GSI1`). */
+  readonly connectorTable: ITableV2;
+  /** The data stack's Powertools idempotency table. */
+  readonly idempotencyTable: ITableV2;
+  /** Name prefix of the per-connection secrets (from the data stack). */
+  readonly secretsPrefix: string;
+  /** Optional e-mail address subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * What can be replaced: the HTTP API, functions, queues, alarms. No state lives here except logs.
+ * Functions and routes are added by later work; this stack already carries the API front door
+ * (throttled default stage with JSON access logs) and the alarm topic every alarm routes to.
+ */
+export class ServiceStack extends Stack {
+  public readonly config: StageConfig;
+  public readonly connectorTable: ITableV2;
+  public readonly idempotencyTable: ITableV2;
+  public readonly secretsPrefix: string;
+  /** IAM resource pattern matching every per-connection secret (for `secretsmanager:*` grants). */
+  public readonly secretsArnPattern: string;
+  public readonly httpApi: HttpApi;
+  public readonly apiStage: HttpStage;
+  public readonly accessLogGroup: LogGroup;
+  /** Every alarm in the service notifies this topic. */
+  public readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    this.connectorTable = props.connectorTable;
+    this.idempotencyTable = props.idempotencyTable;
+    this.secretsPrefix = props.secretsPrefix;
+    // Secrets Manager appends `-XXXXXX` to the name in the ARN, hence the trailing wildcard.
+    this.secretsArnPattern = this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${props.secretsPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    // ── Alarm topic ────────────────────────────────────────────────────────────────────────────────
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { enforceSSL: true });
+    if (props.alarmEmail) {
+      this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    }
+
+    // ── HTTP API ───────────────────────────────────────────────────────────────────────────────────
+    // HTTP API (payload format 2.0): webhooks are authenticated by HMAC in the ingress function, admin
+    // routes by IAM. The default stage is declared explicitly to get throttling and access logs.
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: `Sequence ↔ Sphere tax connector (${config.stage})`,
+      createDefaultStage: false,
+    });
+
+    this.accessLogGroup = new LogGroup(this, 'ApiAccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.logRemovalPolicy,
+    });
+
+    this.apiStage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.apiThrottle.rateLimit, burstLimit: config.apiThrottle.burstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        // One JSON line per request; no bodies, no headers (signatures and tokens stay out of logs).
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            errorMessage: '$context.error.message',
+          }),
+        ),
+      },
+    });
+
+    new Alarm(this, 'Api5xxAlarm', {
+      alarmDescription: 'HTTP API answered 5xx',
+      metric: this.apiStage.metricServerError({ statistic: 'Sum', period: Duration.minutes(5) }),
+      threshold: 5,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.alarmTopic));
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the connector HTTP API' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+}

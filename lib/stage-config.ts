@@ -1,0 +1,83 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The deployment stages the CDK app knows. One AWS account/region pair per stage is the intent. */
+export const STAGES = ['sandbox', 'production'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Everything that differs between stages lives here, so stacks never branch on the stage name. */
+export interface StageConfig {
+  readonly stage: Stage;
+  /** Prefix of every stack name, e.g. `SphereConnector-sandbox`. */
+  readonly stackPrefix: string;
+  /** Prefix of every physical resource name we choose ourselves (log groups, …), e.g. `sphere-connector-sandbox`. */
+  readonly resourcePrefix: string;
+  /**
+   * Name prefix of the per-connection secrets, e.g. `sphere-connector/sandbox/connections/`.
+   * Secrets are tenant data: the connect flow creates them at runtime, never CDK.
+   */
+  readonly secretsPrefix: string;
+  /** Removal policy for tables. Production data is always retained. */
+  readonly dataRemovalPolicy: RemovalPolicy;
+  /** DynamoDB deletion protection (production only; sandbox stays easy to tear down). */
+  readonly deletionProtection: boolean;
+  /** Retention of Lambda and access log groups. */
+  readonly logRetention: RetentionDays;
+  /** Removal policy for log groups. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** Powertools log level for every function. */
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** HTTP API default stage throttling. */
+  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+export const SERVICE_NAME = 'sphere-connector';
+export const METRICS_NAMESPACE = 'SphereConnector';
+
+const CONFIGS: Record<Stage, StageConfig> = {
+  sandbox: {
+    stage: 'sandbox',
+    stackPrefix: 'SphereConnector-sandbox',
+    resourcePrefix: `${SERVICE_NAME}-sandbox`,
+    secretsPrefix: `${SERVICE_NAME}/sandbox/connections/`,
+    // Sandbox tables may be destroyed with the stack; PITR stays on so mistakes are recoverable.
+    dataRemovalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    logRetention: RetentionDays.TWO_WEEKS,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+    logLevel: 'DEBUG',
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+  },
+  production: {
+    stage: 'production',
+    stackPrefix: 'SphereConnector-production',
+    resourcePrefix: `${SERVICE_NAME}-production`,
+    secretsPrefix: `${SERVICE_NAME}/production/connections/`,
+    dataRemovalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    logRetention: RetentionDays.THREE_MONTHS,
+    logRemovalPolicy: RemovalPolicy.RETAIN,
+    logLevel: 'INFO',
+    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+  },
+};
+
+export function isStage(value: unknown): value is Stage {
+  return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
+}
+
+/**
+ * Resolve the stage from a CDK context value. `undefined` means the default (`sandbox`);
+ * anything else that is not a known stage is a hard error, so a typo never deploys somewhere unexpected.
+ */
+export function parseStage(value: unknown): Stage {
+  if (value === undefined || value === null || value === '') return 'sandbox';
+  if (isStage(value)) return value;
+  throw new Error(
+    `Unknown stage ${JSON.stringify(value)}: pass -c stage=sandbox or -c stage=production (default: sandbox).`,
+  );
+}
+
+export function stageConfig(stage: Stage): StageConfig {
+  return CONFIGS[stage];
+}

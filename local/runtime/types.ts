@@ -1,0 +1,62 @@
+/**
+ * How the local runtime is wired: routes and queue bindings are data, so the same list can be
+ * checked against the CDK stack and the handlers are loaded lazily (after the runtime has set
+ * process.env for the emulators, because handlers build their dependencies at module scope).
+ */
+
+/** Any Lambda handler: `(event, context)` returning a promise (or, legacy, using the callback). */
+export type LambdaHandler = (event: never, context: never, callback: never) => unknown;
+
+export interface HandlerModule {
+  handler: LambdaHandler;
+}
+
+export interface HttpRoute {
+  /** HTTP method (`GET`, `POST`, …) or `ANY`. */
+  method: string;
+  /** Route template as API Gateway writes it: `/connections/{id}/invoices/{invoiceId}/tax`, `{proxy+}` greedy. */
+  path: string;
+  /** `admin`: `Authorization: Bearer <CONNECTOR_ADMIN_TOKEN>` (IAM on AWS); `none`: public (webhooks). */
+  auth: 'admin' | 'none';
+  /** Lambda function name, as in the stack (shows up in the context and the logs). */
+  functionName: string;
+  load: () => Promise<HandlerModule>;
+  /** Lambda timeout (default 30 s, the HTTP API integration limit). */
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}
+
+export interface QueueBinding {
+  /** Source queue name; ends in `.fifo`. */
+  queueName: string;
+  /** Its dead-letter queue; ends in `.fifo`. */
+  dlqName: string;
+  functionName: string;
+  load: () => Promise<HandlerModule>;
+  /** Event source mapping batch size (default 10, FIFO maximum). */
+  batchSize?: number;
+  visibilityTimeoutSeconds: number;
+  /** Redrive: receives before SQS moves a message to the DLQ. */
+  maxReceiveCount: number;
+  /** Event source mapping ScalingConfig.MaximumConcurrency (default 2). */
+  maxConcurrency?: number;
+  /** Lambda timeout (default: the visibility timeout). */
+  timeoutSeconds?: number;
+  memoryMb?: number;
+  /**
+   * Environment variable that receives this queue's URL (default derived from the name:
+   * `invoice-tax.fifo` → `INVOICE_TAX_QUEUE_URL`; its DLQ → `INVOICE_TAX_DLQ_URL`).
+   */
+  envVar?: string;
+  dlqEnvVar?: string;
+}
+
+/** `invoice-tax.fifo` → `INVOICE_TAX_QUEUE_URL`; `invoice-tax-dlq.fifo` → `INVOICE_TAX_DLQ_URL`. */
+export function queueEnvVar(queueName: string): string {
+  const base = queueName
+    .replace(/\.fifo$/, '')
+    .replace(/[-_]?dlq$/i, '')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+  return /[-_]?dlq(\.fifo)?$/i.test(queueName) ? `${base}_DLQ_URL` : `${base}_QUEUE_URL`;
+}

@@ -1,0 +1,84 @@
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { stageConfig, type Stage } from '../../lib/stage-config';
+import { connectorApp } from './helpers';
+
+describe.each<Stage>(['sandbox', 'production'])('ServiceStack (%s)', (stage) => {
+  const { service } = connectorApp(stage);
+  const template = Template.fromStack(service);
+  const config = stageConfig(stage);
+
+  it('has one HTTP API with an explicit, throttled, auto-deployed $default stage', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: config.apiThrottle.rateLimit,
+        ThrottlingBurstLimit: config.apiThrottle.burstLimit,
+      },
+    });
+  });
+
+  it('writes JSON access logs (with the request id, without bodies or headers) to a retained log group', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+    const stageResource = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    const format = String(stageResource?.Properties?.AccessLogSettings?.Format);
+    expect(JSON.parse(format)).toEqual(expect.objectContaining({ status: '$context.status' }));
+    expect(format).not.toMatch(/requestBody|header/i);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: stage === 'production' ? 90 : 14 });
+  });
+
+  it('outputs the API URL and routes API 5xx alarms to the alarm topic', () => {
+    template.hasOutput('ApiUrl', {});
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5xx',
+      Namespace: 'AWS/ApiGateway',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
+    });
+  });
+
+  it('receives the data stack tables and scopes secrets to the stage prefix', () => {
+    expect(service.secretsPrefix).toBe(`sphere-connector/${stage}/connections/`);
+    expect(service.connectorTable).toBeDefined();
+    expect(service.idempotencyTable).toBeDefined();
+    expect(service.resolve(service.secretsArnPattern)).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:secret:sphere-connector/${stage}/connections/*`,
+        ],
+      ],
+    });
+  });
+
+  it('has no e-mail subscription unless alarmEmail is given', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+it('subscribes alarmEmail to the alarm topic', () => {
+  const { service } = connectorApp('sandbox', { alarmEmail: 'ops@example.com' });
+  Template.fromStack(service).hasResourceProperties('AWS::SNS::Subscription', {
+    Protocol: 'email',
+    Endpoint: 'ops@example.com',
+  });
+});
