@@ -1,0 +1,127 @@
+/**
+ * The dependency factory: every handler builds its dependencies once, at module scope, through
+ * `dependencies()`, and passes them into shared/ code. Tests build the same object with
+ * `createDependencies(config, overrides)` pointing at emulators and simulators; nothing needs
+ * `jest.mock`.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type Connection } from '../domain/connection';
+import { ConnectorError } from '../domain/errors';
+import { type UpstreamCallRecord } from '../http/upstream-http';
+import { type CredentialVault, createVault } from '../secrets';
+import { SequenceClient } from '../sequence';
+import { SphereClient } from '../sphere';
+import { AuditLog } from '../store/audit-log';
+import { ConnectionRepository } from '../store/connections';
+import { FailureRepository } from '../store/failures';
+import { type ConnectorConfig, config as loadProcessConfig } from './config';
+import { logger, metrics } from './observability';
+import { type QueuePublisher, SqsQueuePublisher } from './queue-publisher';
+
+export interface UpstreamClients {
+  sequence: SequenceClient;
+  sphere: SphereClient;
+}
+
+export interface Dependencies {
+  config: ConnectorConfig;
+  dynamo: DynamoDBClient;
+  db: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  vault: CredentialVault;
+  connections: ConnectionRepository;
+  failures: FailureRepository;
+  audit: AuditLog;
+  queues: QueuePublisher;
+  logger: typeof logger;
+  metrics: typeof metrics;
+  /**
+   * Run `work` with clients for the connection's credentials. If an upstream rejects the
+   * credentials, the secret is re-read past the cache once and the work retried, so a credential
+   * rotated through PATCH /connections/{id} takes effect without a redeploy.
+   */
+  withUpstream<T>(connection: Connection, work: (clients: UpstreamClients) => Promise<T>): Promise<T>;
+  /** Clients for explicit credentials (connect/test before anything is stored). */
+  clientsFor(input: { sequence: { baseUrl: string; clientId: string; clientSecret: string }; sphere: { baseUrl: string; apiKey: string }; connectionId?: string }): UpstreamClients;
+}
+
+export interface DependencyOverrides {
+  dynamo?: DynamoDBClient;
+  sqs?: SQSClient;
+  vault?: CredentialVault;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_credentials_rejected']);
+
+export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
+  const dynamo = overrides.dynamo ?? new DynamoDBClient({ region: cfg.region });
+  const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  const sqs = overrides.sqs ?? new SQSClient({ region: cfg.region });
+  const vault = overrides.vault ?? createVault(cfg);
+  const connections = new ConnectionRepository(db, cfg.connectorTableName);
+  const failures = new FailureRepository(db, cfg.connectorTableName, connections);
+  const audit = new AuditLog(db, cfg.connectorTableName);
+  const queues = new SqsQueuePublisher(sqs, cfg.queueUrls);
+
+  const auditTo = (connectionId: string | undefined) => (call: UpstreamCallRecord) => {
+    if (!connectionId) return;
+    // The audit log must never slow down or break the flow it records.
+    audit.record(connectionId, call).catch((error: unknown) => logger.warn('Could not write the audit log', { error: String(error) }));
+  };
+
+  const clientsFor: Dependencies['clientsFor'] = (input) => ({
+    sequence: new SequenceClient({
+      baseUrl: input.sequence.baseUrl,
+      clientId: input.sequence.clientId,
+      clientSecret: input.sequence.clientSecret,
+      onCall: auditTo(input.connectionId),
+      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+      ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
+    }),
+    sphere: new SphereClient({
+      baseUrl: input.sphere.baseUrl,
+      apiKey: input.sphere.apiKey,
+      onCall: auditTo(input.connectionId),
+      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+      ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
+    }),
+  });
+
+  async function clientsForConnection(connection: Connection, forceRefresh: boolean): Promise<UpstreamClients> {
+    const secrets = await vault.get(connection.id, { forceRefresh });
+    return clientsFor({
+      connectionId: connection.id,
+      sequence: { baseUrl: connection.sequenceBaseUrl, clientId: secrets.sequence.clientId, clientSecret: secrets.sequence.clientSecret },
+      sphere: { baseUrl: connection.sphereBaseUrl, apiKey: secrets.sphere.apiKey },
+    });
+  }
+
+  async function withUpstream<T>(connection: Connection, work: (clients: UpstreamClients) => Promise<T>): Promise<T> {
+    try {
+      return await work(await clientsForConnection(connection, false));
+    } catch (error) {
+      if (!(error instanceof ConnectorError) || !CREDENTIAL_ERRORS.has(error.code)) throw error;
+      logger.info('Upstream rejected cached credentials; re-reading the secret once', { connectionId: connection.id, code: error.code });
+      return work(await clientsForConnection(connection, true));
+    }
+  }
+
+  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, queues, logger, metrics, withUpstream, clientsFor };
+}
+
+let processDependencies: Dependencies | undefined;
+
+/** The process-wide dependencies (Lambda module scope), built on first use. */
+export function dependencies(): Dependencies {
+  processDependencies ??= createDependencies(loadProcessConfig());
+  return processDependencies;
+}
+
+/** Forget the process-wide dependencies (the local runtime re-reads env per start). */
+export function resetDependencies(): void {
+  processDependencies = undefined;
+}
