@@ -60,7 +60,10 @@ const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_cred
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
   const dynamo = overrides.dynamo ?? new DynamoDBClient({ region: cfg.region });
   const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
-  const sqs = overrides.sqs ?? new SQSClient({ region: cfg.region });
+  // An explicit endpoint (local emulator) must also stop the SDK from sending to the host in the
+  // queue URL: fauxqs names queues `sqs.<region>.localhost`, which not every machine resolves.
+  const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
+  const sqs = overrides.sqs ?? new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) });
   const vault = overrides.vault ?? createVault(cfg);
   const connections = new ConnectionRepository(db, cfg.connectorTableName);
   const failures = new FailureRepository(db, cfg.connectorTableName, connections);

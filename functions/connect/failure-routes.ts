@@ -1,0 +1,55 @@
+/**
+ * Failure routes of the admin API (§5.1), included by functions/connect/handler.ts:
+ *   GET  /connections/{id}/failures        200 {items: [{resourceType, resourceId, code, reason, fix?, retryable, attempts, ...}], count}
+ *   POST /connections/{id}/failures/retry  202 {requeued, matched, skipped}; body {all: true} or {resourceType?, resourceId?}
+ * A retry re-sends the failure's RetryInstruction to its queue with trigger `retry`.
+ */
+import { z } from 'zod';
+import { HttpError, json } from '../../shared/runtime/api-response';
+import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
+import { type AdminRoute, parseJsonBody } from '../../shared/runtime/http-handler';
+import { listFailures, retryFailures } from '../../shared/tax';
+
+const RetryBodySchema = z.union([
+  z.object({ all: z.literal(true) }).strict(),
+  z
+    .object({
+      resourceType: z.enum(['customer', 'product', 'invoice', 'credit_note', 'transaction']).optional(),
+      resourceId: z.string().min(1).optional(),
+    })
+    .strict()
+    .refine((b) => b.resourceType !== undefined || b.resourceId !== undefined, { message: 'give resourceType and/or resourceId, or {"all": true}' }),
+]);
+
+async function requireConnection(deps: Dependencies, connectionId: string): Promise<void> {
+  if (!(await deps.connections.get(connectionId))) throw new HttpError(404, 'connection_not_found', `No connection ${connectionId}`);
+}
+
+export function createFailureRoutes(getDeps: () => Dependencies): AdminRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/connections/{id}/failures',
+      handle: async ({ params }) => {
+        const deps = getDeps();
+        await requireConnection(deps, params.id!);
+        const items = await listFailures(deps, params.id!);
+        return json(200, { items, count: items.length });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/connections/{id}/failures/retry',
+      handle: async ({ event, params }) => {
+        const deps = getDeps();
+        const selection = parseJsonBody(event, RetryBodySchema);
+        await requireConnection(deps, params.id!);
+        const outcome = await retryFailures(deps, params.id!, selection);
+        if (outcome.matched === 0) throw new HttpError(404, 'failure_not_found', 'No failure matches; GET /connections/{id}/failures lists them');
+        return json(202, outcome);
+      },
+    },
+  ];
+}
+
+export const failureRoutes: AdminRoute[] = createFailureRoutes(() => dependencies());

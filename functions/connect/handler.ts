@@ -1,0 +1,8 @@
+/**
+ * The admin API function (§5.1): one Lambda for every admin route, routed by path. Each flow adds
+ * its routes module here; the handler stays a composition.
+ */
+import { adminRouter, httpHandler } from '../../shared/runtime/http-handler';
+import { connectionRoutes } from './connection-routes';
+
+export const handler = httpHandler(adminRouter([...connectionRoutes]));

@@ -1,0 +1,165 @@
+import 'aws-cdk-lib/testhelpers/jest-autoclean';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CONNECTION_ROUTES, CONNECT_SECRET_ACTIONS, CONNECT_TABLE_ACTIONS, ConnectApi } from '../../lib/constructs/connect-api';
+import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
+import { stageConfig } from '../../lib/stage-config';
+import { NO_BUNDLING, connectorApp } from './helpers';
+
+const PREFIX = 'sphere-connector/sandbox/connections/';
+
+function build(options: { nag?: boolean; publicUrl?: string } = {}) {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new Stack(app, 'ConnectApiTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const table = new TableV2(stack, 'Table', {
+    partitionKey: { name: 'PK', type: AttributeType.STRING },
+    sortKey: { name: 'SK', type: AttributeType.STRING },
+    globalSecondaryIndexes: [{ indexName: 'GSI1', partitionKey: { name: 'GSI1PK', type: AttributeType.STRING }, sortKey: { name: 'GSI1SK', type: AttributeType.STRING } }],
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
+  const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'test-backfill' });
+  const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
+  const api = new ConnectApi(stack, 'Connect', {
+    config: stageConfig('sandbox'),
+    httpApi,
+    connectorTable: table,
+    idempotencyTable: idempotency,
+    secretsPrefix: PREFIX,
+    backfillQueue: backfill.queue,
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+  });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return {
+    app,
+    stack,
+    api,
+    get template() {
+      return Template.fromStack(stack);
+    },
+  };
+}
+
+function statementsOf(template: Template): Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement,
+  );
+}
+
+describe('ConnectApi', () => {
+  it('one connect function (functions/connect/handler.ts) with the env the config needs', () => {
+    const { template } = build();
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          STAGE: 'sandbox',
+          CONNECTOR_TABLE_NAME: Match.anyValue(),
+          IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
+          SECRETS_BACKEND: 'secrets-manager',
+          SECRETS_PREFIX: PREFIX,
+          CONNECTOR_PUBLIC_URL: Match.anyValue(),
+          BACKFILL_QUEUE_URL: Match.anyValue(),
+          POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+        }),
+      },
+    });
+  });
+
+  it('the public URL defaults to the API endpoint and can be overridden', () => {
+    build().template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CONNECTOR_PUBLIC_URL: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Api'), 'ApiEndpoint'] } }) },
+    });
+    build({ publicUrl: 'https://connector.example.com' }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CONNECTOR_PUBLIC_URL: 'https://connector.example.com' }) },
+    });
+  });
+
+  it('every admin route is AWS_IAM-authorised and integrated with the connect function', () => {
+    const { template } = build();
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const keys = Object.values(routes).map((r) => (r as { Properties: { RouteKey: string; AuthorizationType: string } }).Properties);
+    expect(keys.map((k) => k.RouteKey).sort()).toEqual(CONNECTION_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(new Set(keys.map((k) => k.AuthorizationType))).toEqual(new Set(['AWS_IAM']));
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+  });
+
+  it('addAdminRoute adds another IAM-authorised route to the same function', () => {
+    const { api, stack } = build();
+    api.addAdminRoute(HttpMethod.GET, '/connections/{id}/failures');
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /connections/{id}/failures', AuthorizationType: 'AWS_IAM' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+  });
+
+  it('secrets: exactly the lifecycle actions, only on secrets under the connector prefix', () => {
+    const statements = statementsOf(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    expect(statements).toHaveLength(1);
+    expect([statements[0]!.Action].flat().sort()).toEqual([...CONNECT_SECRET_ACTIONS].sort());
+    expect(statements[0]!.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${PREFIX}*`]],
+    });
+  });
+
+  it('no statement grants anything on "*" except X-Ray; table and backfill queue only', () => {
+    const statements = statementsOf(build().template);
+    for (const s of statements) {
+      if (s.Resource === '*') expect([s.Action].flat().every((a) => a.startsWith('xray:'))).toBe(true);
+    }
+    const sqs = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('sqs:')));
+    expect(sqs).toHaveLength(1);
+    expect([sqs[0]!.Action].flat()).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(JSON.stringify(sqs[0]!.Resource)).toContain('BackfillQueue');
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect([dynamo[0]!.Action].flat().sort()).toEqual([...CONNECT_TABLE_ACTIONS].sort());
+    expect(dynamo[0]!.Resource).toHaveLength(2);
+    const resources = JSON.stringify(dynamo[0]!.Resource);
+    expect(resources).toContain('/index/GSI1');
+    expect(resources).not.toContain('/index/*');
+    expect(resources).not.toContain('Idempotency');
+  });
+
+  it('an admin policy/role may invoke the admin routes of this API only', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'execute-api:Invoke',
+            Resource: [
+              { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/\\*/\\*/connections$')])] },
+              { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/\\*/\\*/connections/\\*$')])] },
+            ],
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp('AdminPolicy') }] });
+    template.hasOutput('*', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('AdminRole'), 'Arn'] } });
+  });
+
+  it('is cdk-nag clean (AwsSolutions) with its acknowledged findings only', () => {
+    const { app } = build({ nag: true });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('wired into the real service stack (table from the data stack, env-agnostic), the whole app stays nag-clean', () => {
+    const { app, service } = connectorApp('production');
+    const backfill = new FifoQueueWithDlq(service, 'BackfillQueue', { queueName: 'sphere-connector-production-backfill' });
+    new ConnectApi(service, 'ConnectApi', {
+      config: service.config,
+      httpApi: service.httpApi,
+      connectorTable: service.connectorTable,
+      idempotencyTable: service.idempotencyTable,
+      secretsPrefix: service.secretsPrefix,
+      backfillQueue: backfill.queue,
+    });
+    expect(() => app.synth()).not.toThrow();
+    const routes = Template.fromStack(service).findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.values(routes).every((r) => (r as { Properties: { AuthorizationType: string } }).Properties.AuthorizationType === 'AWS_IAM')).toBe(true);
+  });
+});
