@@ -4,5 +4,8 @@
  */
 import { adminRouter, httpHandler } from '../../shared/runtime/http-handler';
 import { connectionRoutes } from './connection-routes';
+import { failureRoutes } from './failure-routes';
+import { invoiceRoutes } from './invoice-routes';
+import { operationsRoutes } from './operations-routes';
 
-export const handler = httpHandler(adminRouter([...connectionRoutes]));
+export const handler = httpHandler(adminRouter([...connectionRoutes, ...invoiceRoutes, ...failureRoutes, ...operationsRoutes]));

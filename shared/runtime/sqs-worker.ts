@@ -116,7 +116,8 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
             error: classified,
             retry: { queue: definition.queue, body: { ...(message as Record<string, unknown>), trigger: 'retry' } },
           });
-          deps.metrics?.addMetric('Failures', MetricUnit.Count, 1);
+          // Per connection, so the dashboard can show which merchant is failing; published at once.
+          deps.metrics?.singleMetric().addDimension('connectionId', message.connectionId).addMetric('Failures', MetricUnit.Count, 1);
         }
         if (classified.kind === 'user') {
           deps.logger.warn('Not retrying: the merchant must fix this first', { error: classified });
@@ -142,7 +143,12 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
   return async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     idempotencyConfig.registerLambdaContext(context);
     const processor = new SqsFifoPartialProcessorAsync();
-    return processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+    try {
+      return await processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
+    } finally {
+      // Workers are not wrapped in logMetrics middleware; without this the metrics are never emitted.
+      deps.metrics?.publishStoredMetrics();
+    }
   };
 }
 

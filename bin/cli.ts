@@ -1,0 +1,17 @@
+/**
+ * Entry of the admin CLI (`npx sphere-connector …`, through bin/sphere-connector.cjs). The commands
+ * live in shared/cli; this file only binds them to the process.
+ */
+import { type CliIo, runCli } from '../shared/cli/commands';
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  isTTY: Boolean(process.stderr.isTTY),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export async function main(argv: string[] = process.argv.slice(2), io: CliIo = processIo): Promise<number> {
+  return runCli(argv, io);
+}

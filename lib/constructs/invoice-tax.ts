@@ -1,0 +1,163 @@
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../stage-config';
+import { ConnectorFunction } from './connector-function';
+import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+
+/** The invoice-tax admin routes (§5.1) served by the connect function (functions/connect/invoice-routes.ts, failure-routes.ts). */
+export const INVOICE_TAX_ADMIN_ROUTES: ReadonlyArray<{ method: HttpMethod; path: string }> = [
+  { method: HttpMethod.POST, path: '/connections/{id}/invoices/{invoiceId}/tax' },
+  { method: HttpMethod.GET, path: '/connections/{id}/invoices/{invoiceId}/tax' },
+  { method: HttpMethod.POST, path: '/connections/{id}/invoices/{invoiceId}/finalize' },
+  { method: HttpMethod.GET, path: '/connections/{id}/failures' },
+  { method: HttpMethod.POST, path: '/connections/{id}/failures/retry' },
+];
+
+/** calculate-invoice-tax: a 130-line invoice is ~130 sequential PUTs; leave room (queue visibility = 6 × this). */
+/** Item reads/writes and per-connection queries on the main table only (no index is used: no `index/*` wildcard). */
+export const INVOICE_TAX_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:DescribeTable'] as const;
+/** Powertools idempotency records. */
+export const IDEMPOTENCY_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'] as const;
+
+export const INVOICE_TAX_TIMEOUT = Duration.seconds(120);
+export const EXEMPTIONS_TIMEOUT = Duration.seconds(60);
+
+export interface InvoiceTaxProps {
+  readonly config: StageConfig;
+  readonly connectorTable: ITableV2;
+  readonly idempotencyTable: ITableV2;
+  /** Name prefix of the per-connection secrets, e.g. `sphere-connector/sandbox/connections/`. */
+  readonly secretsPrefix: string;
+  /**
+   * ARNs of roles (e.g. a billing workflow's) allowed to invoke calculate-invoice-tax directly with
+   * `{connectionId, invoiceId, finalize?}`. Each gets a resource-based `lambda:InvokeFunction` permission.
+   */
+  readonly directInvokerRoleArns?: readonly string[];
+  /** Topic for DLQ-depth and message-age alarms of both queues. */
+  readonly alarmTopic?: ITopic;
+  /** Event source mapping maximum concurrency per worker (default 2): caps parallel calls to Sequence/Sphere. */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * The invoice-tax flow on AWS: the invoice-tax and exemptions FIFO queues (each with its DLQ), the
+ * calculate-invoice-tax and exemptions functions consuming them, their grants (connector table,
+ * idempotency table, secrets under the prefix read-only, the queues they send to), the direct-invoke
+ * permission for named roles, and alarms. `grantAdminFunction` wires the admin API function that
+ * serves the invoice/failure routes (env + grants), since it calculates, finalises and re-queues too.
+ */
+export class InvoiceTax extends Construct {
+  public readonly invoiceTaxQueue: FifoQueueWithDlq;
+  public readonly exemptionsQueue: FifoQueueWithDlq;
+  public readonly calculateFunction: ConnectorFunction;
+  public readonly exemptionsFunction: ConnectorFunction;
+  /** IAM resource pattern of the per-connection secrets. */
+  public readonly secretsArnPattern: string;
+  private readonly props: InvoiceTaxProps;
+
+  constructor(scope: Construct, id: string, props: InvoiceTaxProps) {
+    super(scope, id);
+    this.props = props;
+    const stack = Stack.of(this);
+    this.secretsArnPattern = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${props.secretsPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const prefix = props.config.resourcePrefix;
+
+    this.invoiceTaxQueue = new FifoQueueWithDlq(this, 'InvoiceTaxQueue', { queueName: `${prefix}-invoice-tax`, consumerTimeout: INVOICE_TAX_TIMEOUT });
+    this.exemptionsQueue = new FifoQueueWithDlq(this, 'ExemptionsQueue', { queueName: `${prefix}-exemptions`, consumerTimeout: EXEMPTIONS_TIMEOUT });
+
+    this.calculateFunction = new ConnectorFunction(this, 'CalculateInvoiceTax', {
+      name: 'calculate-invoice-tax',
+      config: props.config,
+      description: 'Invoice tax: calculate with Sphere, write rates to Sequence, finalise with tax, record transactions',
+      timeout: INVOICE_TAX_TIMEOUT,
+      memorySize: 512,
+      environment: {
+        ...this.baseEnvironment(),
+        INVOICE_TAX_DLQ_URL: this.invoiceTaxQueue.deadLetterQueue.queueUrl,
+      },
+    });
+    this.exemptionsFunction = new ConnectorFunction(this, 'Exemptions', {
+      name: 'exemptions',
+      config: props.config,
+      description: "Exemption changes: update the Sphere customer, re-tax the customer's open drafts",
+      timeout: EXEMPTIONS_TIMEOUT,
+      environment: {
+        ...this.baseEnvironment(),
+        EXEMPTIONS_DLQ_URL: this.exemptionsQueue.deadLetterQueue.queueUrl,
+      },
+    });
+
+    for (const fn of [this.calculateFunction, this.exemptionsFunction]) this.grantCommon(fn);
+    // Unparseable messages are moved to the DLQ by the worker itself (shared/runtime/sqs-worker.ts).
+    this.invoiceTaxQueue.deadLetterQueue.grantSendMessages(this.calculateFunction);
+    this.exemptionsQueue.deadLetterQueue.grantSendMessages(this.exemptionsFunction);
+
+    this.invoiceTaxQueue.addConsumer(this.calculateFunction, { batchSize: 10, maxConcurrency: props.maxConcurrency ?? 2 });
+    this.exemptionsQueue.addConsumer(this.exemptionsFunction, { batchSize: 10, maxConcurrency: props.maxConcurrency ?? 2 });
+
+    (props.directInvokerRoleArns ?? []).forEach((roleArn, i) => {
+      this.calculateFunction.addPermission(`DirectInvoke${i}`, { principal: new ArnPrincipal(roleArn), action: 'lambda:InvokeFunction' });
+    });
+
+    if (props.alarmTopic) {
+      this.invoiceTaxQueue.addAlarms({ topic: props.alarmTopic });
+      this.exemptionsQueue.addAlarms({ topic: props.alarmTopic });
+    }
+  }
+
+  private baseEnvironment(): Record<string, string> {
+    return {
+      STAGE: this.props.config.stage,
+      CONNECTOR_TABLE_NAME: this.props.connectorTable.tableName,
+      IDEMPOTENCY_TABLE_NAME: this.props.idempotencyTable.tableName,
+      SECRETS_BACKEND: 'secrets-manager',
+      SECRETS_PREFIX: this.props.secretsPrefix,
+      INVOICE_TAX_QUEUE_URL: this.invoiceTaxQueue.queue.queueUrl,
+      EXEMPTIONS_QUEUE_URL: this.exemptionsQueue.queue.queueUrl,
+    };
+  }
+
+  /** Table, secrets (read-only, under the prefix) and the two queues this flow sends to. */
+  private grantCommon(fn: LambdaFunction): void {
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'ConnectorTableItems', actions: [...INVOICE_TAX_TABLE_ACTIONS], resources: [this.props.connectorTable.tableArn] }));
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'IdempotencyRecords', actions: [...IDEMPOTENCY_TABLE_ACTIONS], resources: [this.props.idempotencyTable.tableArn] }));
+    this.invoiceTaxQueue.queue.grantSendMessages(fn);
+    // ensureCustomerInSphere (shared/sync) reports a tax-status change on the exemptions queue.
+    this.exemptionsQueue.queue.grantSendMessages(fn);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReadConnectionSecretsUnderPrefix',
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [this.secretsArnPattern],
+      }),
+    );
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const role = fn.role;
+    if (role) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${this.props.secretsPrefix}*]`,
+        reason: 'One secret per connection, created at runtime: read access is scoped to the connector’s secret name prefix.',
+      });
+    }
+  }
+
+  /**
+   * The admin API function serving INVOICE_TAX_ADMIN_ROUTES calculates and finalises synchronously
+   * and re-queues failures: give it the queue URLs and the rights it needs for that. (The route
+   * wiring itself is `ConnectApi.addAdminRoute` for each of INVOICE_TAX_ADMIN_ROUTES.)
+   */
+  public grantAdminFunction(fn: LambdaFunction): void {
+    fn.addEnvironment('INVOICE_TAX_QUEUE_URL', this.invoiceTaxQueue.queue.queueUrl);
+    fn.addEnvironment('EXEMPTIONS_QUEUE_URL', this.exemptionsQueue.queue.queueUrl);
+    this.invoiceTaxQueue.queue.grantSendMessages(fn);
+    this.exemptionsQueue.queue.grantSendMessages(fn);
+  }
+}

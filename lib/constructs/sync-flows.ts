@@ -1,0 +1,155 @@
+import { Duration } from 'aws-cdk-lib';
+import { HttpMethod, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../stage-config';
+import { ConnectorFunction } from './connector-function';
+import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+
+export interface SyncFlowsProps {
+  readonly config: StageConfig;
+  readonly httpApi: HttpApi;
+  readonly connectorTable: ITableV2;
+  readonly idempotencyTable: ITableV2;
+  /** Name prefix of the per-connection secrets. */
+  readonly secretsPrefix: string;
+  /** IAM resource pattern of every per-connection secret (ServiceStack.secretsArnPattern). */
+  readonly secretsArnPattern: string;
+  /** The invoice-tax flow's queue: webhook ingest routes invoice and credit-note notifications to it. */
+  readonly invoiceTaxQueue: IQueue;
+  /** The invoice-tax flow's exemptions queue: customer sync tells it when a customer's tax treatment changed. */
+  readonly exemptionsQueue: IQueue;
+  /** Alarm topic for DLQ depth and oldest-message age. */
+  readonly alarmTopic?: ITopic;
+  /** Reconcile schedule (default every hour). */
+  readonly reconcileSchedule?: Schedule;
+}
+
+/** Timeouts: workers get 60 s (a batch of 10 paced Sphere writes fits easily); the webhook answers in ms. */
+export const SYNC_WORKER_TIMEOUT = Duration.seconds(60);
+export const WEBHOOK_TIMEOUT = Duration.seconds(10);
+export const RECONCILE_TIMEOUT = Duration.minutes(10);
+/** Low on purpose: each Lambda instance has its own per-key rate bucket, so concurrency multiplies the upstream rate. */
+export const SYNC_MAX_CONCURRENCY = 2;
+
+/**
+ * Webhook ingest, customer and product sync, backfill and reconcile (architecture §2):
+ *  - `POST /webhooks/sequence/{connectionId}` → webhook-ingest (no auth: HMAC-verified in the function);
+ *  - FIFO queues + FIFO DLQs customer-sync, product-sync, backfill, each consumed with partial batch
+ *    responses and maxConcurrency 2; visibility timeout 6 × the consumer timeout; maxReceiveCount 5;
+ *  - reconcile on an EventBridge schedule;
+ *  - least privilege: each function gets only the tables, secrets and queues it uses.
+ */
+export class SyncFlows extends Construct {
+  public readonly customerSyncQueue: FifoQueueWithDlq;
+  public readonly productSyncQueue: FifoQueueWithDlq;
+  public readonly backfillQueue: FifoQueueWithDlq;
+  public readonly webhookIngest: ConnectorFunction;
+  public readonly syncCustomer: ConnectorFunction;
+  public readonly syncProduct: ConnectorFunction;
+  public readonly backfill: ConnectorFunction;
+  public readonly reconcile: ConnectorFunction;
+  public readonly reconcileRule: Rule;
+
+  constructor(scope: Construct, id: string, props: SyncFlowsProps) {
+    super(scope, id);
+    const { config } = props;
+    const prefix = config.resourcePrefix;
+
+    this.customerSyncQueue = new FifoQueueWithDlq(this, 'CustomerSyncQueue', { queueName: `${prefix}-customer-sync`, consumerTimeout: SYNC_WORKER_TIMEOUT });
+    this.productSyncQueue = new FifoQueueWithDlq(this, 'ProductSyncQueue', { queueName: `${prefix}-product-sync`, consumerTimeout: SYNC_WORKER_TIMEOUT });
+    this.backfillQueue = new FifoQueueWithDlq(this, 'BackfillQueue', { queueName: `${prefix}-backfill`, consumerTimeout: SYNC_WORKER_TIMEOUT });
+
+    const baseEnv = {
+      STAGE: config.stage,
+      CONNECTOR_TABLE_NAME: props.connectorTable.tableName,
+      IDEMPOTENCY_TABLE_NAME: props.idempotencyTable.tableName,
+      SECRETS_BACKEND: 'secrets-manager',
+      SECRETS_PREFIX: props.secretsPrefix,
+    };
+    const readSecrets = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [props.secretsArnPattern] });
+
+    // ── webhook ingest ──────────────────────────────────────────────────────────────────────
+    this.webhookIngest = new ConnectorFunction(this, 'WebhookIngest', {
+      name: 'webhook-ingest',
+      config,
+      timeout: WEBHOOK_TIMEOUT,
+      description: 'Verifies, dedupes and routes Sequence webhooks',
+      environment: { ...baseEnv, CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl, INVOICE_TAX_QUEUE_URL: props.invoiceTaxQueue.queueUrl },
+    });
+    props.connectorTable.grantReadWriteData(this.webhookIngest);
+    this.webhookIngest.addToRolePolicy(readSecrets);
+    this.customerSyncQueue.queue.grantSendMessages(this.webhookIngest);
+    props.invoiceTaxQueue.grantSendMessages(this.webhookIngest);
+    props.httpApi.addRoutes({
+      path: '/webhooks/sequence/{connectionId}',
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('WebhookIngestIntegration', this.webhookIngest),
+    });
+
+    // ── workers ──────────────────────────────────────────────────────────────────────────────
+    const worker = (fnId: string, name: string, queue: FifoQueueWithDlq, envVar: string, extraEnv: Record<string, string>, description: string) => {
+      const fn = new ConnectorFunction(this, fnId, {
+        name,
+        config,
+        timeout: SYNC_WORKER_TIMEOUT,
+        description,
+        environment: { ...baseEnv, [`${envVar}_QUEUE_URL`]: queue.queue.queueUrl, [`${envVar}_DLQ_URL`]: queue.deadLetterQueue.queueUrl, ...extraEnv },
+      });
+      props.connectorTable.grantReadWriteData(fn);
+      props.idempotencyTable.grantReadWriteData(fn);
+      fn.addToRolePolicy(readSecrets);
+      // Unparseable messages are moved to the DLQ by the worker itself, with the reason.
+      queue.deadLetterQueue.grantSendMessages(fn);
+      queue.addConsumer(fn, { batchSize: 10, maxConcurrency: SYNC_MAX_CONCURRENCY });
+      if (props.alarmTopic) queue.addAlarms({ topic: props.alarmTopic });
+      return fn;
+    };
+
+    this.syncCustomer = worker('SyncCustomer', 'sync-customer', this.customerSyncQueue, 'CUSTOMER_SYNC', { EXEMPTIONS_QUEUE_URL: props.exemptionsQueue.queueUrl }, 'Upserts a Sequence customer in Sphere');
+    props.exemptionsQueue.grantSendMessages(this.syncCustomer);
+
+    this.syncProduct = worker('SyncProduct', 'sync-product', this.productSyncQueue, 'PRODUCT_SYNC', {}, 'Upserts a Sequence product in Sphere with its tax code');
+
+    this.backfill = worker(
+      'Backfill',
+      'backfill',
+      this.backfillQueue,
+      'BACKFILL',
+      { CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl, PRODUCT_SYNC_QUEUE_URL: this.productSyncQueue.queue.queueUrl },
+      'Pages Sequence customers and products into the sync queues (resumable)',
+    );
+    this.backfillQueue.queue.grantSendMessages(this.backfill); // self-chaining
+    this.customerSyncQueue.queue.grantSendMessages(this.backfill);
+    this.productSyncQueue.queue.grantSendMessages(this.backfill);
+
+    // ── reconcile ────────────────────────────────────────────────────────────────────────────
+    this.reconcile = new ConnectorFunction(this, 'Reconcile', {
+      name: 'reconcile',
+      config,
+      timeout: RECONCILE_TIMEOUT,
+      memorySize: 512,
+      description: 'Scheduled drift sweep: queues syncs for records missing or stale in Sphere',
+      environment: {
+        ...baseEnv,
+        CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl,
+        PRODUCT_SYNC_QUEUE_URL: this.productSyncQueue.queue.queueUrl,
+        BACKFILL_QUEUE_URL: this.backfillQueue.queue.queueUrl,
+      },
+    });
+    props.connectorTable.grantReadWriteData(this.reconcile);
+    this.reconcile.addToRolePolicy(readSecrets);
+    for (const q of [this.customerSyncQueue, this.productSyncQueue, this.backfillQueue]) q.queue.grantSendMessages(this.reconcile);
+    this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
+      description: 'Reconcile Sequence and Sphere (drift sweep)',
+      schedule: props.reconcileSchedule ?? Schedule.rate(Duration.hours(1)),
+      targets: [new LambdaFunction(this.reconcile, { retryAttempts: 2 })],
+    });
+  }
+}

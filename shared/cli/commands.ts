@@ -1,0 +1,448 @@
+/**
+ * The admin CLI (`npx sphere-connector <command>`): argument parsing with node:util parseArgs, one
+ * function per command calling the admin API (§5.1 + operations routes), human-readable tables by
+ * default and the API's JSON with --json. Secrets are taken from flags or, better (shell history),
+ * from SEQUENCE_CLIENT_SECRET / SPHERE_API_KEY, and never printed.
+ *
+ * Exit codes: 0 success · 1 the API answered an error (printed as `Error <status> <code>: <message>`)
+ * or the work failed (a test that did not pass, a FAILED backfill, messages left in a DLQ) · 2 usage.
+ */
+import { parseArgs } from 'node:util';
+import { AdminApiError, AdminClient, type FetchLike } from './client';
+import { type Column, keyValues, progressBar, redact, table } from './format';
+import { type RequestSigner, createSigV4Signer, regionFromApiUrl } from './sigv4';
+
+export const DEFAULT_URL = 'http://127.0.0.1:3000';
+export const DEFAULT_TOKEN = 'local-admin-token';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Draw the progress bar in place (carriage return) instead of one line per change. */
+  isTTY: boolean;
+  sleep: (ms: number) => Promise<void>;
+  fetch?: FetchLike;
+  /** Builds the SigV4 signer for --aws (default: credentials from the AWS default provider chain). */
+  awsSigner?: (region: string) => Promise<RequestSigner>;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  aws: { type: 'boolean' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  // connect
+  name: { type: 'string' },
+  environment: { type: 'string' },
+  'sequence-client-id': { type: 'string' },
+  'sequence-client-secret': { type: 'string' },
+  'sphere-api-key': { type: 'string' },
+  'sequence-base-url': { type: 'string' },
+  'sphere-base-url': { type: 'string' },
+  'tax-code-default': { type: 'string' },
+  // backfill
+  restart: { type: 'boolean' },
+  'no-wait': { type: 'boolean' },
+  interval: { type: 'string' },
+  timeout: { type: 'string' },
+  // retry
+  all: { type: 'boolean' },
+  'resource-type': { type: 'string' },
+  'resource-id': { type: 'string' },
+  // tax
+  show: { type: 'boolean' },
+  // audit
+  limit: { type: 'string' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+export const USAGE = `Usage: sphere-connector <command> [arguments] [flags]
+
+Commands:
+  connect                       connect a Sequence account to Sphere
+      --name N --environment sandbox|production --sequence-client-id ID
+      [--sequence-client-secret S | env SEQUENCE_CLIENT_SECRET] [--sphere-api-key K | env SPHERE_API_KEY]
+      [--sequence-base-url URL] [--sphere-base-url URL] [--tax-code-default CODE]
+  list                          list connections
+  status <id>                   show a connection (counts, backfill, last error)
+  test <id>                     check both credentials
+  disconnect <id>               disconnect (stops all processing for the connection)
+  backfill <id> [--restart] [--no-wait] [--interval S] [--timeout S]
+                                start/resume the backfill and show its progress
+  failures <id>                 what failed, why, whether retryable
+  retry <id> (--all | [--resource-type T] [--resource-id R])
+                                re-queue failed work
+  tax <id> <invoiceId> [--show] calculate tax on a DRAFT invoice now (--show: the stored result)
+  finalize <id> <invoiceId>     calculate tax, then finalise the invoice
+  audit <id> [--limit N]        upstream calls of the connection (newest first)
+  dlq                           dead-letter queues and their depth
+  redrive <queue>               move a DLQ's messages back to their queue (after fixing the cause)
+
+Global flags:
+  --url URL       connector base URL (default $CONNECTOR_URL or ${DEFAULT_URL})
+  --token T       admin token for the local runtime (default $CONNECTOR_ADMIN_TOKEN or ${DEFAULT_TOKEN})
+  --aws           sign requests with AWS SigV4 (service execute-api, default credential chain)
+  --region R      region for --aws (default: from the URL, $AWS_REGION or $AWS_DEFAULT_REGION)
+  --json          print the API's JSON instead of tables
+`;
+
+interface Context {
+  client: AdminClient;
+  flags: Flags;
+  args: string[];
+  io: CliIo;
+}
+
+type Json = Record<string, unknown>;
+
+function print(ctx: Context, body: unknown, human: () => string): void {
+  ctx.io.stdout(ctx.flags.json ? `${JSON.stringify(redact(body), null, 2)}\n` : human());
+}
+
+function arg(ctx: Context, index: number, name: string): string {
+  const value = ctx.args[index];
+  if (!value) throw new UsageError(`Missing <${name}>`);
+  return encodeURIComponent(value);
+}
+
+function seconds(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number of seconds`);
+  return value;
+}
+
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+function connectionSummary(c: Json): string {
+  const counts = (c.counts ?? {}) as Json;
+  const backfill = (c.backfill ?? {}) as Json;
+  const lastError = c.lastError as Json | undefined;
+  return keyValues([
+    ['id', c.id],
+    ['name', c.name],
+    ['status', c.status],
+    ['environment', c.environment],
+    ['sequence account', c.sequenceAccountId],
+    ['customers synced', counts.customersSynced],
+    ['products synced', counts.productsSynced],
+    ['invoices taxed', counts.invoicesTaxed],
+    ['transactions', counts.transactionsRecorded],
+    ['failures', counts.failures],
+    ['backfill', `${str(backfill.state)} ${str(backfill.done)}/${str(backfill.total)}`],
+    ...(lastError ? ([['last error', `${str(lastError.code)}: ${str(lastError.message)}`]] as const) : []),
+  ]);
+}
+
+const CONNECTION_COLUMNS: Column<Json>[] = [
+  { header: 'ID', value: (c) => c.id },
+  { header: 'NAME', value: (c) => c.name },
+  { header: 'STATUS', value: (c) => c.status },
+  { header: 'ENV', value: (c) => c.environment },
+  { header: 'ACCOUNT', value: (c) => c.sequenceAccountId },
+  { header: 'CUSTOMERS', value: (c) => (c.counts as Json | undefined)?.customersSynced },
+  { header: 'INVOICES', value: (c) => (c.counts as Json | undefined)?.invoicesTaxed },
+  { header: 'FAILURES', value: (c) => (c.counts as Json | undefined)?.failures },
+  { header: 'BACKFILL', value: (c) => (c.backfill as Json | undefined)?.state },
+];
+
+function taxRecordText(record: Json): string {
+  const lines = (record.lines ?? []) as Json[];
+  return (
+    keyValues([
+      ['invoice', record.invoiceId],
+      ['status', record.status],
+      ['calculation', record.calculationId],
+      ['total tax', record.totalTax],
+      ...(record.reason ? ([['reason', record.reason]] as const) : []),
+    ]) +
+    '\n' +
+    table(lines, [
+      { header: 'LINE', value: (l) => l.lineItemId },
+      { header: 'AMOUNT', value: (l) => l.amount },
+      { header: 'RATE', value: (l) => l.taxRate },
+      { header: 'TAX', value: (l) => l.taxAmount },
+      { header: 'JURISDICTIONS', value: (l) => ((l.jurisdictions ?? []) as Json[]).map((j) => `${str(j.name)} ${str(j.rate)}`).join(', ') },
+    ])
+  );
+}
+
+async function connect(ctx: Context): Promise<number> {
+  const { flags, io } = ctx;
+  const clientSecret = flags['sequence-client-secret'] ?? io.env.SEQUENCE_CLIENT_SECRET;
+  const apiKey = flags['sphere-api-key'] ?? io.env.SPHERE_API_KEY;
+  const missing = [
+    !flags.name && '--name',
+    !flags['sequence-client-id'] && '--sequence-client-id',
+    !clientSecret && '--sequence-client-secret (or SEQUENCE_CLIENT_SECRET)',
+    !apiKey && '--sphere-api-key (or SPHERE_API_KEY)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new UsageError(`connect needs ${missing.join(', ')}`);
+  const environment = flags.environment ?? 'sandbox';
+  if (environment !== 'sandbox' && environment !== 'production') throw new UsageError('--environment must be sandbox or production');
+  const body = {
+    name: flags.name,
+    sequence: { environment, clientId: flags['sequence-client-id'], clientSecret, ...(flags['sequence-base-url'] ? { baseUrl: flags['sequence-base-url'] } : {}) },
+    sphere: { apiKey, ...(flags['sphere-base-url'] ? { baseUrl: flags['sphere-base-url'] } : {}) },
+    ...(flags['tax-code-default'] ? { taxCodes: { default: flags['tax-code-default'] } } : {}),
+  };
+  const { body: connection } = await ctx.client.request<Json>('POST', '/connections', body);
+  print(ctx, connection, () => `Connected.\n${connectionSummary(connection)}`);
+  return 0;
+}
+
+async function list(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ items: Json[] }>('GET', '/connections');
+  print(ctx, body, () => table(body.items ?? [], CONNECTION_COLUMNS));
+  return 0;
+}
+
+async function status(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<Json>('GET', `/connections/${arg(ctx, 0, 'id')}`);
+  print(ctx, body, () => connectionSummary(body));
+  return 0;
+}
+
+async function testCommand(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ sequence?: { ok: boolean; message?: string }; sphere?: { ok: boolean; message?: string } }>(
+    'POST',
+    `/connections/${arg(ctx, 0, 'id')}/test`,
+  );
+  const rows = (['sequence', 'sphere'] as const).map((side) => ({ side, ok: body[side]?.ok, message: body[side]?.message }));
+  print(ctx, body, () =>
+    table(rows, [
+      { header: 'SERVICE', value: (r) => r.side },
+      { header: 'OK', value: (r) => (r.ok ? 'yes' : 'NO') },
+      { header: 'MESSAGE', value: (r) => r.message },
+    ]),
+  );
+  return rows.every((r) => r.ok) ? 0 : 1;
+}
+
+async function disconnect(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<Json>('DELETE', `/connections/${arg(ctx, 0, 'id')}`);
+  print(ctx, body, () => `Disconnected.\n${connectionSummary(body)}`);
+  return 0;
+}
+
+async function backfill(ctx: Context): Promise<number> {
+  const id = arg(ctx, 0, 'id');
+  const intervalMs = seconds(ctx.flags.interval, 'interval', 1) * 1000;
+  const timeoutMs = seconds(ctx.flags.timeout, 'timeout', 3600) * 1000;
+  const started = await ctx.client.request<{ backfill: Json }>('POST', `/connections/${id}/backfill${ctx.flags.restart ? '?restart=true' : ''}`);
+  if (ctx.flags['no-wait']) {
+    print(ctx, started.body, () => `Backfill ${str(started.body.backfill?.state)}; follow it with: sphere-connector status ${decodeURIComponent(id)}\n`);
+    return 0;
+  }
+  const deadline = Date.now() + timeoutMs;
+  let lastLine = '';
+  let connection: Json;
+  for (;;) {
+    connection = (await ctx.client.request<Json>('GET', `/connections/${id}`)).body;
+    const progress = (connection.backfill ?? {}) as { state?: string; done?: number; total?: number };
+    const line = `${progressBar(progress.done ?? 0, progress.total ?? 0)}  ${progress.state ?? ''}`;
+    if (!ctx.flags.json && line !== lastLine) {
+      ctx.io.stderr(ctx.io.isTTY ? `\r${line}` : `${line}\n`);
+      lastLine = line;
+    }
+    if (progress.state === 'COMPLETED' || progress.state === 'FAILED') break;
+    if (Date.now() > deadline) {
+      if (!ctx.flags.json && ctx.io.isTTY) ctx.io.stderr('\n');
+      ctx.io.stderr(`Still ${progress.state ?? 'running'} after ${timeoutMs / 1000} s; it continues in the background.\n`);
+      return 1;
+    }
+    await ctx.io.sleep(intervalMs);
+  }
+  if (!ctx.flags.json && ctx.io.isTTY) ctx.io.stderr('\n');
+  const state = (connection.backfill as Json | undefined)?.state;
+  print(ctx, connection, () => `Backfill ${str(state)}.\n${connectionSummary(connection)}`);
+  return state === 'COMPLETED' ? 0 : 1;
+}
+
+async function failures(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ items: Json[] }>('GET', `/connections/${arg(ctx, 0, 'id')}/failures`);
+  print(ctx, body, () =>
+    table(body.items ?? [], [
+      { header: 'TYPE', value: (f) => f.resourceType },
+      { header: 'RESOURCE', value: (f) => f.resourceId },
+      { header: 'CODE', value: (f) => f.code },
+      { header: 'RETRYABLE', value: (f) => (f.retryable ? 'yes' : 'no') },
+      { header: 'ATTEMPTS', value: (f) => f.attempts },
+      { header: 'LAST', value: (f) => f.lastFailedAt },
+      { header: 'REASON', value: (f) => [f.reason, f.fix].filter(Boolean).join(' — ') },
+    ]),
+  );
+  return 0;
+}
+
+async function retry(ctx: Context): Promise<number> {
+  const id = arg(ctx, 0, 'id');
+  const { flags } = ctx;
+  const selective = flags['resource-type'] !== undefined || flags['resource-id'] !== undefined;
+  if (Boolean(flags.all) === selective) throw new UsageError('retry needs either --all or --resource-type and/or --resource-id');
+  const body = flags.all
+    ? { all: true }
+    : { ...(flags['resource-type'] ? { resourceType: flags['resource-type'] } : {}), ...(flags['resource-id'] ? { resourceId: flags['resource-id'] } : {}) };
+  const answer = await ctx.client.request<Json>('POST', `/connections/${id}/failures/retry`, body);
+  print(ctx, answer.body, () => keyValues(Object.entries(answer.body)));
+  return 0;
+}
+
+async function tax(ctx: Context): Promise<number> {
+  const path = `/connections/${arg(ctx, 0, 'id')}/invoices/${arg(ctx, 1, 'invoiceId')}/tax`;
+  const { body } = await ctx.client.request<Json>(ctx.flags.show ? 'GET' : 'POST', path);
+  print(ctx, body, () => taxRecordText(body));
+  return 0;
+}
+
+async function finalize(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ invoice?: Json; taxRecord?: Json }>('POST', `/connections/${arg(ctx, 0, 'id')}/invoices/${arg(ctx, 1, 'invoiceId')}/finalize`);
+  print(ctx, body, () => {
+    const invoice = body.invoice ?? {};
+    return `${keyValues([
+      ['invoice', invoice.id],
+      ['status', invoice.status],
+      ['number', invoice.invoiceNumber],
+      ['net total', invoice.netTotal],
+      ['total tax', invoice.totalTax],
+      ['gross total', invoice.grossTotal],
+    ])}\n${body.taxRecord ? taxRecordText(body.taxRecord) : ''}`;
+  });
+  return 0;
+}
+
+async function audit(ctx: Context): Promise<number> {
+  const limit = ctx.flags.limit;
+  if (limit !== undefined && !/^\d+$/.test(limit)) throw new UsageError('--limit must be a positive integer');
+  const { body } = await ctx.client.request<{ items: Json[] }>('GET', `/connections/${arg(ctx, 0, 'id')}/audit${limit ? `?limit=${limit}` : ''}`);
+  print(ctx, body, () =>
+    table(body.items ?? [], [
+      { header: 'AT', value: (e) => e.at },
+      { header: 'SERVICE', value: (e) => e.service },
+      { header: 'METHOD', value: (e) => e.method },
+      { header: 'PATH', value: (e) => e.path },
+      { header: 'STATUS', value: (e) => e.status ?? e.errorCode },
+      { header: 'MS', value: (e) => e.latencyMs },
+      { header: 'TRY', value: (e) => e.attempt },
+      { header: 'REQUEST ID', value: (e) => e.requestId },
+    ]),
+  );
+  return 0;
+}
+
+async function dlq(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ items: Json[] }>('GET', '/dlq');
+  print(ctx, body, () =>
+    table(body.items ?? [], [
+      { header: 'QUEUE', value: (q) => q.queue },
+      { header: 'DLQ', value: (q) => q.deadLetterQueue },
+      { header: 'MESSAGES', value: (q) => q.visible },
+      { header: 'IN FLIGHT', value: (q) => q.inFlight },
+    ]),
+  );
+  return 0;
+}
+
+async function redrive(ctx: Context): Promise<number> {
+  const queue = arg(ctx, 0, 'queue');
+  const total = { queue: decodeURIComponent(queue), moved: 0, failed: 0, remaining: 0 };
+  // The API moves what it can in one call (202 when messages remain); keep calling while it makes progress.
+  for (;;) {
+    const answer = await ctx.client.request<{ moved: number; failed: number; remaining: number }>('POST', `/dlq/${queue}/redrive`);
+    total.moved += answer.body.moved;
+    total.failed += answer.body.failed;
+    total.remaining = answer.body.remaining;
+    if (answer.status !== 202 || answer.body.moved === 0) break;
+    if (!ctx.flags.json) ctx.io.stderr(`moved ${total.moved}, ${total.remaining} left…\n`);
+  }
+  print(ctx, total, () => keyValues(Object.entries(total)));
+  return total.failed === 0 && total.remaining === 0 ? 0 : 1;
+}
+
+const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
+  connect,
+  list,
+  status,
+  test: testCommand,
+  disconnect,
+  backfill,
+  failures,
+  retry,
+  tax,
+  finalize,
+  audit,
+  dlq,
+  redrive,
+};
+
+async function defaultAwsSigner(region: string): Promise<RequestSigner> {
+  // The default chain: env vars, SSO/profile (AWS_PROFILE), web identity, container/instance metadata.
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  return createSigV4Signer({ region, service: 'execute-api', credentials: defaultProvider() });
+}
+
+/** Run the CLI; resolves to the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed: { values: Flags; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: flags, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (flags.help || !command || command === 'help') {
+    io.stdout(USAGE);
+    return command || flags.help ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.stderr(`Unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+
+  try {
+    const baseUrl = flags.url ?? io.env.CONNECTOR_URL ?? DEFAULT_URL;
+    try {
+      new URL(baseUrl);
+    } catch {
+      throw new UsageError(`--url must be an absolute URL, got "${baseUrl}"`);
+    }
+    let signer: RequestSigner | undefined;
+    if (flags.aws) {
+      const region = flags.region ?? regionFromApiUrl(baseUrl) ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+      if (!region) throw new UsageError('--aws needs a region: --region, an execute-api URL, or AWS_REGION');
+      signer = await (io.awsSigner ?? defaultAwsSigner)(region);
+    }
+    const client = new AdminClient({
+      baseUrl,
+      ...(signer ? { signer } : { token: flags.token ?? io.env.CONNECTOR_ADMIN_TOKEN ?? DEFAULT_TOKEN }),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    });
+    return await run({ client, flags, args, io });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof AdminApiError) {
+      if (flags.json) io.stderr(`${JSON.stringify({ error: { status: error.status, code: error.code, message: error.message } })}\n`);
+      else io.stderr(`Error ${error.status || ''} ${error.code}: ${error.message}\n`.replace('Error  ', 'Error '));
+      return 1;
+    }
+    io.stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Webhook dedupe. The documented Sequence envelope has no delivery id, so the key is derived from
+ * its content (shared/webhooks/envelope.ts) and claimed with a conditional put on
+ * `DELIVERY#<key>`; the item expires after `ttlSeconds` (DynamoDB TTL on `ttl`).
+ * Also keeps per-connection counts of notifications the connector does not consume.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SK, connectionPk, ttlAfterSeconds } from './keys';
+
+export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+/** Sort key of the per-connection webhook statistics item. */
+export const WEBHOOK_STATS_SK = 'WEBHOOK_STATS';
+
+export class DeliveryRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly ttlSeconds: number = DELIVERY_TTL_SECONDS,
+  ) {}
+
+  /** true: first time this delivery is seen (now claimed); false: a duplicate. */
+  async claim(connectionId: string, key: string, info: { notificationType: string; resourceId?: string }): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: connectionPk(connectionId),
+            SK: SK.delivery(key),
+            notificationType: info.notificationType,
+            ...(info.resourceId ? { resourceId: info.resourceId } : {}),
+            receivedAt: new Date().toISOString(),
+            ttl: ttlAfterSeconds(this.ttlSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Undo a claim when the delivery could not be queued, so Sequence's retry is not taken for a duplicate. */
+  async release(connectionId: string, key: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.delivery(key) } }));
+  }
+
+  async isClaimed(connectionId: string, key: string): Promise<boolean> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.delivery(key) }, ConsistentRead: true }));
+    return out.Item !== undefined;
+  }
+
+  /** Count a notification type the connector acknowledges but does not consume. */
+  async countIgnored(connectionId: string, notificationType: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: connectionPk(connectionId), SK: WEBHOOK_STATS_SK },
+        UpdateExpression: 'SET ignoredByType = if_not_exists(ignoredByType, :empty), updatedAt = :now ADD ignoredTotal :one',
+        ExpressionAttributeValues: { ':empty': {}, ':now': new Date().toISOString(), ':one': 1 },
+      }),
+    );
+    // Second step: a nested ADD needs the map to exist first (one UpdateExpression cannot do both).
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: connectionPk(connectionId), SK: WEBHOOK_STATS_SK },
+        UpdateExpression: 'ADD ignoredByType.#t :one',
+        ExpressionAttributeNames: { '#t': notificationType.slice(0, 100) },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
+  async stats(connectionId: string): Promise<{ ignoredTotal: number; ignoredByType: Record<string, number> }> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: WEBHOOK_STATS_SK }, ConsistentRead: true }));
+    return {
+      ignoredTotal: (out.Item?.ignoredTotal as number | undefined) ?? 0,
+      ignoredByType: (out.Item?.ignoredByType as Record<string, number> | undefined) ?? {},
+    };
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Links between Sequence records and their Sphere copies, one item per record under the
+ * connection's partition (`CUSTOMER#<sequenceId>`, `PRODUCT#<sequenceId>`). A link remembers the
+ * content hash of what was last written to Sphere, so an unchanged record is never written again,
+ * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type SequenceTaxStatus } from '../domain/customer-mapping';
+import { SK, connectionPk } from './keys';
+
+export interface CustomerLink {
+  connectionId: string;
+  customerId: string;
+  /** Sphere's external_id for the customer (the Sequence id). */
+  sphereCustomerId: string;
+  /** Hash of the Sphere body last written; absent for a link that never reached Sphere. */
+  contentHash?: string;
+  taxStatus?: SequenceTaxStatus;
+  registrationsHash?: string;
+  /** The Sequence customer carries `integrationIds: [{service: "Sphere", id}]`. */
+  tagged?: boolean;
+  archived: boolean;
+  archivedAt?: string;
+  lastSyncedAt: string;
+}
+
+export interface ProductLink {
+  connectionId: string;
+  productId: string;
+  sphereProductId: string;
+  /** Absent once invalidated (the Sphere copy was found missing). */
+  contentHash?: string;
+  taxCode: string;
+  taxCategoryId?: string;
+  lastSyncedAt: string;
+}
+
+function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const { PK: _pk, SK: _sk, ...rest } = item;
+  return rest as T;
+}
+
+export class LinkRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getCustomer(connectionId: string, customerId: string): Promise<CustomerLink | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.customer(customerId) }, ConsistentRead: true }));
+    return strip<CustomerLink>(out.Item);
+  }
+
+  async putCustomer(link: CustomerLink): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { PK: connectionPk(link.connectionId), SK: SK.customer(link.customerId), ...link } }));
+  }
+
+  /** CUSTOMER_ARCHIVED: keep what we know, flag it archived (creates a bare link when none exists). */
+  async markCustomerArchived(connectionId: string, customerId: string, archivedAt: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: connectionPk(connectionId), SK: SK.customer(customerId) },
+        UpdateExpression:
+          'SET archived = :true, archivedAt = if_not_exists(archivedAt, :at), lastSyncedAt = :now, connectionId = :c, customerId = :id, sphereCustomerId = if_not_exists(sphereCustomerId, :id)',
+        ExpressionAttributeValues: { ':true': true, ':at': archivedAt, ':now': new Date().toISOString(), ':c': connectionId, ':id': customerId },
+      }),
+    );
+  }
+
+  /** Forget what was written (the Sphere copy is gone): the next sync writes again. */
+  async invalidateCustomer(connectionId: string, customerId: string): Promise<void> {
+    await this.invalidate(connectionId, SK.customer(customerId));
+  }
+
+  async invalidateProduct(connectionId: string, productId: string): Promise<void> {
+    await this.invalidate(connectionId, SK.product(productId));
+  }
+
+  private async invalidate(connectionId: string, sk: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { PK: connectionPk(connectionId), SK: sk },
+        UpdateExpression: 'REMOVE contentHash',
+        ConditionExpression: 'attribute_exists(PK)',
+      }),
+    ).catch((error: unknown) => {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    });
+  }
+
+  async getProduct(connectionId: string, productId: string): Promise<ProductLink | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.product(productId) }, ConsistentRead: true }));
+    return strip<ProductLink>(out.Item);
+  }
+
+  async putProduct(link: ProductLink): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { PK: connectionPk(link.connectionId), SK: SK.product(link.productId), ...link } }));
+  }
+
+  async listCustomers(connectionId: string): Promise<CustomerLink[]> {
+    return this.listByPrefix<CustomerLink>(connectionId, 'CUSTOMER#');
+  }
+
+  async listProducts(connectionId: string): Promise<ProductLink[]> {
+    return this.listByPrefix<ProductLink>(connectionId, 'PRODUCT#');
+  }
+
+  private async listByPrefix<T>(connectionId: string, prefix: string): Promise<T[]> {
+    const items: T[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':prefix': prefix },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(strip<T>(item)!);
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}

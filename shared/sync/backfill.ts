@@ -1,0 +1,132 @@
+/**
+ * Backfill: every Sequence customer and product queued for sync, one page per message.
+ *
+ * A `backfill` message names a run; the run's state (phase, saved cursor, counts) lives in the
+ * `BACKFILL` item of the connection (shared/store/backfill.ts) and is the source of truth, not the
+ * message. Each message reads the page at the saved cursor, queues its records, advances the run
+ * with a conditional write, updates `connection.backfill` {state, done, total}, and queues the
+ * next-page message (self-chaining). A crash anywhere resumes from the saved cursor: before the
+ * advance, the same page is read again (its sync messages are deduplicated and idempotent);
+ * after it, the next page is read. Sequence reads are paced by the client's per-key bucket; the
+ * Sphere writes happen in the sync workers (per-key bucket, 10 writes/s, low maxConcurrency).
+ */
+import { randomUUID } from 'node:crypto';
+import { type Connection } from '../domain/connection';
+import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type BackfillMessage, type Trigger, messageGroupId } from '../runtime/queue-messages';
+import { type BackfillPhase, type BackfillRun } from '../store/backfill';
+import { syncStores } from './stores';
+
+export const BACKFILL_PAGE_SIZE = 100;
+/** A RUNNING backfill whose run item has not moved for this long is re-kicked by reconcile. */
+export const STALLED_BACKFILL_MS = 15 * 60 * 1000;
+
+export type BackfillPageOutcome =
+  | { kind: 'page'; phase: BackfillPhase; queued: number; completed: boolean }
+  | { kind: 'ignored'; reason: 'stale_run' | 'already_completed' | 'already_advanced' };
+
+const backfillGroup = (connectionId: string) => messageGroupId(connectionId, 'backfill');
+
+async function totals(clients: UpstreamClients): Promise<{ customersTotal: number; productsTotal: number }> {
+  const first = async <T>(pages: AsyncGenerator<{ pagination: { totalResultSize?: number | null } } & T>) => {
+    const page = await pages.next();
+    await pages.return(undefined);
+    return page.done ? 0 : (page.value.pagination.totalResultSize ?? 0);
+  };
+  const [customersTotal, productsTotal] = await Promise.all([
+    first(clients.sequence.customerPages({}, { limit: 1 })),
+    first(clients.sequence.productPages({ limit: 1 })),
+  ]);
+  return { customersTotal, productsTotal };
+}
+
+async function readPage(clients: UpstreamClients, phase: BackfillPhase, cursor: string | undefined, limit: number) {
+  const options = { limit, ...(cursor ? { after: cursor } : {}) };
+  const pages = phase === 'customers' ? clients.sequence.customerPages({}, options) : clients.sequence.productPages(options);
+  const page = await pages.next();
+  await pages.return(undefined);
+  if (page.done) return { ids: [] as string[], nextCursor: undefined, totalResultSize: undefined };
+  return { ids: page.value.items.map((i) => i.id), nextCursor: page.value.nextCursor, totalResultSize: page.value.pagination.totalResultSize ?? undefined };
+}
+
+async function sendNext(deps: Dependencies, connectionId: string, runId: string, trigger: Trigger, phase: BackfillPhase, pageIndex: number): Promise<void> {
+  const message: BackfillMessage = { kind: 'backfill', connectionId, trigger, phase, runId };
+  await deps.queues.send('backfill', { message, groupId: backfillGroup(connectionId), deduplicationId: `${runId}:${phase}:${pageIndex}` });
+}
+
+/** Process one backfill page message. */
+export async function processBackfillPage(deps: Dependencies, connection: Connection, message: BackfillMessage, options: { pageSize?: number } = {}): Promise<BackfillPageOutcome> {
+  const { backfill } = syncStores(deps);
+  const pageSize = options.pageSize ?? BACKFILL_PAGE_SIZE;
+  return deps.withUpstream(connection, async (clients) => {
+    let run: BackfillRun | undefined = await backfill.get(connection.id);
+    if (run && run.runId !== message.runId) {
+      if (run.previousRunIds.includes(message.runId)) {
+        deps.logger.info('Ignoring a page message of an earlier backfill run', { runId: message.runId, currentRunId: run.runId });
+        return { kind: 'ignored', reason: 'stale_run' };
+      }
+      run = await backfill.start(connection.id, message.runId, await totals(clients), run);
+    } else if (!run) {
+      run = await backfill.start(connection.id, message.runId, await totals(clients));
+    }
+    if (run.runId !== message.runId) return { kind: 'ignored', reason: 'stale_run' };
+    if (run.state === 'COMPLETED') return { kind: 'ignored', reason: 'already_completed' };
+
+    const page = await readPage(clients, run.phase, run.cursor, pageSize);
+    if (run.phase === 'customers') {
+      await deps.queues.sendMany(
+        'customerSync',
+        page.ids.map((customerId) => ({
+          message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'backfill' as const, customerId },
+          groupId: messageGroupId(connection.id, customerId),
+          deduplicationId: `backfill:${run.runId}:${customerId}`.slice(0, 128),
+        })),
+      );
+    } else {
+      await deps.queues.sendMany(
+        'productSync',
+        page.ids.map((productId) => ({
+          message: { kind: 'product' as const, connectionId: connection.id, trigger: 'backfill' as const, productId },
+          groupId: messageGroupId(connection.id, productId),
+          deduplicationId: `backfill:${run.runId}:${productId}`.slice(0, 128),
+        })),
+      );
+    }
+
+    const next: { phase: BackfillPhase; pageIndex: number; cursor?: string; completed: boolean } = page.nextCursor
+      ? { phase: run.phase, pageIndex: run.pageIndex + 1, cursor: page.nextCursor, completed: false }
+      : run.phase === 'customers'
+        ? { phase: 'products', pageIndex: 0, completed: false }
+        : { phase: run.phase, pageIndex: run.pageIndex + 1, completed: true };
+    // Totals: Sequence's totalResultSize as the pages report it (the start-of-run probe may be stale).
+    const totalUpdate =
+      page.totalResultSize === undefined ? {} : run.phase === 'customers' ? { customersTotal: page.totalResultSize } : { productsTotal: page.totalResultSize };
+    const advanced = await backfill.advance(run, { ...next, queuedDelta: page.ids.length, ...totalUpdate });
+    if (!advanced) {
+      deps.logger.info('Backfill page already recorded by another delivery; not chaining', { runId: run.runId, phase: run.phase, pageIndex: run.pageIndex });
+      return { kind: 'ignored', reason: 'already_advanced' };
+    }
+    const done = run.queued + page.ids.length;
+    const total = (totalUpdate.customersTotal ?? run.customersTotal) + (totalUpdate.productsTotal ?? run.productsTotal);
+    await deps.connections.setBackfill(connection.id, { state: next.completed ? 'COMPLETED' : 'RUNNING', done, total: Math.max(total, done) });
+    deps.logger.info('Backfill page queued', { runId: run.runId, phase: run.phase, pageIndex: run.pageIndex, queued: page.ids.length, done, total, completed: next.completed });
+    if (!next.completed) await sendNext(deps, connection.id, run.runId, message.trigger, next.phase, next.pageIndex);
+    return { kind: 'page', phase: run.phase, queued: page.ids.length, completed: next.completed };
+  });
+}
+
+/**
+ * Start a backfill, or resume the current one when it has not completed (for the admin
+ * `POST /connections/{id}/backfill` and for reconcile's stalled-run check). Returns the run id.
+ */
+export async function queueBackfill(deps: Dependencies, connection: Connection, trigger: Trigger): Promise<{ runId: string; resumed: boolean }> {
+  const run = await syncStores(deps).backfill.get(connection.id);
+  const resumed = run?.state === 'RUNNING';
+  const runId = resumed ? run.runId : randomUUID();
+  const phase: BackfillPhase = resumed ? run.phase : 'customers';
+  if (!resumed) await deps.connections.setBackfill(connection.id, { state: 'QUEUED', done: 0, total: 0 });
+  const message: BackfillMessage = { kind: 'backfill', connectionId: connection.id, trigger, phase, runId };
+  // A unique deduplication id: a resume must go through even if a chain message is in flight (the run item serialises them).
+  await deps.queues.send('backfill', { message, groupId: backfillGroup(connection.id), deduplicationId: `${runId}:kick:${randomUUID()}` });
+  return { runId, resumed };
+}

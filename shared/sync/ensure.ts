@@ -1,0 +1,210 @@
+/**
+ * "Make sure this customer / these products exist in Sphere, as they are in Sequence now."
+ * Used by the sync workers, the backfill and reconcile (through them), and by the invoice-tax
+ * flow before a calculation. Every Sphere write is an upsert by external_id, and a write only
+ * happens when the content hash differs from the link's (or there is no link), so calling these
+ * as often as you like costs Sequence reads, not Sphere writes.
+ */
+import { exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
+import { type Connection } from '../domain/connection';
+import { sphereTaxCodeFor } from '../domain/tax-codes';
+import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { messageGroupId, type Trigger } from '../runtime/queue-messages';
+import { deduplicationIdFor } from '../runtime/queue-publisher';
+import { type Customer, type TaxRegistration, customerToRequest } from '../sequence';
+import { type CustomerLink, type ProductLink } from '../store/links';
+import { syncStores } from './stores';
+
+/** The integration service name Sequence shows as the "Sphere link". */
+export const SPHERE_INTEGRATION_SERVICE = 'Sphere';
+
+export interface EnsuredCustomer {
+  /** The customer as Sequence has it now. */
+  customer: Customer;
+  taxRegistrations: TaxRegistration[];
+  /** Sphere's external_id for the customer. */
+  sphereCustomerId: string;
+  /** true when this call wrote the customer to Sphere. */
+  changed: boolean;
+}
+
+export interface EnsuredProduct {
+  productId: string;
+  sphereProductId: string;
+  taxCode: string;
+  taxCategoryId?: string;
+}
+
+export interface CustomerSyncOutcome extends EnsuredCustomer {
+  /** The link as it was before this call (undefined: never synced). */
+  previousLink?: CustomerLink;
+  archived: boolean;
+  exemption: { changed: boolean; previousTaxStatus?: SequenceTaxStatus; taxStatus: SequenceTaxStatus; registrationsChanged: boolean };
+  /** true when this call added the Sphere integration id to the Sequence customer. */
+  tagged: boolean;
+}
+
+export interface CustomerSyncOptions {
+  /** What triggered the sync; carried on the exemption-changed message. Default `exemption_change`. */
+  trigger?: Trigger;
+  /** Send the exemption-changed message when the tax treatment changed (default true). */
+  emitExemptionChange?: boolean;
+}
+
+function isTagged(customer: Customer, sphereCustomerId: string): boolean {
+  return customer.integrationIds.some((i) => i.service === SPHERE_INTEGRATION_SERVICE && i.id === sphereCustomerId);
+}
+
+/**
+ * The full customer sync: re-read (customer + registrations), upsert to Sphere when changed, tell
+ * the invoice-tax flow about an exemption change, record the link, tag the Sequence customer.
+ * Order matters for crash safety: Sphere write → exemption message → link → tag (→ link.tagged).
+ * A crash before the link is written repeats the idempotent steps (the message is deduplicated
+ * by content); a crash after it repeats only the tag.
+ */
+export async function syncCustomerToSphere(
+  deps: Dependencies,
+  connection: Connection,
+  clients: UpstreamClients,
+  customerId: string,
+  options: CustomerSyncOptions = {},
+): Promise<CustomerSyncOutcome> {
+  const { links } = syncStores(deps);
+  const [customer, taxRegistrations, previousLink] = await Promise.all([
+    clients.sequence.getCustomer(customerId),
+    clients.sequence.listTaxRegistrationsForCustomer(customerId),
+    links.getCustomer(connection.id, customerId),
+  ]);
+  const mapped = mapCustomerToSphere(customer, taxRegistrations);
+  const sphereCustomerId = mapped.sphere.externalId;
+  const now = new Date().toISOString();
+  const exemption = exemptionChanged(previousLink, mapped);
+  const archived = Boolean(customer.archivedAt);
+
+  const changed = !previousLink || previousLink.contentHash !== mapped.contentHash;
+  if (changed) {
+    await clients.sphere.upsertCustomer(mapped.sphere);
+    await deps.connections.increment(connection.id, 'customersSynced', 1);
+  }
+
+  if (exemption.changed && options.emitExemptionChange !== false) {
+    const message = {
+      kind: 'exemption_changed' as const,
+      connectionId: connection.id,
+      trigger: options.trigger ?? 'exemption_change',
+      customerId,
+      ...(previousLink?.taxStatus ? { previousTaxStatus: previousLink.taxStatus } : {}),
+      taxStatus: mapped.taxStatus,
+      registrationsChanged: exemption.registrationsChanged,
+    };
+    await deps.queues.send('exemptions', {
+      message,
+      groupId: messageGroupId(connection.id, customerId),
+      // The same change detected twice (a retry, or ensure + worker) is one message.
+      deduplicationId: deduplicationIdFor(`${connection.id}|${customerId}|${previousLink?.taxStatus}|${previousLink?.registrationsHash}|${mapped.taxStatus}|${mapped.registrationsHash}`),
+    });
+    deps.logger.info('Customer tax treatment changed; open drafts will be re-taxed', {
+      connectionId: connection.id,
+      customerId,
+      previousTaxStatus: previousLink?.taxStatus,
+      taxStatus: mapped.taxStatus,
+      registrationsChanged: exemption.registrationsChanged,
+    });
+  }
+
+  // The link (with the new content hash) goes in before tagging, so a failed tag retries the tag only, never the Sphere write.
+  const alreadyTagged = isTagged(customer, sphereCustomerId);
+  const link: CustomerLink = {
+    connectionId: connection.id,
+    customerId,
+    sphereCustomerId,
+    contentHash: mapped.contentHash,
+    taxStatus: mapped.taxStatus,
+    registrationsHash: mapped.registrationsHash,
+    tagged: alreadyTagged,
+    archived,
+    ...(customer.archivedAt ? { archivedAt: customer.archivedAt } : {}),
+    lastSyncedAt: now,
+  };
+  await links.putCustomer(link);
+
+  let tagged = false;
+  if (!alreadyTagged && !archived) {
+    // PUT is a full replace: start from the customer as it is (contacts, other integration ids, custom properties).
+    const body = customerToRequest(customer);
+    body.integrationIds = [...(body.integrationIds ?? []).filter((i) => i.service !== SPHERE_INTEGRATION_SERVICE), { service: SPHERE_INTEGRATION_SERVICE, id: sphereCustomerId }];
+    await clients.sequence.updateCustomer(customerId, body);
+    tagged = true;
+    await links.putCustomer({ ...link, tagged: true });
+  }
+
+  return {
+    customer,
+    taxRegistrations,
+    sphereCustomerId,
+    changed,
+    ...(previousLink ? { previousLink } : {}),
+    archived,
+    exemption: {
+      changed: exemption.changed,
+      ...(previousLink?.taxStatus ? { previousTaxStatus: previousLink.taxStatus } : {}),
+      taxStatus: mapped.taxStatus,
+      registrationsChanged: exemption.registrationsChanged,
+    },
+    tagged,
+  };
+}
+
+/**
+ * Re-read the customer (and its tax registrations) from Sequence and make Sphere match: upsert only
+ * when the content hash changed or there is no link; record the link; tag the Sequence customer's
+ * integrationIds when missing. Throws the taxonomy errors (e.g. `customer_tax_location_invalid`,
+ * a user error, when Sphere cannot use the address).
+ */
+export async function ensureCustomerInSphere(deps: Dependencies, connection: Connection, clients: UpstreamClients, customerId: string): Promise<EnsuredCustomer> {
+  const outcome = await syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change' });
+  return { customer: outcome.customer, taxRegistrations: outcome.taxRegistrations, sphereCustomerId: outcome.sphereCustomerId, changed: outcome.changed };
+}
+
+export interface ProductSyncOutcome extends EnsuredProduct {
+  changed: boolean;
+}
+
+/** One product: re-read, map its tax category to a Sphere code, upsert when changed, record the link. */
+export async function syncProductToSphere(deps: Dependencies, connection: Connection, clients: UpstreamClients, productId: string): Promise<ProductSyncOutcome> {
+  const { links } = syncStores(deps);
+  const [product, previous] = await Promise.all([clients.sequence.getProduct(productId), links.getProduct(connection.id, productId)]);
+  const taxCode = sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId);
+  const draft = { externalId: product.id, name: product.name, taxCode };
+  const contentHash = productContentHash(draft);
+  const changed = !previous || previous.contentHash !== contentHash;
+  if (changed) {
+    await clients.sphere.upsertProduct(draft);
+    await deps.connections.increment(connection.id, 'productsSynced', 1);
+    const link: ProductLink = {
+      connectionId: connection.id,
+      productId,
+      sphereProductId: draft.externalId,
+      contentHash,
+      taxCode,
+      ...(product.taxCategoryId ? { taxCategoryId: product.taxCategoryId } : {}),
+      lastSyncedAt: new Date().toISOString(),
+    };
+    await links.putProduct(link);
+  }
+  return { productId, sphereProductId: draft.externalId, taxCode, ...(product.taxCategoryId ? { taxCategoryId: product.taxCategoryId } : {}), changed };
+}
+
+/**
+ * Make sure every product exists in Sphere with its current tax code (from the connection's
+ * mapping: Sequence tax category → Sphere code, default otherwise). Upserts only what changed.
+ * Sequential on purpose: the Sphere write bucket paces at 10/s anyway.
+ */
+export async function ensureProductsInSphere(deps: Dependencies, connection: Connection, clients: UpstreamClients, productIds: string[]): Promise<Map<string, EnsuredProduct>> {
+  const result = new Map<string, EnsuredProduct>();
+  for (const productId of new Set(productIds)) {
+    const { changed: _changed, ...ensured } = await syncProductToSphere(deps, connection, clients, productId);
+    result.set(productId, ensured);
+  }
+  return result;
+}

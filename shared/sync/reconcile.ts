@@ -1,0 +1,136 @@
+/**
+ * Drift sweep (scheduled): for each ACTIVE connection, walk Sequence's customers and products and
+ * queue a sync for every record whose Sphere copy is missing or stale — no link, a link whose
+ * content hash differs from what the record maps to now (a missed webhook, a changed tax-code
+ * mapping, a registration change, which sends no webhook), or a Sphere copy that is gone
+ * (GET /v1/customers|products/{id} → 404). The syncs themselves do the writes, paced as usual.
+ * Also re-kicks a backfill run that stalled (its chain message dead-lettered).
+ */
+import { classifyError } from '../domain/errors';
+import { type Connection } from '../domain/connection';
+import { mapCustomerToSphere, productContentHash } from '../domain/customer-mapping';
+import { sphereTaxCodeFor } from '../domain/tax-codes';
+import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { messageGroupId } from '../runtime/queue-messages';
+import { type TaxRegistration, TaxRegistrationSchema } from '../sequence';
+import { STALLED_BACKFILL_MS, queueBackfill } from './backfill';
+import { syncStores } from './stores';
+
+export interface ReconcileCounts {
+  connectionId: string;
+  checked: number;
+  customersQueued: number;
+  productsQueued: number;
+  backfillResumed: boolean;
+}
+
+export interface ReconcileOptions {
+  /** Also ask Sphere whether linked, unchanged records still exist (reads, 50/s budget). Default true. */
+  verifySphere?: boolean;
+  now?: number;
+}
+
+async function registrationsByCustomer(clients: UpstreamClients): Promise<Map<string, TaxRegistration[]>> {
+  const all = await clients.sequence.listAll('/tax-registrations', TaxRegistrationSchema);
+  const map = new Map<string, TaxRegistration[]>();
+  for (const r of all) {
+    if (!r.customerId) continue;
+    const list = map.get(r.customerId) ?? [];
+    list.push(r);
+    map.set(r.customerId, list);
+  }
+  return map;
+}
+
+export async function reconcileConnection(deps: Dependencies, connection: Connection, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
+  const { links, backfill } = syncStores(deps);
+  const verifySphere = options.verifySphere ?? true;
+  const stamp = new Date(options.now ?? Date.now()).toISOString();
+  const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, backfillResumed: false };
+
+  await deps.withUpstream(connection, async (clients) => {
+    // ---- customers ----
+    const [customerLinks, registrations] = await Promise.all([links.listCustomers(connection.id), registrationsByCustomer(clients)]);
+    const linkById = new Map(customerLinks.map((l) => [l.customerId, l]));
+    const staleCustomers: string[] = [];
+    for await (const customer of clients.sequence.listCustomers()) {
+      counts.checked += 1;
+      const link = linkById.get(customer.id);
+      const mapped = mapCustomerToSphere(customer, registrations.get(customer.id) ?? []);
+      let stale = !link || link.contentHash !== mapped.contentHash || !link.tagged;
+      if (!stale && verifySphere && (await clients.sphere.getCustomer(mapped.sphere.externalId)) === null) {
+        await links.invalidateCustomer(connection.id, customer.id); // the link says "written", Sphere says otherwise
+        stale = true;
+      }
+      if (stale) staleCustomers.push(customer.id);
+    }
+    await deps.queues.sendMany(
+      'customerSync',
+      staleCustomers.map((customerId) => ({
+        message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'reconcile' as const, customerId },
+        groupId: messageGroupId(connection.id, customerId),
+        deduplicationId: `reconcile:${stamp}:${customerId}`.slice(0, 128),
+      })),
+    );
+    counts.customersQueued = staleCustomers.length;
+
+    // ---- products ----
+    const productLinks = new Map((await links.listProducts(connection.id)).map((l) => [l.productId, l]));
+    const staleProducts: string[] = [];
+    for await (const product of clients.sequence.listProducts()) {
+      counts.checked += 1;
+      const link = productLinks.get(product.id);
+      const hash = productContentHash({ externalId: product.id, name: product.name, taxCode: sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId) });
+      let stale = !link || link.contentHash !== hash;
+      if (!stale && verifySphere && (await clients.sphere.getProduct(product.id)) === null) {
+        await links.invalidateProduct(connection.id, product.id);
+        stale = true;
+      }
+      if (stale) staleProducts.push(product.id);
+    }
+    await deps.queues.sendMany(
+      'productSync',
+      staleProducts.map((productId) => ({
+        message: { kind: 'product' as const, connectionId: connection.id, trigger: 'reconcile' as const, productId },
+        groupId: messageGroupId(connection.id, productId),
+        deduplicationId: `reconcile:${stamp}:${productId}`.slice(0, 128),
+      })),
+    );
+    counts.productsQueued = staleProducts.length;
+  });
+
+  // ---- a backfill whose chain broke (its page message went to the DLQ) ----
+  const run = await backfill.get(connection.id);
+  if (run?.state === 'RUNNING' && (options.now ?? Date.now()) - Date.parse(run.updatedAt) > STALLED_BACKFILL_MS) {
+    await queueBackfill(deps, connection, 'reconcile');
+    counts.backfillResumed = true;
+  }
+  return counts;
+}
+
+export interface ReconcileSummary {
+  connections: ReconcileCounts[];
+  failed: { connectionId: string; code: string; message: string }[];
+  totals: { checked: number; customersQueued: number; productsQueued: number };
+}
+
+/** Every ACTIVE connection; one connection's failure is logged and does not stop the others. */
+export async function reconcileAll(deps: Dependencies, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+  const summary: ReconcileSummary = { connections: [], failed: [], totals: { checked: 0, customersQueued: 0, productsQueued: 0 } };
+  for (const connection of await deps.connections.list()) {
+    if (connection.status !== 'ACTIVE') continue;
+    try {
+      const counts = await reconcileConnection(deps, connection, options);
+      summary.connections.push(counts);
+      summary.totals.checked += counts.checked;
+      summary.totals.customersQueued += counts.customersQueued;
+      summary.totals.productsQueued += counts.productsQueued;
+      deps.logger.info('Reconciled connection', { ...counts });
+    } catch (error) {
+      const c = classifyError(error);
+      summary.failed.push({ connectionId: connection.id, code: c.code, message: c.message });
+      deps.logger.error('Reconcile failed for a connection', { connectionId: connection.id, error: c });
+    }
+  }
+  return summary;
+}

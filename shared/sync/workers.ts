@@ -1,0 +1,32 @@
+/**
+ * What the customer-sync and product-sync workers do with one message. The SQS mechanics
+ * (partial batch failures, idempotency, DLQ, DISCONNECTED drop, failure records) are
+ * shared/runtime/sqs-worker.ts; this is only the use case.
+ */
+import { type Connection } from '../domain/connection';
+import { type Dependencies } from '../runtime/dependencies';
+import { type CustomerSyncMessage, type ProductSyncMessage } from '../runtime/queue-messages';
+import { syncCustomerToSphere, syncProductToSphere, type CustomerSyncOutcome, type ProductSyncOutcome } from './ensure';
+import { syncStores } from './stores';
+
+export async function handleCustomerSync(deps: Dependencies, connection: Connection, message: CustomerSyncMessage): Promise<CustomerSyncOutcome | { archived: true }> {
+  if (message.notificationType === 'CUSTOMER_ARCHIVED') {
+    await syncStores(deps).links.markCustomerArchived(connection.id, message.customerId, new Date().toISOString());
+    deps.logger.info('Customer archived in Sequence; link marked archived', { customerId: message.customerId });
+    return { archived: true };
+  }
+  const outcome = await deps.withUpstream(connection, (clients) => syncCustomerToSphere(deps, connection, clients, message.customerId, { trigger: message.trigger }));
+  deps.logger.info(outcome.changed ? 'Customer written to Sphere' : 'Customer unchanged since the last sync; no Sphere write', {
+    customerId: message.customerId,
+    trigger: message.trigger,
+    tagged: outcome.tagged,
+    exemptionChanged: outcome.exemption.changed,
+  });
+  return outcome;
+}
+
+export async function handleProductSync(deps: Dependencies, connection: Connection, message: ProductSyncMessage): Promise<ProductSyncOutcome> {
+  const outcome = await deps.withUpstream(connection, (clients) => syncProductToSphere(deps, connection, clients, message.productId));
+  deps.logger.info(outcome.changed ? 'Product written to Sphere' : 'Product unchanged; no Sphere write', { productId: message.productId, taxCode: outcome.taxCode });
+  return outcome;
+}

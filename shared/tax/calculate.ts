@@ -1,0 +1,259 @@
+/**
+ * Invoice tax: calculate a DRAFT invoice's tax with Sphere and write it back to Sequence so that the
+ * tax Sequence shows equals Sphere's to the minor unit; and "finalise with tax".
+ *
+ * Steps of one calculation (all reads first, so a no-op costs no Sphere call and no write):
+ *  1. read the invoice, every line item (paged), the groups, the customer and its registrations,
+ *     and the Sequence products of the lines;
+ *  2. plan each line's Sphere product (shared/domain/invoice-tax.ts) — a TAXED customer's line
+ *     without a tax category stops here (`product_missing_tax_category`);
+ *  3. hash the inputs; equal to the stored record's hash and every line still at the stored rate →
+ *     nothing to do (this is what ends the loop "our PUT → INVOICE_UPDATED → calculate again");
+ *  4. ensure the customer and the products in Sphere (the sync flow's ensure functions; a
+ *     per-category stand-in product for lines without their own category);
+ *  5. one calculate_tax call with every line (a quote: no side effect in Sphere);
+ *  6. PUT only the lines whose current rate does not reproduce Sphere's amount, with the rate chosen
+ *     by shared/domain/tax-rate.ts; attach sphere_tax_calculation_id to the invoice metadata;
+ *  7. store the tax record (§5.1) with the input hash.
+ * A failure stores a FAILED record (reason + code, no hash, so the next attempt recalculates) and is
+ * rethrown with its classification (user → 422 / failure record; retryable → retried / 503).
+ */
+import { type Connection } from '../domain/connection';
+import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
+import {
+  type LineProductPlan,
+  type TaxRecord,
+  applySphereResult,
+  buildCalculateTaxRequest,
+  isUnchanged,
+  planLineProducts,
+  sphereProductIdFor,
+  taxInputHash,
+} from '../domain/invoice-tax';
+import { taxCategoryProductId } from '../domain/tax-codes';
+import { type UpstreamClients } from '../runtime/dependencies';
+import { messageGroupId } from '../runtime/queue-messages';
+import { deduplicationIdFor } from '../runtime/queue-publisher';
+import { type Invoice, type LineItem, type LineItemGroup, type Product, InvoiceSchema, lineItemToRequest } from '../sequence';
+import { type TaxContext } from './context';
+
+/** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
+export const CALCULATION_ID_METADATA_KEY = 'sphere_tax_calculation_id';
+
+export class InvoiceNotDraftError extends UserActionRequiredError {
+  constructor(invoiceId: string, status: string) {
+    super('invoice_not_draft', `Invoice ${invoiceId} is ${status}; tax can only be calculated on a DRAFT invoice`, {
+      fix: 'Tax is calculated while the invoice is a draft; a finalised invoice is recorded in Sphere as it is',
+    });
+  }
+}
+
+export interface CalculationOutcome {
+  record: TaxRecord;
+  /** false when the inputs were unchanged (no Sphere call, no write). */
+  calculated: boolean;
+  /** Lines PUT to Sequence. */
+  linesWritten: number;
+}
+
+/** Line PUTs in flight at once (the Sequence client's per-key bucket paces them anyway). */
+const LINE_WRITE_CONCURRENCY = 4;
+
+/** Run `work` over `items` with at most `limit` in flight; the first failure rejects (after the in-flight ones settle). */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  const results = await Promise.allSettled(runners);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+interface LoadedInvoice {
+  invoice: Invoice;
+  lines: LineItem[];
+  groups: LineItemGroup[];
+}
+
+async function loadProducts(clients: UpstreamClients, lines: readonly LineItem[]): Promise<Map<string, Product>> {
+  const ids = [...new Set(lines.map((l) => l.productId).filter((id): id is string => Boolean(id)))];
+  const products = new Map<string, Product>();
+  for (const id of ids) products.set(id, await clients.sequence.getProduct(id));
+  return products;
+}
+
+/** The stand-in Sphere product for "a line of this tax category with no product of its own". */
+async function ensureStandInProduct(ctx: TaxContext, connection: Connection, clients: UpstreamClients, plan: LineProductPlan, categoryName: string | undefined): Promise<void> {
+  const category = plan.standInCategory!;
+  const externalId = taxCategoryProductId(category);
+  const existing = await clients.sphere.getProduct(externalId);
+  if (existing && existing.taxCode === plan.taxCode) return;
+  await clients.sphere.upsertProduct({
+    externalId,
+    name: categoryName ? `Sequence tax category: ${categoryName}` : category === 'none' ? 'Sequence lines without a tax category' : `Sequence tax category ${category}`,
+    taxCode: plan.taxCode,
+  });
+  ctx.deps.logger.info('Upserted the stand-in Sphere product for a tax category', { connectionId: connection.id, externalId, taxCode: plan.taxCode });
+}
+
+async function storeFailure(ctx: TaxContext, connection: Connection, invoice: Invoice, error: unknown): Promise<void> {
+  const classified = classifyError(error);
+  const previous = await ctx.taxRecords.get(connection.id, invoice.id);
+  const record: TaxRecord = {
+    invoiceId: invoice.id,
+    status: 'FAILED',
+    calculationId: previous?.calculationId ?? null,
+    currency: invoice.currency,
+    customerId: invoice.customerId,
+    lines: previous?.lines ?? [],
+    totalTax: previous?.totalTax ?? '0',
+    reason: classified.fix ? `${classified.message}. ${classified.fix}` : classified.message,
+    errorCode: classified.code,
+    ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
+    updatedAt: new Date().toISOString(),
+  };
+  await ctx.taxRecords.put(connection.id, record);
+}
+
+async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice): Promise<CalculationOutcome> {
+  const { deps } = ctx;
+  const { invoice, lines, groups } = loaded;
+  const [customer, registrations, products, stored] = await Promise.all([
+    clients.sequence.getCustomer(invoice.customerId),
+    clients.sequence.listTaxRegistrationsForCustomer(invoice.customerId),
+    loadProducts(clients, lines),
+    ctx.taxRecords.get(connection.id, invoice.id),
+  ]);
+  const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
+  const inputHash = taxInputHash({ invoice, lines, plans, customer, registrations });
+  if (isUnchanged(stored, inputHash, lines)) {
+    deps.logger.info('Invoice tax inputs unchanged; nothing to do', { connectionId: connection.id, invoiceId: invoice.id });
+    return { record: stored!, calculated: false, linesWritten: 0 };
+  }
+
+  const now = new Date().toISOString();
+  if (lines.length === 0) {
+    const record: TaxRecord = {
+      invoiceId: invoice.id,
+      status: 'CALCULATED',
+      calculationId: null,
+      currency: invoice.currency,
+      customerId: invoice.customerId,
+      taxStatus: customer.taxStatus,
+      lines: [],
+      totalTax: '0',
+      reason: 'no_lines',
+      inputHash,
+      calculatedAt: now,
+      updatedAt: now,
+    };
+    await ctx.taxRecords.put(connection.id, record);
+    return { record, calculated: true, linesWritten: 0 };
+  }
+
+  const ensured = await ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId);
+  const productIds = plans.map((p) => p.productId).filter((id): id is string => Boolean(id));
+  const synced = await ctx.sync.ensureProducts(deps, connection, clients, productIds);
+  const categoryNames = new Map(groups.flatMap((g) => (g.taxCategory ? [[g.taxCategory.id, g.taxCategory.name] as const] : [])));
+  const standIns = new Map<string, LineProductPlan>();
+  for (const plan of plans) if (plan.standInCategory && !standIns.has(plan.standInCategory)) standIns.set(plan.standInCategory, plan);
+  for (const plan of standIns.values()) await ensureStandInProduct(ctx, connection, clients, plan, categoryNames.get(plan.standInCategory!));
+  const lineProducts = new Map(plans.map((p) => [p.lineItemId, sphereProductIdFor(p, synced)]));
+
+  const request = buildCalculateTaxRequest({
+    invoice,
+    lines,
+    customer: ensured.customer,
+    registrations: ensured.taxRegistrations,
+    sphereCustomerId: ensured.sphereCustomerId,
+    lineProducts,
+  });
+  const calculation = await clients.sphere.calculateTax(request);
+  const application = applySphereResult({ currency: invoice.currency, lines, results: calculation.lines, lineProducts });
+
+  const byId = new Map(lines.map((l) => [l.id, l]));
+  await forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, (write) =>
+    clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate })),
+  );
+  if (calculation.calculationId) {
+    const metadata = [
+      ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
+      { key: CALCULATION_ID_METADATA_KEY, value: calculation.calculationId },
+    ];
+    await clients.sequence.request('PATCH', `/invoices/${encodeURIComponent(invoice.id)}`, InvoiceSchema, { body: { metadata } });
+  }
+
+  const record: TaxRecord = {
+    invoiceId: invoice.id,
+    status: 'CALCULATED',
+    calculationId: calculation.calculationId ?? null,
+    currency: invoice.currency,
+    customerId: invoice.customerId,
+    taxStatus: ensured.customer.taxStatus,
+    lines: application.lines,
+    totalTax: application.totalTax,
+    ...(application.reason ? { reason: application.reason } : {}),
+    inputHash,
+    calculatedAt: now,
+    updatedAt: now,
+  };
+  await ctx.taxRecords.put(connection.id, record);
+  await deps.connections.increment(connection.id, 'invoicesTaxed', 1);
+  deps.logger.info('Invoice taxed', {
+    connectionId: connection.id,
+    invoiceId: invoice.id,
+    lines: lines.length,
+    linesWritten: application.writes.length,
+    totalTax: application.totalTax,
+    currency: invoice.currency,
+  });
+  return { record, calculated: true, linesWritten: application.writes.length };
+}
+
+/** Calculate (or confirm) the tax of an invoice already read and known to be DRAFT. */
+export async function calculateDraftInvoice(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoice: Invoice): Promise<CalculationOutcome> {
+  if (invoice.status !== 'DRAFT') throw new InvoiceNotDraftError(invoice.id, invoice.status);
+  try {
+    const [lines, groups] = await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
+    return await calculateLoaded(ctx, connection, clients, { invoice, lines, groups });
+  } catch (error) {
+    await storeFailure(ctx, connection, invoice, error).catch((e: unknown) => ctx.deps.logger.error('Could not store the FAILED tax record', { error: String(e) }));
+    throw error;
+  }
+}
+
+/** The use case behind the queue worker, the admin route and the direct invocation. */
+export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<CalculationOutcome> {
+  return ctx.deps.withUpstream(connection, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId)));
+}
+
+export interface FinalizeOutcome {
+  invoice: Invoice;
+  record: TaxRecord;
+}
+
+/**
+ * "Finalise with tax": the same calculation synchronously, then Sequence's finalize. When tax
+ * cannot be determined the error propagates and the invoice stays DRAFT. After finalising, the
+ * invoice is queued so its Sphere transaction is recorded even if no webhook arrives (idempotent).
+ */
+export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<FinalizeOutcome> {
+  const outcome = await ctx.deps.withUpstream(connection, async (clients) => {
+    const invoice = await clients.sequence.getInvoice(invoiceId);
+    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
+    if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+    const finalized = await clients.sequence.finalizeInvoice(invoiceId);
+    return { invoice: finalized, record };
+  });
+  if (ctx.deps.config.queueUrls.invoiceTax) {
+    const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
+    await ctx.deps.queues
+      .send('invoiceTax', { message, groupId: messageGroupId(connection.id, invoiceId), deduplicationId: deduplicationIdFor(`finalized|${connection.id}|${invoiceId}`) })
+      .catch((error: unknown) => ctx.deps.logger.warn('Could not queue the transaction record; the INVOICE_UPDATED webhook will do it', { error: String(error) }));
+  }
+  return outcome;
+}

@@ -1,0 +1,40 @@
+/**
+ * What the invoice-tax use cases need: the process dependencies, the flow's own repositories and
+ * the Sphere sync port (the sync flow's "ensure" functions). Handlers build it once per process
+ * with `taxContext(dependencies())`; tests build it the same way against emulators, or pass another
+ * `sync` implementation.
+ */
+import { type Connection } from '../domain/connection';
+import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { TaxRecordRepository } from '../store/tax-records';
+import { TransactionRepository } from '../store/transactions';
+import { type EnsuredCustomer, type EnsuredProduct, ensureCustomerInSphere, ensureProductsInSphere } from '../sync/ensure';
+
+export interface SphereSyncPort {
+  ensureCustomer(deps: Dependencies, connection: Connection, clients: UpstreamClients, customerId: string): Promise<EnsuredCustomer>;
+  ensureProducts(deps: Dependencies, connection: Connection, clients: UpstreamClients, productIds: string[]): Promise<Map<string, EnsuredProduct>>;
+}
+
+export const defaultSphereSync: SphereSyncPort = { ensureCustomer: ensureCustomerInSphere, ensureProducts: ensureProductsInSphere };
+
+export interface TaxContext {
+  deps: Dependencies;
+  taxRecords: TaxRecordRepository;
+  transactions: TransactionRepository;
+  sync: SphereSyncPort;
+}
+
+const cache = new WeakMap<Dependencies, TaxContext>();
+
+export function taxContext(deps: Dependencies, sync: SphereSyncPort = defaultSphereSync): TaxContext {
+  const hit = cache.get(deps);
+  if (hit && hit.sync === sync) return hit;
+  const ctx: TaxContext = {
+    deps,
+    taxRecords: new TaxRecordRepository(deps.db, deps.config.connectorTableName),
+    transactions: new TransactionRepository(deps.db, deps.config.connectorTableName),
+    sync,
+  };
+  cache.set(deps, ctx);
+  return ctx;
+}

@@ -1,0 +1,17 @@
+/** The invoice-tax flow's use cases (see each module). */
+export { type TaxContext, type SphereSyncPort, defaultSphereSync, taxContext } from './context';
+export {
+  CALCULATION_ID_METADATA_KEY,
+  InvoiceNotDraftError,
+  type CalculationOutcome,
+  type FinalizeOutcome,
+  calculateDraftInvoice,
+  calculateInvoiceTax,
+  finalizeInvoiceWithTax,
+} from './calculate';
+export { type TransactionOutcome, cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
+export { type InvoiceTaxMessage, type MessageOutcome, invoiceTaxFailureTarget, processInvoiceTaxMessage } from './process-message';
+export { type RetaxOutcome, retaxCustomerDrafts } from './retax';
+export { type FailureView, type RetrySelection, failureView, listFailures, retryFailures } from './failures';
+export { ConnectionNotActiveError, ConnectionNotFoundError, liveConnection, withInvoiceFailureRecord } from './synchronous';
+export { type DirectInvocation, type DirectInvocationResult, DirectInvocationSchema, errorResult, handleDirectInvocation, isDirectInvocation } from './direct';

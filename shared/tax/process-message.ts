@@ -1,0 +1,103 @@
+/**
+ * What the invoice-tax queue worker does with one message. Workers re-read the document's current
+ * state from Sequence instead of trusting the event:
+ *  - invoice DRAFT → calculate (when the connection calculates on drafts, or an operator/retry or a
+ *    customer's tax-status change asked for it); IN_PROGRESS → nothing yet;
+ *  - invoice FINAL/SENT → record the debit transaction once; VOIDED → cancel it;
+ *  - credit note FINAL/SENT ("issued") → record the credit; VOIDED → cancel it; DRAFT → nothing.
+ * A document that no longer exists (a deleted draft) is dropped with a log line.
+ */
+import { type Connection } from '../domain/connection';
+import { type UpstreamClients } from '../runtime/dependencies';
+import { type CreditNoteMessage, type InvoiceMessage } from '../runtime/queue-messages';
+import { SequenceNotFoundError } from '../sequence';
+import { calculateDraftInvoice } from './calculate';
+import { type TaxContext } from './context';
+import { cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
+
+export type InvoiceTaxMessage = InvoiceMessage | CreditNoteMessage;
+
+export type MessageOutcome =
+  | 'calculated'
+  | 'unchanged'
+  | 'calculation_off'
+  | 'not_ready'
+  | 'recorded'
+  | 'already_recorded'
+  | 'cancelled'
+  | 'nothing_to_cancel'
+  | 'skipped'
+  | 'gone';
+
+async function readOrGone<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof SequenceNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function fromTransaction(action: string): MessageOutcome {
+  switch (action) {
+    case 'recorded':
+      return 'recorded';
+    case 'already_done':
+      return 'already_recorded';
+    case 'cancelled':
+      return 'cancelled';
+    case 'nothing_to_cancel':
+      return 'nothing_to_cancel';
+    default:
+      return 'skipped';
+  }
+}
+
+async function processInvoice(ctx: TaxContext, connection: Connection, clients: UpstreamClients, message: InvoiceMessage): Promise<MessageOutcome> {
+  const invoice = await readOrGone(() => clients.sequence.getInvoice(message.invoiceId));
+  if (!invoice) {
+    ctx.deps.logger.info('Invoice no longer exists; nothing to do', { connectionId: connection.id, invoiceId: message.invoiceId });
+    return 'gone';
+  }
+  switch (invoice.status) {
+    case 'DRAFT': {
+      const asked = message.trigger === 'admin' || message.trigger === 'retry' || message.trigger === 'redrive';
+      const taxedBefore = message.trigger === 'exemption_change' && (await ctx.taxRecords.get(connection.id, invoice.id)) !== undefined;
+      if (!connection.options.calculateOnDraft && !asked && !taxedBefore) return 'calculation_off';
+      const outcome = await calculateDraftInvoice(ctx, connection, clients, invoice);
+      return outcome.calculated ? 'calculated' : 'unchanged';
+    }
+    case 'FINAL':
+    case 'SENT':
+      return fromTransaction((await recordInvoiceTransaction(ctx, connection, clients, invoice)).action);
+    case 'VOIDED':
+      return fromTransaction((await cancelTransaction(ctx, connection, clients, { id: invoice.id, kind: 'invoice' })).action);
+    default:
+      return 'not_ready';
+  }
+}
+
+async function processCreditNote(ctx: TaxContext, connection: Connection, clients: UpstreamClients, message: CreditNoteMessage): Promise<MessageOutcome> {
+  const creditNote = await readOrGone(() => clients.sequence.getCreditNote(message.creditNoteId));
+  if (!creditNote) return 'gone';
+  switch (creditNote.status) {
+    case 'FINAL':
+    case 'SENT':
+      return fromTransaction((await recordCreditNote(ctx, connection, clients, creditNote)).action);
+    case 'VOIDED':
+      return fromTransaction((await cancelTransaction(ctx, connection, clients, { id: creditNote.id, kind: 'credit_note' })).action);
+    default:
+      return 'not_ready';
+  }
+}
+
+export async function processInvoiceTaxMessage(ctx: TaxContext, connection: Connection, message: InvoiceTaxMessage): Promise<MessageOutcome> {
+  return ctx.deps.withUpstream(connection, (clients) =>
+    message.kind === 'invoice' ? processInvoice(ctx, connection, clients, message) : processCreditNote(ctx, connection, clients, message),
+  );
+}
+
+/** The failure record a message's failure belongs to. */
+export function invoiceTaxFailureTarget(message: InvoiceTaxMessage): { resourceType: 'invoice' | 'credit_note'; resourceId: string } {
+  return message.kind === 'invoice' ? { resourceType: 'invoice', resourceId: message.invoiceId } : { resourceType: 'credit_note', resourceId: message.creditNoteId };
+}

@@ -1,0 +1,51 @@
+/**
+ * The synchronous entry points (admin routes, the direct Lambda invocation) around the use cases:
+ * connection lookup, and failure records — a failed calculation or finalisation is kept as a
+ * failure whose retry re-queues the invoice; a success clears it. (The queue worker does the same
+ * through shared/runtime/sqs-worker.ts.)
+ */
+import { type Connection, acceptsWork } from '../domain/connection';
+import { UserActionRequiredError, classifyError } from '../domain/errors';
+import { type TaxContext } from './context';
+import { InvoiceNotDraftError } from './calculate';
+
+export class ConnectionNotFoundError extends UserActionRequiredError {
+  constructor(connectionId: string) {
+    super('connection_not_found', `No connection ${connectionId}`, { fix: 'Use the id returned by POST /connections' });
+  }
+}
+
+export class ConnectionNotActiveError extends UserActionRequiredError {
+  constructor(connection: Connection) {
+    super('connection_disconnected', `Connection ${connection.id} is ${connection.status}`, { fix: 'Reconnect the merchant (POST /connections) to calculate tax again' });
+  }
+}
+
+export async function liveConnection(ctx: TaxContext, connectionId: string): Promise<Connection> {
+  const connection = await ctx.deps.connections.get(connectionId);
+  if (!connection) throw new ConnectionNotFoundError(connectionId);
+  if (!acceptsWork(connection)) throw new ConnectionNotActiveError(connection);
+  return connection;
+}
+
+/** Run invoice work; keep a failure record on failure (not for "not a draft"), clear it on success. */
+export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work();
+    await ctx.deps.failures.resolve(connection.id, 'invoice', invoiceId);
+    return result;
+  } catch (error) {
+    if (!(error instanceof InvoiceNotDraftError) && !(error instanceof UserActionRequiredError && error.code === 'sequence_not_found')) {
+      await ctx.deps.failures
+        .record({
+          connectionId: connection.id,
+          resourceType: 'invoice',
+          resourceId: invoiceId,
+          error: classifyError(error),
+          retry: { queue: 'invoiceTax', body: { kind: 'invoice', connectionId: connection.id, invoiceId, trigger: 'retry' } },
+        })
+        .catch((e: unknown) => ctx.deps.logger.error('Could not write the failure record', { error: String(e) }));
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Webhook ingest (architecture §2, contract §5.2): raw bytes → size limit → connection (DynamoDB)
+ * → Sequence-Signature with the connection's secret (vault, cached; one forced re-read on a
+ * mismatch, for a rotated secret) → envelope → account check → dedupe → route → queue.
+ * No upstream call on this path; answers in milliseconds.
+ *
+ * Statuses: 202 accepted · 200 duplicate · 400 malformed (valid signature: not JSON, bad envelope,
+ * no resource id, or a `sequenceAccountId` that is not the connection's — we chose 400 for the
+ * account mismatch because §5.2 lists no 403; the code `account_mismatch` tells it apart) ·
+ * 401 missing/invalid signature or timestamp outside ±5 min · 404 unknown or disconnected
+ * connection · 413 body over 256 KiB · 503 the queue could not be reached (Sequence retries).
+ * Nothing is queued unless the signature verified.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { acceptsWork } from '../domain/connection';
+import { type Dependencies } from '../runtime/dependencies';
+import { type QueueMessage, messageGroupId } from '../runtime/queue-messages';
+import { syncStores } from '../sync/stores';
+import { type WebhookEnvelope, deliveryKey, parseEnvelope, resourceIdOf } from './envelope';
+import { routeFor, type NotificationRoute } from './routing';
+import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, type SignatureVerdict, verifySignature } from './signature';
+
+export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+
+export interface WebhookRequest {
+  connectionId: string | undefined;
+  /** Header names in any case (API Gateway v2 lowercases them). */
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+  now?: number;
+}
+
+export interface WebhookResult {
+  status: 200 | 202 | 400 | 401 | 404 | 413 | 503;
+  body: Record<string, unknown>;
+  /** What happened, for logs and tests. */
+  outcome: 'queued' | 'ignored' | 'duplicate' | 'rejected';
+}
+
+type IngestDeps = Pick<Dependencies, 'connections' | 'vault' | 'queues' | 'logger' | 'metrics' | 'db' | 'config'>;
+
+const reject = (status: WebhookResult['status'], code: string, message: string): WebhookResult => ({ status, body: { error: { code, message } }, outcome: 'rejected' });
+
+function header(headers: Record<string, string | undefined>, name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+const SIGNATURE_REJECTIONS: Record<Exclude<SignatureVerdict, { ok: true }>['reason'], [string, string]> = {
+  missing_signature: ['missing_signature', 'The Sequence-Signature header is missing'],
+  malformed_signature: ['invalid_signature', 'The Sequence-Signature header is malformed'],
+  stale_timestamp: ['stale_signature', 'The signature timestamp is more than 5 minutes away from now'],
+  signature_mismatch: ['invalid_signature', 'The signature does not match the body'],
+};
+
+function queueMessageFor(route: NotificationRoute, connectionId: string, resourceId: string, envelope: WebhookEnvelope) {
+  const base = { connectionId, trigger: 'webhook' as const };
+  switch (route.resource) {
+    case 'customer':
+      return {
+        queue: 'customerSync' as const,
+        message: { kind: 'customer', ...base, customerId: resourceId, notificationType: envelope.notificationType } as QueueMessage<'customerSync'>,
+      };
+    case 'invoice':
+      return { queue: 'invoiceTax' as const, message: { kind: 'invoice', ...base, invoiceId: resourceId, notificationType: envelope.notificationType } as QueueMessage<'invoiceTax'> };
+    case 'credit_note':
+      return { queue: 'invoiceTax' as const, message: { kind: 'credit_note', ...base, creditNoteId: resourceId, notificationType: envelope.notificationType } as QueueMessage<'invoiceTax'> };
+  }
+}
+
+export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): Promise<WebhookResult> {
+  const now = request.now ?? Date.now();
+  const { rawBody } = request;
+  if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) return reject(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+
+  const connectionId = request.connectionId;
+  if (!connectionId || !/^[A-Za-z0-9_-]{1,128}$/.test(connectionId)) return reject(404, 'connection_not_found', 'No such connection');
+  const connection = await deps.connections.get(connectionId);
+  if (!connection || !acceptsWork(connection)) {
+    deps.logger.info('Webhook for an unknown or disconnected connection', { connectionId, status: connection?.status ?? 'MISSING' });
+    return reject(404, 'connection_not_found', 'No such connection, or it was disconnected');
+  }
+
+  // ---- signature (never log the header or the secret) -----------------------------------
+  const signature = header(request.headers, SIGNATURE_HEADER);
+  let verdict: SignatureVerdict;
+  try {
+    const secrets = await deps.vault.get(connectionId);
+    verdict = verifySignature(signature, rawBody, [secrets.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
+    if (!verdict.ok && verdict.reason === 'signature_mismatch') {
+      // The secret may have been rotated since it was cached: re-read once past the cache.
+      const fresh = await deps.vault.get(connectionId, { forceRefresh: true });
+      if (fresh.webhookSigningSecret !== secrets.webhookSigningSecret) verdict = verifySignature(signature, rawBody, [fresh.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
+    }
+  } catch (error) {
+    deps.logger.error('Cannot read the webhook secret of the connection', { connectionId, error: error instanceof Error ? error.name : 'unknown' });
+    return reject(401, 'invalid_signature', 'The signature cannot be verified for this connection');
+  }
+  if (!verdict.ok) {
+    const [code, message] = SIGNATURE_REJECTIONS[verdict.reason];
+    deps.logger.warn('Webhook rejected', { connectionId, reason: verdict.reason });
+    deps.metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
+    return reject(401, code, message);
+  }
+
+  // ---- envelope ---------------------------------------------------------------------------
+  const parsed = parseEnvelope(rawBody);
+  if (!parsed.ok) {
+    deps.logger.warn('Signed webhook is malformed', { connectionId, code: parsed.code, reason: parsed.message });
+    return reject(400, parsed.code, parsed.message);
+  }
+  const envelope = parsed.envelope;
+  if (envelope.sequenceAccountId !== connection.sequenceAccountId) {
+    deps.logger.warn('Signed webhook names another Sequence account', { connectionId, notificationType: envelope.notificationType });
+    return reject(400, 'account_mismatch', 'sequenceAccountId does not match the connection');
+  }
+  const route = routeFor(envelope.notificationType);
+  const resourceId = resourceIdOf(envelope);
+  if (route && !resourceId) return reject(400, 'invalid_envelope', 'resource.id (or resourceId) is required for this notification type');
+
+  // ---- dedupe + route -----------------------------------------------------------------------
+  const { deliveries } = syncStores(deps);
+  const key = deliveryKey(envelope, rawBody);
+  const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) });
+  const logKeys = { connectionId, notificationType: envelope.notificationType, resourceId };
+  if (!first) {
+    deps.logger.info('Duplicate webhook delivery', logKeys);
+    deps.metrics.addMetric('WebhookDuplicate', MetricUnit.Count, 1);
+    return { status: 200, body: { status: 'duplicate' }, outcome: 'duplicate' };
+  }
+  if (!route) {
+    deps.logger.info('Webhook type not consumed; acknowledged without queueing', logKeys);
+    deps.metrics.addMetric('WebhookIgnored', MetricUnit.Count, 1);
+    await deliveries.countIgnored(connectionId, envelope.notificationType).catch((error: unknown) => deps.logger.warn('Could not count an ignored webhook', { error: String(error) }));
+    return { status: 202, body: { status: 'ignored', notificationType: envelope.notificationType }, outcome: 'ignored' };
+  }
+
+  const out = queueMessageFor(route, connectionId, resourceId!, envelope);
+  try {
+    // The delivery key doubles as the SQS deduplication id: a racing duplicate within 5 minutes is dropped by SQS too.
+    await deps.queues.send(out.queue, { message: out.message as never, groupId: messageGroupId(connectionId, resourceId!), deduplicationId: key });
+  } catch (error) {
+    deps.logger.error('Could not queue the webhook; releasing the claim so a retry is accepted', { ...logKeys, error: error instanceof Error ? error.message : String(error) });
+    await deliveries.release(connectionId, key).catch(() => undefined);
+    return reject(503, 'queue_unavailable', 'The webhook could not be queued; retry later');
+  }
+  deps.metrics.addMetric('WebhookAccepted', MetricUnit.Count, 1);
+  deps.logger.info('Webhook queued', { ...logKeys, queue: out.queue });
+  return { status: 202, body: { status: 'accepted' }, outcome: 'queued' };
+}

@@ -1,0 +1,191 @@
+/**
+ * Customer sync end to end: Sequence simulator → signed webhooks → front door → customer-sync
+ * worker → Sphere simulator; plus exemption changes, archive, Sphere failures and a poisoned message.
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type ExemptionChangedMessage } from '../../../shared/runtime/queue-messages';
+import { syncStores } from '../../../shared/sync/stores';
+import { captured } from '../../fixtures/handlers/exemptions-capture';
+import {
+  type Harness,
+  type TestConnection,
+  createConnection,
+  customerBody,
+  dlqBodies,
+  sequenceApi,
+  settle,
+  sim,
+  sphereRequests,
+  sphereState,
+  startAddressCheckingSphereProxy,
+  startHarness,
+  waitFor,
+} from './harness';
+
+let h: Harness;
+let c: TestConnection;
+
+beforeAll(async () => {
+  h = await startHarness();
+  c = await createConnection(h);
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+beforeEach(async () => {
+  await sim(h.sequence.url, 'POST', '/_sim/faults', { duplicateWebhooks: false, reorderWebhooks: false });
+  await sim(h.sphere.url, 'POST', '/_sim/faults', {});
+});
+
+interface SphereCustomerWire {
+  external_id: string;
+  name?: string;
+  billing_address?: Record<string, string>;
+  tax_ids?: { type: string; value: string }[];
+  tax_exempt?: string;
+}
+
+async function sphereCustomer(id: string): Promise<SphereCustomerWire | undefined> {
+  const state = await sphereState(h);
+  return (state.customers as unknown as SphereCustomerWire[]).find((x) => x.external_id === id);
+}
+
+it('a customer created then updated twice, with duplicated and reordered deliveries, ends in Sphere once in its final state', async () => {
+  await sim(h.sequence.url, 'POST', '/_sim/faults', { duplicateWebhooks: true, reorderWebhooks: true, reorderWindowMs: 150 });
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Orbit Labs'));
+  await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Orbit Labs Inc.'));
+  await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Orbit Labs Incorporated', { address: { line1: '500 Broadway', town: 'New York', state: 'NY', postcode: '10012', country: 'US' } }));
+  await settle(h);
+
+  const state = await sphereState(h);
+  const copies = (state.customers as unknown as SphereCustomerWire[]).filter((x) => x.external_id === created.id);
+  expect(copies).toHaveLength(1);
+  expect(copies[0]).toMatchObject({
+    name: 'Orbit Labs Incorporated',
+    billing_address: { address1: '500 Broadway', city: 'New York', state: 'NY', postal_code: '10012', country: 'US' },
+    tax_exempt: 'none',
+    tax_ids: [],
+  });
+  // Every delivery was duplicated; the deliveries the connector saw twice were answered 200.
+  const deliveries = h.sequence.deliveries.filter((d) => d.resourceId === created.id);
+  expect(deliveries.some((d) => d.duplicate)).toBe(true);
+  expect(deliveries.every((d) => d.state === 'delivered')).toBe(true);
+  expect(deliveries.flatMap((d) => d.attempts.map((a) => a.status)).filter((s) => s === 200).length).toBeGreaterThan(0);
+
+  // Linked, and the Sequence customer is tagged without losing its contacts.
+  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
+  expect(link).toMatchObject({ sphereCustomerId: created.id, archived: false, taxStatus: 'TAXED', tagged: true });
+  const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[]; contacts: { email: string }[] }>(h, 'GET', `/customers/${created.id}`);
+  expect(customer.integrationIds).toEqual([expect.objectContaining({ service: 'Sphere', id: created.id })]);
+  expect(customer.contacts).toHaveLength(1);
+  const connection = await h.deps.connections.get(c.connection.id);
+  expect(connection!.counts.customersSynced).toBeGreaterThanOrEqual(1);
+});
+
+it('keeps other integration ids and every contact when tagging', async () => {
+  const created = await sequenceApi<{ id: string }>(
+    h,
+    'POST',
+    '/customers',
+    customerBody('Multi Contact Ltd', {
+      integrationIds: [{ service: 'Stripe', id: 'cus_stripe_1' }],
+      contacts: [
+        { name: 'A', email: 'a@example.com', billingPreference: 'PRIMARY' },
+        { name: 'B', email: 'b@example.com', billingPreference: 'STANDARD' },
+      ],
+    }),
+  );
+  await settle(h);
+  const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[]; contacts: { email: string }[] }>(h, 'GET', `/customers/${created.id}`);
+  expect(customer.integrationIds.map((i) => `${i.service}:${i.id}`).sort()).toEqual([`Sphere:${created.id}`, 'Stripe:cus_stripe_1']);
+  expect(customer.contacts.map((x) => x.email).sort()).toEqual(['a@example.com', 'b@example.com']);
+});
+
+it('an unchanged customer is not written to Sphere again', async () => {
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Quiet Co'));
+  await settle(h);
+  const writesBefore = (await sphereRequests(h)).filter((r) => r.method === 'POST' && r.path === '/v1/customers').length;
+  // A change Sphere does not see (contacts) → CUSTOMER_UPDATED → re-read → same hash → no write.
+  await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Quiet Co', { contacts: [{ name: 'New', email: 'new@example.com', billingPreference: 'PRIMARY' }], integrationIds: [{ service: 'Sphere', id: created.id }] }));
+  await settle(h);
+  const writesAfter = (await sphereRequests(h)).filter((r) => r.method === 'POST' && r.path === '/v1/customers').length;
+  expect(writesAfter).toBe(writesBefore);
+});
+
+it('an archived customer marks its link archived', async () => {
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Sunset GmbH'));
+  await settle(h);
+  await sequenceApi(h, 'POST', `/customers/${created.id}/archive`);
+  await settle(h);
+  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
+  expect(link).toMatchObject({ archived: true, sphereCustomerId: created.id });
+  expect(link!.archivedAt).toEqual(expect.any(String));
+});
+
+it('an exemption change (tax status, then registrations) reaches Sphere and emits "exemption changed"', async () => {
+  captured.length = 0;
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Exempt Org', { address: { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' } }));
+  await settle(h);
+  expect(captured.filter((m) => m.customerId === created.id)).toHaveLength(0); // first sync: nothing to re-tax
+
+  await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Exempt Org', { taxStatus: 'TAX_EXEMPT', address: { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' }, integrationIds: [{ service: 'Sphere', id: created.id }] }));
+  await settle(h);
+  expect((await sphereCustomer(created.id))?.tax_exempt).toBe('exempt');
+  const first = await waitFor('exemption message', () => captured.find((m) => m.customerId === created.id) as ExemptionChangedMessage | undefined);
+  expect(first).toMatchObject({ kind: 'exemption_changed', connectionId: c.connection.id, customerId: created.id, previousTaxStatus: 'TAXED', taxStatus: 'TAX_EXEMPT', registrationsChanged: false });
+
+  // Registrations send no webhook: the next sync of the customer (here: an edit) carries them.
+  await sequenceApi(h, 'POST', '/tax-registrations', { customerId: created.id, taxIdentifier: 'DE123456789', country: 'DE' });
+  await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Exempt Org', { taxStatus: 'REVERSE_CHARGED', label: 'vat', address: { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' }, integrationIds: [{ service: 'Sphere', id: created.id }] }));
+  await settle(h);
+  const sphere = await sphereCustomer(created.id);
+  expect(sphere).toMatchObject({ tax_exempt: 'reverse', tax_ids: [{ type: 'eu_vat', value: 'DE123456789' }] });
+  const second = await waitFor('second exemption message', () => captured.filter((m) => m.customerId === created.id)[1] as ExemptionChangedMessage | undefined);
+  expect(second).toMatchObject({ previousTaxStatus: 'TAX_EXEMPT', taxStatus: 'REVERSE_CHARGED', registrationsChanged: true });
+  expect(captured.filter((m) => m.customerId === created.id)).toHaveLength(2);
+});
+
+it('a burst of Sphere 5xx heals by retry (no failure record left)', async () => {
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { failNext: 6, statuses: [503] });
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Flaky Sphere Inc'));
+  await settle(h, 45_000);
+  expect((await sphereCustomer(created.id))?.name).toBe('Flaky Sphere Inc');
+  const requests = await sphereRequests(h);
+  expect(requests.filter((r) => r.status === 503).length).toBe(6);
+  expect(await h.deps.failures.get(c.connection.id, 'customer', created.id)).toBeUndefined();
+  expect(await dlqBodies(h, 'customer-sync-dlq.fifo')).toHaveLength(0);
+});
+
+it("an address Sphere cannot use (customer_tax_location_invalid) becomes a failure record with Sphere's reason, not a retry loop", async () => {
+  const proxy = await startAddressCheckingSphereProxy(h.sphere.url);
+  try {
+    const bad = await createConnection(h, { sphereBaseUrl: proxy.url });
+    const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
+    const before = poller.stats.received;
+    const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Nowhere LLC', { address: { line1: '1 Unknown Rd', town: 'Nowhere', state: 'CA', postcode: '00000', country: 'US' } }));
+    await settle(h);
+    const failure = await waitFor('failure record', () => h.deps.failures.get(bad.connection.id, 'customer', created.id));
+    expect(failure).toMatchObject({ kind: 'user', code: 'customer_tax_location_invalid', retryable: false, retry: { queue: 'customerSync' } });
+    expect(failure.message).toContain("Postal code '00000' could not be resolved");
+    expect(failure.fix).toMatch(/address/i);
+    expect(poller.stats.received - before).toBe(1); // received once: no retry loop
+    expect((await h.deps.connections.get(bad.connection.id))!.counts.failures).toBe(1);
+    expect(await dlqBodies(h, 'customer-sync-dlq.fifo')).toHaveLength(0);
+  } finally {
+    await proxy.stop();
+  }
+});
+
+it('a queued message that no longer parses goes to the DLQ with its reason, never loops', async () => {
+  await h.runtime.sqs.client.send(
+    new SendMessageCommand({ QueueUrl: h.runtime.queueUrls['customer-sync.fifo']!, MessageBody: JSON.stringify({ kind: 'customer', connectionId: c.connection.id }), MessageGroupId: 'poison', MessageDeduplicationId: `poison-${Date.now()}` }),
+  );
+  await settle(h);
+  const dead = await waitFor('DLQ message', async () => {
+    const bodies = await dlqBodies(h, 'customer-sync-dlq.fifo');
+    return bodies.length > 0 ? bodies : undefined;
+  });
+  expect(dead[0]!.reason).toMatch(/trigger|customerId/);
+});

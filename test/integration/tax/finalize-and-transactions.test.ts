@@ -1,0 +1,255 @@
+/**
+ * Finalise with tax, transaction records, failures and exemption changes, end to end through the
+ * local runtime: the admin routes (bearer token), the direct Lambda invocation of
+ * calculate-invoice-tax, the invoice-tax and exemptions queue workers, both simulators.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { type TaxRecord } from '../../../shared/domain/invoice-tax';
+import { messageGroupId } from '../../../shared/runtime/queue-messages';
+import { logger } from '../../../shared/runtime/observability';
+import { TransactionRepository } from '../../../shared/store/transactions';
+import {
+  CATEGORY,
+  type TaxHarness,
+  admin,
+  customerBody,
+  getInvoice,
+  invoiceLines,
+  priceBody,
+  seed,
+  sequenceApi,
+  settle,
+  sim,
+  sphereTransactions,
+  startTaxHarness,
+  waitFor,
+} from './harness';
+
+let h: TaxHarness;
+let transactions: TransactionRepository;
+
+beforeAll(async () => {
+  h = await startTaxHarness();
+  transactions = new TransactionRepository(h.deps.db, h.deps.config.connectorTableName);
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+const NOWHERE = { line1: '1 Unknown Rd', town: 'Nowhere', state: 'CA', postcode: '00000', country: 'US' };
+
+const base = () => `/connections/${h.connection.id}`;
+
+async function seedTaxedInvoice(name: string, address: Record<string, string> = SACRAMENTO): Promise<{ invoiceId: string; lineIds: string[]; customerId: string }> {
+  const seeded = await seed(h, {
+    customers: [customerBody(name, address)],
+    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [
+      {
+        customerId: '$customers[0]',
+        currency: 'USD',
+        lineItems: [
+          { title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' },
+          { title: 'Seats', quantity: '3', rate: '9.99', taxRate: '0', priceId: '$prices[0]' },
+        ],
+      },
+    ],
+  });
+  return { invoiceId: seeded.invoices[0]!.id, lineIds: seeded.invoices[0]!.lineItemIds, customerId: seeded.customers[0]! };
+}
+
+/** What webhook ingest would queue for an invoice or credit note notification. */
+async function notify(kind: 'invoice' | 'credit_note', id: string): Promise<void> {
+  const message =
+    kind === 'invoice'
+      ? { kind, connectionId: h.connection.id, trigger: 'webhook' as const, invoiceId: id, notificationType: 'INVOICE_UPDATED' }
+      : { kind, connectionId: h.connection.id, trigger: 'webhook' as const, creditNoteId: id, notificationType: 'CREDIT_NOTE_ISSUED' };
+  await h.deps.queues.send('invoiceTax', { message, groupId: messageGroupId(h.connection.id, id), deduplicationId: randomUUID() });
+}
+
+async function transactionOf(externalId: string) {
+  return (await sphereTransactions(h)).find((t) => t.external_id === externalId);
+}
+
+interface FinalizeBody {
+  invoice: { id: string; status: string; totalTax: string };
+  taxRecord: TaxRecord;
+}
+
+it('finalises with tax (admin route), records the debit transaction once, and keeps secrets out of every log line', async () => {
+  const captured: string[] = [];
+  const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void captured.push(args.map(String).join(' '))));
+  const writeSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (captured.push(String(chunk)), true));
+  logger.setLogLevel('DEBUG');
+  let invoiceId = '';
+  try {
+    ({ invoiceId } = await seedTaxedInvoice('Finalize Corp'));
+    const response = await admin<FinalizeBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(response.status).toBe(200);
+    expect(response.body.invoice).toMatchObject({ id: invoiceId, status: 'FINAL' });
+    expect(response.body.taxRecord).toMatchObject({ status: 'CALCULATED', invoiceId });
+    // Sequence finalised the invoice with exactly Sphere's tax: 120.00 → 7.20 + 1.50; 29.97 → 1.80 + 0.37
+    const invoice = await getInvoice(h, invoiceId);
+    expect(invoice.status).toBe('FINAL');
+    expect(invoice.totalTax).toBe('10.87');
+    expect(response.body.taxRecord.totalTax).toBe('10.87');
+
+    await waitFor('debit transaction in Sphere', () => transactionOf(invoiceId));
+    await settle(h);
+  } finally {
+    logger.setLogLevel('SILENT');
+    writeSpy.mockRestore();
+    for (const s of spies) s.mockRestore();
+  }
+  const txn = (await transactionOf(invoiceId))!;
+  expect(txn).toMatchObject({ type: 'debit', status: 'finalized', currency: 'usd', tax: '10.87' });
+  expect(txn.line_items.map((l) => l.amount)).toEqual(['120.00', '29.97']);
+  expect(await transactions.get(h.connection.id, invoiceId)).toMatchObject({ state: 'RECORDED', type: 'debit' });
+
+  // A second FINAL notification (e.g. INVOICE_UPDATED on send) records nothing new.
+  const before = (await h.deps.connections.get(h.connection.id))!.counts.transactionsRecorded;
+  await notify('invoice', invoiceId);
+  await settle(h);
+  expect((await h.deps.connections.get(h.connection.id))!.counts.transactionsRecorded).toBe(before);
+  expect((await sphereTransactions(h)).filter((t) => t.external_id === invoiceId)).toHaveLength(1);
+
+  const logText = captured.join('\n');
+  expect(logText).toContain('Invoice taxed'); // the flow's own log lines were captured
+  for (const secret of [h.sequence.clientSecret, 'sph_test_local', h.webhookSecret, Buffer.from(`${h.sequence.clientId}:${h.sequence.clientSecret}`).toString('base64')]) {
+    expect(logText).not.toContain(secret);
+  }
+});
+
+it('finalises through the direct Lambda invocation, and a void cancels the Sphere transaction', async () => {
+  const { invoiceId } = await seedTaxedInvoice('Direct Invoke Ltd');
+  const { handler } = await import('../../../functions/calculate-invoice-tax/handler');
+  const result = await handler({ connectionId: h.connection.id, invoiceId, finalize: true }, {} as Context);
+  expect(result).toMatchObject({ statusCode: 200, invoiceId, invoiceStatus: 'FINAL', taxRecord: { status: 'CALCULATED', totalTax: '10.87' } });
+  await waitFor('debit transaction', () => transactionOf(invoiceId));
+
+  const invalid = await handler({ connectionId: h.connection.id, invoiceId: 42 } as never, {} as Context);
+  expect(invalid).toMatchObject({ statusCode: 400, error: { code: 'invalid_request' } });
+  const notDraft = await handler({ connectionId: h.connection.id, invoiceId }, {} as Context);
+  expect(notDraft).toMatchObject({ statusCode: 409, error: { code: 'invoice_not_draft' } });
+
+  await sequenceApi(h, 'POST', `/invoices/${invoiceId}/void`);
+  await notify('invoice', invoiceId);
+  await settle(h);
+  expect(await transactionOf(invoiceId)).toMatchObject({ status: 'cancelled' });
+  expect(await transactions.get(h.connection.id, invoiceId)).toMatchObject({ state: 'CANCELLED' });
+
+  // A draft voided before it was ever recorded: Sphere answers 404, recorded as nothing to cancel.
+  const { invoiceId: draftId } = await seedTaxedInvoice('Never Recorded Inc');
+  await sequenceApi(h, 'POST', `/invoices/${draftId}/void`);
+  await notify('invoice', draftId);
+  await settle(h);
+  expect(await transactions.get(h.connection.id, draftId)).toMatchObject({ state: 'NOTHING_TO_CANCEL' });
+  expect(await transactionOf(draftId)).toBeUndefined();
+});
+
+it('records an issued credit note as a credit against the original invoice transaction', async () => {
+  const { invoiceId, lineIds, customerId } = await seedTaxedInvoice('Refund Me GmbH');
+  expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  await waitFor('debit transaction', () => transactionOf(invoiceId));
+  const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId, invoiceId });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Refund plan', quantity: '1', rate: '20.00', taxRate: '0.0725', externalIds: [], lineItemId: lineIds[0] });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+  await notify('credit_note', creditNote.id);
+  await settle(h);
+  const credit = await transactionOf(creditNote.id);
+  const debit = (await transactionOf(invoiceId))!;
+  expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
+  expect(credit!.line_items).toEqual([expect.objectContaining({ amount: '20.00', product_id: debit.line_items[0]!.product_id })]);
+  expect(await transactions.get(h.connection.id, creditNote.id)).toMatchObject({ state: 'RECORDED', type: 'credit', originalTransactionId: invoiceId });
+});
+
+it('keeps an invoice with an address Sphere cannot locate in DRAFT (422), lists the failure, and a retry after the fix succeeds', async () => {
+  const { invoiceId } = await seedTaxedInvoice('Lost Address LLC', NOWHERE);
+  const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
+  const response = await admin<{ error: { code: string; message: string } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+  expect(response.status).toBe(422);
+  expect(response.body.error.code).toBe('customer_tax_location_invalid');
+  expect(response.body.error.message).toMatch(/address/i);
+  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'FAILED', errorCode: 'customer_tax_location_invalid' });
+
+  const listed = await admin<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean; fix?: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect(listed.status).toBe(200);
+  expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceType: 'invoice', resourceId: invoiceId, code: 'customer_tax_location_invalid', retryable: false, fix: expect.stringMatching(/address/) }));
+  expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore + 1);
+
+  // The merchant fixes the address in Sequence, then retries.
+  await sequenceApi(h, 'PATCH', `/invoices/${invoiceId}`, { customerBillingAddress: SACRAMENTO });
+  const retry = await admin<{ requeued: number }>(h, 'POST', `${base()}/failures/retry`, { resourceType: 'invoice', resourceId: invoiceId });
+  expect(retry.status).toBe(202);
+  expect(retry.body.requeued).toBe(1);
+  await settle(h);
+  const record = await waitFor('recalculated record', async () => {
+    const r = await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`);
+    return r.body.status === 'CALCULATED' ? r.body : undefined;
+  });
+  expect(record.totalTax).toBe('10.87');
+  const after = await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect(after.body.items.map((f) => f.resourceId)).not.toContain(invoiceId);
+  expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore);
+  const finalized = await admin<FinalizeBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+  expect(finalized.status).toBe(200);
+  expect(finalized.body.invoice.status).toBe('FINAL');
+});
+
+it('answers 503 when Sphere is down after retries, leaves the invoice DRAFT, and keeps a retryable failure', async () => {
+  await settle(h);
+  const { invoiceId } = await seedTaxedInvoice('Outage Victim Co');
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
+  try {
+    const response = await admin<{ error: { code: string; retryable: boolean } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(response.status).toBe(503);
+    expect(response.body.error).toMatchObject({ code: 'upstream_server_error', retryable: true });
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+  } finally {
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
+  }
+  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+  const listed = await admin<{ items: { resourceId: string; retryable: boolean; kind: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceId: invoiceId, retryable: true, kind: 'retryable' }));
+
+  const retry = await admin<{ requeued: number }>(h, 'POST', `${base()}/failures/retry`, { all: true });
+  expect(retry.status).toBe(202);
+  expect(retry.body.requeued).toBeGreaterThanOrEqual(1);
+  await settle(h);
+  await waitFor('failure cleared', async () => !(await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`)).body.items.some((f) => f.resourceId === invoiceId));
+  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body.status).toBe('CALCULATED');
+});
+
+it("re-taxes a customer's open drafts when its tax status changes (exemptions worker)", async () => {
+  const { invoiceId, customerId } = await seedTaxedInvoice('Soon Exempt Foundation');
+  const taxed = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+  expect(taxed.body.totalTax).toBe('10.87');
+
+  const customer = await sequenceApi<Record<string, unknown>>(h, 'GET', `/customers/${customerId}`);
+  await sequenceApi(h, 'PUT', `/customers/${customerId}`, { ...customerBody('Soon Exempt Foundation', SACRAMENTO, 'TAX_EXEMPT'), contacts: (customer.contacts as Record<string, unknown>[]).map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })) });
+  // The sync flow's message (shared/sync): the customer's tax treatment changed.
+  await h.deps.queues.send('exemptions', {
+    message: { kind: 'exemption_changed', connectionId: h.connection.id, trigger: 'webhook', customerId, previousTaxStatus: 'TAXED', taxStatus: 'TAX_EXEMPT', registrationsChanged: false },
+    groupId: messageGroupId(h.connection.id, customerId),
+    deduplicationId: randomUUID(),
+  });
+  await settle(h);
+  const record = await waitFor('re-taxed record', async () => {
+    const r = await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`);
+    return r.body.reason === 'customer_exempt' ? r.body : undefined;
+  });
+  expect(record).toMatchObject({ totalTax: '0.00', taxStatus: 'TAX_EXEMPT' });
+  expect((await invoiceLines(h, invoiceId)).every((l) => l.totalTax === '0.00')).toBe(true);
+  expect((await getInvoice(h, invoiceId)).totalTax).toBe('0.00');
+});
+
+it('validates the retry body and answers 404 when no failure matches', async () => {
+  expect((await admin(h, 'POST', `${base()}/failures/retry`, { bogus: 1 })).status).toBe(400);
+  expect((await admin(h, 'POST', `${base()}/failures/retry`, { resourceId: 'nothing-failed-here' })).status).toBe(404);
+  expect((await admin(h, 'GET', `/connections/conn_unknown/failures`)).status).toBe(404);
+});
