@@ -22,6 +22,12 @@ export function buildConnectorApp(app: App): ConnectorStacks {
     throw new Error(`alarmEmail context must be an e-mail address, got ${JSON.stringify(alarmEmail)}`);
   }
 
+  const invokers: unknown = app.node.tryGetContext('directInvokerRoleArns');
+  const directInvokerRoleArns = typeof invokers === 'string' && invokers.trim() !== '' ? invokers.split(',').map((a) => a.trim()) : [];
+  for (const arn of directInvokerRoleArns) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(arn)) throw new Error(`directInvokerRoleArns must be comma-separated IAM role ARNs, got ${JSON.stringify(arn)}`);
+  }
+
   const data = new DataStack(app, `${config.stackPrefix}-Data`, {
     config,
     description: `Sphere connector (${config.stage}): tables (retained data)`,
@@ -34,6 +40,7 @@ export function buildConnectorApp(app: App): ConnectorStacks {
     idempotencyTable: data.idempotencyTable,
     secretsPrefix: data.secretsPrefix,
     alarmEmail: typeof alarmEmail === 'string' ? alarmEmail : undefined,
+    directInvokerRoleArns,
   });
   service.addStackDependency(data);
 

@@ -8,7 +8,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import type { StageConfig } from './stage-config';
+import { ConnectApi } from './constructs/connect-api';
+import { INVOICE_TAX_ADMIN_ROUTES, InvoiceTax } from './constructs/invoice-tax';
+import { ConnectorOperations, addOperationsRoutes } from './constructs/operations';
+import { SyncFlows } from './constructs/sync-flows';
+import { METRICS_NAMESPACE, type StageConfig } from './stage-config';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
@@ -20,6 +24,8 @@ export interface ServiceStackProps extends StackProps {
   readonly secretsPrefix: string;
   /** Optional e-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /** Roles (e.g. a billing workflow's) allowed to invoke calculate-invoice-tax directly. */
+  readonly directInvokerRoleArns?: readonly string[];
 }
 
 /**
@@ -39,6 +45,10 @@ export class ServiceStack extends Stack {
   public readonly accessLogGroup: LogGroup;
   /** Every alarm in the service notifies this topic. */
   public readonly alarmTopic: Topic;
+  public readonly connectApi: ConnectApi;
+  public readonly sync: SyncFlows;
+  public readonly invoiceTax: InvoiceTax;
+  public readonly operations: ConnectorOperations;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -110,6 +120,54 @@ export class ServiceStack extends Stack {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(this.alarmTopic));
+
+    // ── Flows ─────────────────────────────────────────────────────────────────────────────────────
+    // Invoice tax owns the invoice-tax and exemptions queues; sync routes webhooks into them.
+    const shared = { config, connectorTable: props.connectorTable, idempotencyTable: props.idempotencyTable, secretsPrefix: props.secretsPrefix };
+    this.invoiceTax = new InvoiceTax(this, 'InvoiceTax', {
+      ...shared,
+      alarmTopic: this.alarmTopic,
+      directInvokerRoleArns: props.directInvokerRoleArns ?? [],
+    });
+    this.sync = new SyncFlows(this, 'Sync', {
+      ...shared,
+      httpApi: this.httpApi,
+      secretsArnPattern: this.secretsArnPattern,
+      invoiceTaxQueue: this.invoiceTax.invoiceTaxQueue.queue,
+      exemptionsQueue: this.invoiceTax.exemptionsQueue.queue,
+      alarmTopic: this.alarmTopic,
+    });
+    this.connectApi = new ConnectApi(this, 'ConnectApi', { ...shared, httpApi: this.httpApi, backfillQueue: this.sync.backfillQueue.queue });
+    this.invoiceTax.grantAdminFunction(this.connectApi.function);
+    for (const route of INVOICE_TAX_ADMIN_ROUTES) this.connectApi.addAdminRoute(route.method, route.path);
+    const queues = {
+      customerSync: this.sync.customerSyncQueue,
+      productSync: this.sync.productSyncQueue,
+      backfill: this.sync.backfillQueue,
+      invoiceTax: this.invoiceTax.invoiceTaxQueue,
+      exemptions: this.invoiceTax.exemptionsQueue,
+    };
+    // Failure retry and DLQ redrive: the admin function may send to every queue and drain every DLQ.
+    addOperationsRoutes(this.connectApi, this.httpApi, queues);
+
+    this.operations = new ConnectorOperations(this, 'Operations', {
+      functions: {
+        connect: this.connectApi.function,
+        'webhook-ingest': this.sync.webhookIngest,
+        'sync-customer': this.sync.syncCustomer,
+        'sync-product': this.sync.syncProduct,
+        backfill: this.sync.backfill,
+        reconcile: this.sync.reconcile,
+        'calculate-invoice-tax': this.invoiceTax.calculateFunction,
+        exemptions: this.invoiceTax.exemptionsFunction,
+      },
+      queues,
+      httpApi: this.httpApi,
+      alarmTopic: this.alarmTopic,
+      metricsNamespace: METRICS_NAMESPACE,
+      dashboardName: config.resourcePrefix,
+      apiServerErrorAlarm: false, // Api5xxAlarm above
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the connector HTTP API' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });

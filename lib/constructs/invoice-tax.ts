@@ -5,6 +5,7 @@ import { ArnPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
 import type { StageConfig } from '../stage-config';
 import { ConnectorFunction } from './connector-function';
 import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
@@ -19,10 +20,6 @@ export const INVOICE_TAX_ADMIN_ROUTES: ReadonlyArray<{ method: HttpMethod; path:
 ];
 
 /** calculate-invoice-tax: a 130-line invoice is ~130 sequential PUTs; leave room (queue visibility = 6 × this). */
-/** Item reads/writes and per-connection queries on the main table only (no index is used: no `index/*` wildcard). */
-export const INVOICE_TAX_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:DescribeTable'] as const;
-/** Powertools idempotency records. */
-export const IDEMPOTENCY_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'] as const;
 
 export const INVOICE_TAX_TIMEOUT = Duration.seconds(120);
 export const EXEMPTIONS_TIMEOUT = Duration.seconds(60);
@@ -124,7 +121,7 @@ export class InvoiceTax extends Construct {
 
   /** Table, secrets (read-only, under the prefix) and the two queues this flow sends to. */
   private grantCommon(fn: LambdaFunction): void {
-    fn.addToRolePolicy(new PolicyStatement({ sid: 'ConnectorTableItems', actions: [...INVOICE_TAX_TABLE_ACTIONS], resources: [this.props.connectorTable.tableArn] }));
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'ConnectorTableItems', actions: [...CONNECTOR_TABLE_ACTIONS], resources: [this.props.connectorTable.tableArn] }));
     fn.addToRolePolicy(new PolicyStatement({ sid: 'IdempotencyRecords', actions: [...IDEMPOTENCY_TABLE_ACTIONS], resources: [this.props.idempotencyTable.tableArn] }));
     this.invoiceTaxQueue.queue.grantSendMessages(fn);
     // ensureCustomerInSphere (shared/sync) reports a tax-status change on the exemptions queue.

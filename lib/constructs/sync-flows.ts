@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { HttpMethod, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -8,9 +8,11 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONNECTIONS_INDEX } from '../../shared/store/keys';
 import type { StageConfig } from '../stage-config';
 import { ConnectorFunction } from './connector-function';
 import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
 
 export interface SyncFlowsProps {
   readonly config: StageConfig;
@@ -74,6 +76,24 @@ export class SyncFlows extends Construct {
       SECRETS_PREFIX: props.secretsPrefix,
     };
     const readSecrets = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [props.secretsArnPattern] });
+    // Explicit item actions instead of grantReadWriteData, whose `index/*` wildcard no function needs:
+    // only reconcile lists connections, through GSI1.
+    const tableItems = (fn: ConnectorFunction, withConnectionsIndex = false) => {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: [...CONNECTOR_TABLE_ACTIONS],
+          resources: [props.connectorTable.tableArn, ...(withConnectionsIndex ? [`${props.connectorTable.tableArn}/index/${CONNECTIONS_INDEX}`] : [])],
+        }),
+      );
+    };
+    const stack = Stack.of(this);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const acknowledgeSecretPrefix = (fn: ConnectorFunction) =>
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${region}:${account}:secret:${props.secretsPrefix}*]`,
+        reason: 'One secret per connection, created at runtime: read access is scoped to the connector’s secret name prefix.',
+      });
 
     // ── webhook ingest ──────────────────────────────────────────────────────────────────────
     this.webhookIngest = new ConnectorFunction(this, 'WebhookIngest', {
@@ -83,14 +103,19 @@ export class SyncFlows extends Construct {
       description: 'Verifies, dedupes and routes Sequence webhooks',
       environment: { ...baseEnv, CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl, INVOICE_TAX_QUEUE_URL: props.invoiceTaxQueue.queueUrl },
     });
-    props.connectorTable.grantReadWriteData(this.webhookIngest);
+    tableItems(this.webhookIngest);
     this.webhookIngest.addToRolePolicy(readSecrets);
+    acknowledgeSecretPrefix(this.webhookIngest);
     this.customerSyncQueue.queue.grantSendMessages(this.webhookIngest);
     props.invoiceTaxQueue.grantSendMessages(this.webhookIngest);
-    props.httpApi.addRoutes({
+    const [webhookRoute] = props.httpApi.addRoutes({
       path: '/webhooks/sequence/{connectionId}',
       methods: [HttpMethod.POST],
       integration: new HttpLambdaIntegration('WebhookIngestIntegration', this.webhookIngest),
+    });
+    Validations.of(webhookRoute!).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'Sequence cannot sign with IAM or send a token: every delivery is authenticated by its HMAC Sequence-Signature (per-connection secret, 5-minute tolerance) before anything is queued.',
     });
 
     // ── workers ──────────────────────────────────────────────────────────────────────────────
@@ -102,9 +127,10 @@ export class SyncFlows extends Construct {
         description,
         environment: { ...baseEnv, [`${envVar}_QUEUE_URL`]: queue.queue.queueUrl, [`${envVar}_DLQ_URL`]: queue.deadLetterQueue.queueUrl, ...extraEnv },
       });
-      props.connectorTable.grantReadWriteData(fn);
-      props.idempotencyTable.grantReadWriteData(fn);
+      tableItems(fn);
+      fn.addToRolePolicy(new PolicyStatement({ actions: [...IDEMPOTENCY_TABLE_ACTIONS], resources: [props.idempotencyTable.tableArn] }));
       fn.addToRolePolicy(readSecrets);
+      acknowledgeSecretPrefix(fn);
       // Unparseable messages are moved to the DLQ by the worker itself, with the reason.
       queue.deadLetterQueue.grantSendMessages(fn);
       queue.addConsumer(fn, { batchSize: 10, maxConcurrency: SYNC_MAX_CONCURRENCY });
@@ -143,8 +169,9 @@ export class SyncFlows extends Construct {
         BACKFILL_QUEUE_URL: this.backfillQueue.queue.queueUrl,
       },
     });
-    props.connectorTable.grantReadWriteData(this.reconcile);
+    tableItems(this.reconcile, true);
     this.reconcile.addToRolePolicy(readSecrets);
+    acknowledgeSecretPrefix(this.reconcile);
     for (const q of [this.customerSyncQueue, this.productSyncQueue, this.backfillQueue]) q.queue.grantSendMessages(this.reconcile);
     this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
       description: 'Reconcile Sequence and Sphere (drift sweep)',

@@ -142,13 +142,11 @@ it('passes cdk-nag AwsSolutions checks (synth throws on an unacknowledged findin
 
 it('wired into the real service stack (env-agnostic), the whole app stays nag-clean', () => {
   const { app, service } = connectorApp('production');
-  new InvoiceTax(service, 'InvoiceTax', {
-    config: service.config,
-    connectorTable: service.connectorTable,
-    idempotencyTable: service.idempotencyTable,
-    secretsPrefix: service.secretsPrefix,
-    alarmTopic: service.alarmTopic,
-  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).not.toThrow();
+  // The admin function serves the invoice and failure routes, so it gets the invoice-tax queue.
+  Template.fromStack(service).hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ INVOICE_TAX_QUEUE_URL: Match.anyValue(), EXEMPTIONS_QUEUE_URL: Match.anyValue() }) },
+    Description: Match.stringLikeRegexp('[Aa]dmin'),
+  });
 });

@@ -155,30 +155,32 @@ test('there is at least one function to bundle (functions/*/handler.ts)', () => 
   expect(functions.map((f) => f.name)).not.toEqual([]);
 });
 
-describe.each(functions.map((f) => [f.name] as const))('functions/%s bundled as deployed', (name) => {
-  test('bundles as ESM with the stack options, without esbuild warnings', () => {
-    const bundle = bundleOf(name);
-    expect(bundle.outfile.endsWith('.mjs')).toBe(true);
-    expect(bundle.bytes).toBeGreaterThan(0);
-    expect(bundle.warnings).toEqual([]);
-  });
+for (const { name } of functions) {
+  describe(`functions/${name} bundled as deployed`, () => {
+    test('bundles as ESM with the stack options, without esbuild warnings', () => {
+      const bundle = bundleOf(name);
+      expect(bundle.outfile.endsWith('.mjs')).toBe(true);
+      expect(bundle.bytes).toBeGreaterThan(0);
+      expect(bundle.warnings).toEqual([]);
+    });
 
-  test('imports in a fresh node process and exports a handler function', async () => {
-    const run = await runBundle({ bundle: bundleOf(name).outfile, functionName: name, env: env().env });
-    expect(run.report?.ok ? 'ok' : describeRun(name, run)).toBe('ok');
-    expect(run.report?.handlerType).toBe('function');
-    expect(typeof run.report?.importMs).toBe('number');
-    expectNoSecrets(run, env().canaries);
-  });
-
-  const cases = CASES[name] ?? [];
-  if (cases.length > 0) {
-    test.each(cases.map((c) => [c.title, c] as const))('invoked with %s', async (_title, invocation) => {
-      const run = await runBundle({ bundle: bundleOf(name).outfile, functionName: name, env: env().env, event: invocation.event() });
+    test('imports in a fresh node process and exports a handler function', async () => {
+      const run = await runBundle({ bundle: bundleOf(name).outfile, functionName: name, env: env().env });
       expect(run.report?.ok ? 'ok' : describeRun(name, run)).toBe('ok');
-      expect(run.report?.invoked).toBe(true);
-      invocation.check(run.report?.result);
+      expect(run.report?.handlerType).toBe('function');
+      expect(typeof run.report?.importMs).toBe('number');
       expectNoSecrets(run, env().canaries);
     });
-  }
-});
+
+    const cases = CASES[name] ?? [];
+    if (cases.length > 0) {
+      test.each(cases.map((c) => [c.title, c] as const))('invoked with %s', async (_title, invocation) => {
+        const run = await runBundle({ bundle: bundleOf(name).outfile, functionName: name, env: env().env, event: invocation.event() });
+        expect(run.report?.ok ? 'ok' : describeRun(name, run)).toBe('ok');
+        expect(run.report?.invoked).toBe(true);
+        invocation.check(run.report?.result);
+        expectNoSecrets(run, env().canaries);
+      });
+    }
+  });
+}
