@@ -1,25 +1,24 @@
 /**
- * Triggering the backfill: mark the connection's backfill QUEUED (before sending, so a fast worker's
- * RUNNING is never overwritten), then put the first message on the backfill queue. The backfill
- * itself (pages, progress, resume) is the sync flow's worker.
+ * Triggering the backfill from the admin API. Queueing itself (QUEUED before sending, so a fast
+ * worker's RUNNING is never overwritten; resume of an unfinished run) is the sync flow's.
  */
-import { randomUUID } from 'node:crypto';
 import { type Connection } from '../domain/connection';
 import { type Dependencies } from '../runtime/dependencies';
-import { type Trigger, messageGroupId } from '../runtime/queue-messages';
+import { type Trigger } from '../runtime/queue-messages';
+import { queueBackfill as queueSyncBackfill } from '../sync/backfill';
 import { requireConnection, requireLive } from './lookup';
 import { describeFailure } from './webhook-policy';
 
-/** Queue the backfill; on failure the backfill stays NOT_STARTED and `lastError` says why. Never throws for a queue failure. */
-export async function queueBackfill(deps: Pick<Dependencies, 'connections' | 'queues' | 'logger'>, connection: Connection, trigger: Trigger): Promise<Connection> {
-  const runId = randomUUID();
+/**
+ * Queue the backfill (resuming an unfinished run, or a new one with `restart`) through the sync
+ * flow's one way of doing it; on failure the backfill progress is left as it was and `lastError`
+ * says why. Never throws for a queue failure.
+ */
+export async function queueBackfill(deps: Dependencies, connection: Connection, trigger: Trigger, options: { restart?: boolean } = {}): Promise<Connection> {
   const previous = connection.backfill;
-  await deps.connections.setBackfill(connection.id, { state: 'QUEUED', done: 0, total: 0 });
   try {
-    await deps.queues.send('backfill', {
-      message: { kind: 'backfill', connectionId: connection.id, trigger, phase: 'customers', runId },
-      groupId: messageGroupId(connection.id, 'backfill'),
-    });
+    const { runId, resumed } = await queueSyncBackfill(deps, connection, trigger, options);
+    deps.logger.info('Backfill queued', { connectionId: connection.id, runId, resumed, trigger });
   } catch (error) {
     const failure = describeFailure(error);
     deps.logger.error('Could not queue the backfill', { connectionId: connection.id, code: failure.code, errorName: error instanceof Error ? error.name : typeof error, errorMessage: error instanceof Error ? error.message : '' });
@@ -28,7 +27,6 @@ export async function queueBackfill(deps: Pick<Dependencies, 'connections' | 'qu
       lastError: { code: 'backfill_not_queued', message: `The backfill could not be queued (${failure.code}); retry with POST /connections/${connection.id}/backfill`, at: new Date().toISOString() },
     });
   }
-  deps.logger.info('Backfill queued', { connectionId: connection.id, runId, trigger });
   return (await deps.connections.get(connection.id)) ?? connection;
 }
 
@@ -46,5 +44,5 @@ export async function startBackfill(deps: Dependencies, connectionId: string, op
   requireLive(connection, 'be backfilled');
   const inProgress = connection.backfill.state === 'QUEUED' || connection.backfill.state === 'RUNNING';
   if (inProgress && !options.restart) return connection;
-  return queueBackfill(deps, connection, 'admin');
+  return queueBackfill(deps, connection, 'admin', { restart: options.restart === true });
 }

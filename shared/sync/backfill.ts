@@ -117,11 +117,17 @@ export async function processBackfillPage(deps: Dependencies, connection: Connec
 
 /**
  * Start a backfill, or resume the current one when it has not completed (for the admin
- * `POST /connections/{id}/backfill` and for reconcile's stalled-run check). Returns the run id.
+ * `POST /connections/{id}/backfill` and for reconcile's stalled-run check); `restart` always
+ * starts a new run. Returns the run id.
  */
-export async function queueBackfill(deps: Dependencies, connection: Connection, trigger: Trigger): Promise<{ runId: string; resumed: boolean }> {
+export async function queueBackfill(
+  deps: Dependencies,
+  connection: Connection,
+  trigger: Trigger,
+  options: { restart?: boolean } = {},
+): Promise<{ runId: string; resumed: boolean }> {
   const run = await syncStores(deps).backfill.get(connection.id);
-  const resumed = run?.state === 'RUNNING';
+  const resumed = run?.state === 'RUNNING' && !options.restart;
   const runId = resumed ? run.runId : randomUUID();
   const phase: BackfillPhase = resumed ? run.phase : 'customers';
   if (!resumed) await deps.connections.setBackfill(connection.id, { state: 'QUEUED', done: 0, total: 0 });
