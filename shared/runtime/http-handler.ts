@@ -4,13 +4,12 @@
  * answered by `toErrorResponse` with the §5.1 error body and no stack trace.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { type ZodType } from 'zod';
 import { classifyError } from '../domain/errors';
 import { HttpError, errorResponse, toErrorResponse } from './api-response';
-import { logger, metrics } from './observability';
+import { logger, publishMetrics } from './observability';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -24,10 +23,10 @@ export function httpHandler(fn: HttpLambda) {
       if (error instanceof HttpError || classified.kind !== 'bug') logger.warn('Request failed', { error: classified });
       else logger.error('Request failed unexpectedly', { error: classified, stack: error instanceof Error ? error.stack : undefined });
       return toErrorResponse(error);
+    } finally {
+      publishMetrics();
     }
-  })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics, { throwOnEmptyMetrics: false }));
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
 /** The raw request body as bytes, honouring API Gateway's `isBase64Encoded`. */

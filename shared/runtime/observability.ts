@@ -12,3 +12,11 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'sphere-connector';
 export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'SphereConnector' });
 export const tracer = new Tracer({ serviceName, enabled: process.env.POWERTOOLS_TRACE_ENABLED !== 'false' && !process.env.POWERTOOLS_DEV });
+
+/**
+ * Flush the metrics a flow added, if any. Powertools' logMetrics warns on every invocation that
+ * added none (most admin calls), which buries real warnings; this stays quiet instead.
+ */
+export function publishMetrics(target: Metrics = metrics): void {
+  if (target.hasStoredMetrics()) target.publishStoredMetrics();
+}

@@ -25,6 +25,7 @@ import { type ConnectionRepository } from '../store/connections';
 import { type FailedResourceType, type FailureRepository } from '../store/failures';
 import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, type QueueMessage, deadLetterEnvVar } from './queue-messages';
 import { type Dependencies } from './dependencies';
+import { publishMetrics } from './observability';
 
 export interface WorkerDependencies {
   connections: ConnectionRepository;
@@ -147,7 +148,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
       return await processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
     } finally {
       // Workers are not wrapped in logMetrics middleware; without this the metrics are never emitted.
-      deps.metrics?.publishStoredMetrics();
+      if (deps.metrics) publishMetrics(deps.metrics);
     }
   };
 }
