@@ -29,6 +29,12 @@ export const CONNECTOR_METRICS = {
   unparseable: 'UnparseableMessages',
   webhooks: ['WebhookAccepted', 'WebhookDuplicate', 'WebhookIgnored', 'WebhookRejected'],
   reconcile: ['ReconcileCustomersQueued', 'ReconcileProductsQueued'],
+  /** The connection counters (shared/runtime/dependencies.ts mirrors every increment as a metric). */
+  flows: ['InvoicesTaxed', 'CustomersSynced', 'ProductsSynced', 'TransactionsRecorded'],
+  /** Dimension `code`. */
+  failuresByCode: 'FailuresByCode',
+  /** Milliseconds from queueing to done, dimension `queue`. */
+  syncLag: 'SyncLag',
 } as const;
 
 /** The operations routes of the admin API (functions/connect/operations-routes.ts). */
@@ -264,6 +270,37 @@ export class ConnectorOperations extends Construct {
         left: [
           new MathExpression({
             expression: `SEARCH('{${this.namespace},connectionId,service} MetricName="${CONNECTOR_METRICS.failures}"', 'Sum', 300)`,
+            usingMetrics: {},
+            label: '',
+            period: FIVE_MINUTES,
+          }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Failures by code',
+        left: [
+          new MathExpression({
+            expression: `SEARCH('{${this.namespace},code,service} MetricName="${CONNECTOR_METRICS.failuresByCode}"', 'Sum', 300)`,
+            usingMetrics: {},
+            label: '',
+            period: FIVE_MINUTES,
+          }),
+        ],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Work done (invoices taxed, records synced, transactions recorded)',
+        left: CONNECTOR_METRICS.flows.map((m) => this.connectorMetric(m, m)),
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Sync lag by queue (ms, p90)',
+        left: [
+          new MathExpression({
+            expression: `SEARCH('{${this.namespace},queue,service} MetricName="${CONNECTOR_METRICS.syncLag}"', 'p90', 300)`,
             usingMetrics: {},
             label: '',
             period: FIVE_MINUTES,

@@ -5,6 +5,7 @@
  * `jest.mock`.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Connection } from '../domain/connection';
@@ -65,7 +66,10 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
   const sqs = overrides.sqs ?? new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) });
   const vault = overrides.vault ?? createVault(cfg);
-  const connections = new ConnectionRepository(db, cfg.connectorTableName);
+  // InvoicesTaxed, CustomersSynced, ProductsSynced, TransactionsRecorded: the connection counters as metrics.
+  const connections = new ConnectionRepository(db, cfg.connectorTableName, (_connectionId, counter, by) => {
+    if (counter !== 'failures' && by > 0) metrics.addMetric(counter.charAt(0).toUpperCase() + counter.slice(1), MetricUnit.Count, by);
+  });
   const failures = new FailureRepository(db, cfg.connectorTableName, connections);
   const audit = new AuditLog(db, cfg.connectorTableName);
   const queues = new SqsQueuePublisher(sqs, cfg.queueUrls);

@@ -105,6 +105,11 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
       try {
         await definition.handle(message, { connection, record, receiveCount });
         await deps.failures.resolve(message.connectionId, target.resourceType, target.resourceId);
+        // Sync lag: from the moment the change was queued to the moment it is done.
+        const sentAt = Number(record.attributes.SentTimestamp);
+        if (Number.isFinite(sentAt) && sentAt > 0) {
+          deps.metrics?.singleMetric().addDimension('queue', definition.queue).addMetric('SyncLag', MetricUnit.Milliseconds, Math.max(0, Date.now() - sentAt));
+        }
         return 'processed';
       } catch (error) {
         const classified = classifyError(error);
@@ -117,8 +122,10 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
             error: classified,
             retry: { queue: definition.queue, body: { ...(message as Record<string, unknown>), trigger: 'retry' } },
           });
-          // Per connection, so the dashboard can show which merchant is failing; published at once.
+          // Per connection (which merchant is failing) and per code (why); published at once.
+          deps.metrics?.addMetric('Failures', MetricUnit.Count, 1); // the alarm's metric (dimension service)
           deps.metrics?.singleMetric().addDimension('connectionId', message.connectionId).addMetric('Failures', MetricUnit.Count, 1);
+          deps.metrics?.singleMetric().addDimension('code', classified.code).addMetric('FailuresByCode', MetricUnit.Count, 1);
         }
         if (classified.kind === 'user') {
           deps.logger.warn('Not retrying: the merchant must fix this first', { error: classified });

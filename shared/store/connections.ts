@@ -28,6 +28,8 @@ export class ConnectionRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Told of every counter move, after it is stored (the metrics mirror the counters). */
+    private readonly onIncrement?: (connectionId: string, counter: CounterName, by: number) => void,
   ) {}
 
   async get(connectionId: string): Promise<Connection | undefined> {
@@ -158,6 +160,7 @@ export class ConnectionRepository {
         ExpressionAttributeValues: { ':by': by, ':now': new Date().toISOString() },
       }),
     );
+    this.onIncrement?.(connectionId, counter, by);
   }
 
   async setBackfill(connectionId: string, backfill: BackfillProgress): Promise<void> {
