@@ -2,7 +2,7 @@
  * Bundle connector functions exactly as the stack does: `CONNECTOR_BUNDLING` (the NodejsFunction
  * bundling options of lib/constructs/connector-function.ts) turned into the esbuild build the CDK
  * runs (`esbuild --bundle <entry> --target=… --platform=node --format=esm --outfile=…/index.mjs
- * --minify --sourcemap --keep-names --banner:js=… --main-fields=…`, no externals). Shared by the
+ * --minify --sourcemap --sources-content=false --keep-names --banner:js=… --main-fields=…`, no externals). Shared by the
  * bundle integration test (test/integration/bundles) and the cold-start benchmark (bench/cold-start.ts).
  *
  * Bundles are written OUTSIDE the repository (a temp dir), like /var/task on Lambda: a module the
@@ -32,7 +32,7 @@ export function discoverFunctions(root: string = PROJECT_ROOT): FunctionEntry[] 
 }
 
 /** The bundling keys this module knows how to translate; anything else in CONNECTOR_BUNDLING is an error. */
-const KNOWN_KEYS = new Set(['format', 'target', 'minify', 'sourceMap', 'keepNames', 'mainFields', 'banner', 'externalModules']);
+const KNOWN_KEYS = new Set(['format', 'target', 'minify', 'sourceMap', 'sourcesContent', 'keepNames', 'mainFields', 'banner', 'externalModules']);
 
 /**
  * The esbuild options for one entry, derived from CONNECTOR_BUNDLING. Throws when CONNECTOR_BUNDLING
@@ -54,6 +54,8 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     target: b.target,
     minify: b.minify,
     sourcemap: b.sourceMap,
+    // CDK passes --sources-content=false only when sourcesContent is false (its default is true).
+    sourcesContent: b.sourcesContent,
     keepNames: b.keepNames,
     mainFields: [...b.mainFields],
     banner: { js: b.banner },
@@ -116,6 +118,22 @@ function packageSizes(metafile: Metafile, outfile: string): PackageSize[] {
   return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
+/**
+ * Known cold-start regressions, reported as bundle warnings (the bundle test expects none):
+ * `import { z } from 'zod'` makes esbuild keep zod's whole `locales` namespace (every translation,
+ * ≈270 KiB minified, ≈20 ms of import time); `import * as z from 'zod'` lets it keep English only.
+ */
+function coldStartWarnings(metafile: Metafile, outfile: string): string[] {
+  const output = Object.entries(metafile.outputs).find(([file]) => path.resolve(PROJECT_ROOT, file) === outfile)?.[1];
+  if (!output) return [];
+  const locales = Object.entries(output.inputs)
+    .filter(([input]) => /node_modules\/zod\/v4\/locales\/(?!en\.js$)[^/]+\.js$/.test(input))
+    .reduce((sum, [, { bytesInOutput }]) => sum + bytesInOutput, 0);
+  return locales > 0
+    ? [`zod bundles every locale (${Math.round(locales / 1024)} KiB): import zod as \`import * as z from 'zod'\`, not \`import { z } from 'zod'\` (bench/COLD-START.md)`]
+    : [];
+}
+
 /** Bundle one function into `<outRoot>/<name>/index.mjs`. Never throws: a failure is returned. */
 export async function bundleFunction(fn: FunctionEntry, outRoot: string): Promise<BundleOutcome> {
   const extension = String(CONNECTOR_BUNDLING.format) === 'esm' ? 'mjs' : 'js';
@@ -135,7 +153,10 @@ export async function bundleFunction(fn: FunctionEntry, outRoot: string): Promis
       gzipBytes: gzipSync(code, { level: 9 }).length,
       sourceMapBytes: existsSync(mapFile) ? statSync(mapFile).size : 0,
       buildMs: Math.round(performance.now() - started),
-      warnings: result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`),
+      warnings: [
+        ...result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`),
+        ...(result.metafile ? coldStartWarnings(result.metafile, outfile) : []),
+      ],
       packages: result.metafile ? packageSizes(result.metafile, outfile) : [],
     };
   } catch (error) {

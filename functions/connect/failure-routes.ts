@@ -4,7 +4,7 @@
  *   POST /connections/{id}/failures/retry  202 {requeued, matched, skipped}; body {all: true} or {resourceType?, resourceId?}
  * A retry re-sends the failure's RetryInstruction to its queue with trigger `retry`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError, json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute, parseJsonBody } from '../../shared/runtime/http-handler';

@@ -1,6 +1,7 @@
 /** Admin bodies: JSON first (400 `invalid_json`), then the strict schema (400 naming the field). */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { firstInputProblem } from '../../shared/domain/connection-input';
 import { HttpError } from '../../shared/runtime/api-response';
 import { parseJsonBody } from '../../shared/runtime/http-handler';

@@ -23,12 +23,16 @@ export const DEFAULT_MEMORY_MB = 256;
  * - `externalModules: []` bundles the AWS SDK too, so Lambda runs the SDK version the lockfile pins.
  * - The banner gives ESM output a `require` for CJS dependencies (e.g. the X-Ray SDK used by Tracer).
  * - `mainFields: ['module', 'main']` prefers ESM entry points of dependencies.
+ * - `sourcesContent: false` keeps the original sources out of the source map (≈4.7 MB → ≈1.3 MB):
+ *   with `--enable-source-maps` Node reads and parses the whole map at import, and stack traces
+ *   only need the mappings (file:line:column), not the sources. See bench/COLD-START.md.
  */
 export const CONNECTOR_BUNDLING = {
   format: OutputFormat.ESM,
   target: 'node22',
   minify: true,
   sourceMap: true,
+  sourcesContent: false,
   keepNames: true,
   mainFields: ['module', 'main'],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",

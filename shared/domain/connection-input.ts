@@ -3,7 +3,7 @@
  * anywhere is refused (400 naming the key), so a secret pasted into the wrong field is never
  * stored, echoed or logged. Error messages name fields and rules, never the value given.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SEQUENCE_ENVIRONMENTS = ['sandbox', 'production'] as const;
 

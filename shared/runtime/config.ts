@@ -6,7 +6,7 @@
  * Queue URLs are optional: a function only needs the queues it sends to or reads from. Ask for
  * one with `requireQueueUrl(config, 'invoiceTax')`, which names the missing variable.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type QueueKey } from './queue-messages';
 
 /** Logical queue → environment variable holding its URL (the same names as QUEUES in queue-messages.ts). */

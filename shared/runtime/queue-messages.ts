@@ -3,7 +3,7 @@
  * consumer cannot parse, and a consumer rejects (to the DLQ, with the reason) what no longer
  * parses. FIFO message group = connection + resource, so one resource is processed in order.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const Trigger = z.enum(['webhook', 'backfill', 'reconcile', 'retry', 'admin', 'exemption_change', 'redrive']);
 export type Trigger = z.infer<typeof Trigger>;

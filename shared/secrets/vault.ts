@@ -3,7 +3,7 @@
  * act for that merchant. Adapters: AWS Secrets Manager (deployed) and a local file vault
  * (`npm start`, tests). No message produced here ever contains a secret value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserActionRequiredError } from '../domain/errors';
 
 export const ConnectionSecretsSchema = z.object({

@@ -5,10 +5,10 @@
  * (./errors.ts), zod-validated responses (./schemas.ts) and cursor pagination.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectorBugError } from '../domain/errors';
 import { type BackoffPolicy } from '../domain/retry-policy';
-import { sharedRateLimiter } from '../http/rate-limiter';
+import { type RateLimit, sharedRateLimiter } from '../http/rate-limiter';
 import { type HttpMethod, type UpstreamCallRecord, UpstreamHttp } from '../http/upstream-http';
 import { type SequenceEnvironment } from '../domain/connection';
 import { SequenceNotFoundError, mapSequenceError } from './errors';
@@ -66,6 +66,17 @@ export const SEQUENCE_SANDBOX_BASE_URL = 'https://sandbox.sequencehq.com/api';
 export const SEQUENCE_PRODUCTION_BASE_URL = 'https://eu.sequencehq.com/api';
 /** Sequence's published limit: 1,500 requests per minute per API key. */
 export const SEQUENCE_RATE_LIMIT_PER_MINUTE = 1500;
+/**
+ * The bucket for a per-minute limit: up to one second's worth of calls may go out back to back
+ * (a tax calculation is ~10–20 sequential calls; paced at 40 ms each it would take most of a
+ * second however fast Sequence answers), refilled at (limit − burst) per minute, so that no
+ * 60-second window ever sees more than `limit` calls (burst + refill = limit).
+ */
+export function sequenceRate(limitPerMinute: number): RateLimit {
+  const burst = Math.floor(limitPerMinute / 60);
+  return burst >= 2 ? { limit: limitPerMinute - burst, intervalMs: 60_000, burst } : { limit: limitPerMinute, intervalMs: 60_000 };
+}
+
 /** The largest page Sequence serves (`limit` 1–100). */
 export const SEQUENCE_MAX_PAGE_SIZE = 100;
 
@@ -151,10 +162,7 @@ export class SequenceClient {
       headers: { authorization: `Basic ${auth}`, 'Sequence-Version': SEQUENCE_API_VERSION },
       timeoutMs: options.timeoutMs,
       backoff: options.backoff,
-      rateLimiter: sharedRateLimiter(`sequence:${fingerprint}`, {
-        limit: options.rateLimitPerMinute ?? SEQUENCE_RATE_LIMIT_PER_MINUTE,
-        intervalMs: 60_000,
-      }),
+      rateLimiter: sharedRateLimiter(`sequence:${fingerprint}`, sequenceRate(options.rateLimitPerMinute ?? SEQUENCE_RATE_LIMIT_PER_MINUTE)),
       mapError: mapSequenceError,
       fetch: options.fetch,
       sleep: options.sleep,

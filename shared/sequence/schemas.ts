@@ -16,7 +16,7 @@
  *  - Request bodies are strict objects built from the request components, so a typo in a body the
  *    connector sends is caught before it leaves the process.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CURRENCIES, type CurrencyCode } from '../domain/currency';
 import { DECIMAL_STRING } from '../domain/decimal';
 

@@ -6,7 +6,7 @@
  * - v1 (customers, products, transactions): money is major-unit decimal strings.
  * Every uncertain v1 name comes from ./field-names.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DECIMAL_STRING, Decimal } from '../domain/decimal';
 import { type MinorUnits } from '../domain/money';
 import {

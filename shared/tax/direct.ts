@@ -12,7 +12,7 @@
  *   503 {statusCode, error:{code, message, retryable:true}, retryAfterSeconds}  Sphere/Sequence unavailable
  *   500 {statusCode, error:{code:"internal_error", message}}
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConnectorError, classifyError } from '../domain/errors';
 import { type TaxRecord } from '../domain/invoice-tax';
 import { calculateInvoiceTax, finalizeInvoiceWithTax, InvoiceNotDraftError } from './calculate';

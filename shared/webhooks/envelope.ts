@@ -5,7 +5,7 @@
  * and falls back to a hash of the raw body when the resource has no `updatedAt` (customers).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const WebhookEnvelopeSchema = z.looseObject({
   notificationType: z.string().min(1).max(100),

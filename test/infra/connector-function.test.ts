@@ -105,6 +105,7 @@ describe('ConnectorFunction', () => {
       target: 'node22',
       minify: true,
       sourceMap: true,
+      sourcesContent: false,
       keepNames: true,
       mainFields: ['module', 'main'],
       banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
