@@ -2,8 +2,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { dependencies } from '../../shared/runtime/dependencies';
+import { tracer } from '../../shared/runtime/observability';
 import { reconcileAll, type ReconcileSummary } from '../../shared/sync/reconcile';
 
 const deps = dependencies();
@@ -15,5 +17,6 @@ export const handler = middy(async (): Promise<ReconcileSummary> => {
   deps.logger.info('Reconcile finished', { totals: summary.totals, connections: summary.connections.length, failed: summary.failed.length });
   return summary;
 })
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(deps.logger, { resetKeys: true }))
   .use(logMetrics(deps.metrics, { throwOnEmptyMetrics: false }));

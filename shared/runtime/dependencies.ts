@@ -18,7 +18,7 @@ import { AuditLog } from '../store/audit-log';
 import { ConnectionRepository } from '../store/connections';
 import { FailureRepository } from '../store/failures';
 import { type ConnectorConfig, config as loadProcessConfig } from './config';
-import { logger, metrics } from './observability';
+import { logger, metrics, tracer } from './observability';
 import { type QueuePublisher, SqsQueuePublisher } from './queue-publisher';
 
 export interface UpstreamClients {
@@ -59,12 +59,13 @@ export interface DependencyOverrides {
 const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_credentials_rejected']);
 
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
-  const dynamo = overrides.dynamo ?? new DynamoDBClient({ region: cfg.region });
+  // AWS SDK calls appear as subsegments on the function's X-Ray trace (no-op when tracing is off).
+  const dynamo = overrides.dynamo ?? tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region }));
   const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   // An explicit endpoint (local emulator) must also stop the SDK from sending to the host in the
   // queue URL: fauxqs names queues `sqs.<region>.localhost`, which not every machine resolves.
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  const sqs = overrides.sqs ?? new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) });
+  const sqs = overrides.sqs ?? tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) }));
   const vault = overrides.vault ?? createVault(cfg);
   // InvoicesTaxed, CustomersSynced, ProductsSynced, TransactionsRecorded: the connection counters as metrics.
   const connections = new ConnectionRepository(db, cfg.connectorTableName, (_connectionId, counter, by) => {

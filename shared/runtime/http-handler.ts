@@ -4,12 +4,13 @@
  * answered by `toErrorResponse` with the §5.1 error body and no stack trace.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { type ZodType } from 'zod';
 import { classifyError } from '../domain/errors';
 import { HttpError, errorResponse, toErrorResponse } from './api-response';
-import { logger, publishMetrics } from './observability';
+import { logger, publishMetrics, tracer } from './observability';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -26,7 +27,10 @@ export function httpHandler(fn: HttpLambda) {
     } finally {
       publishMetrics();
     }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  })
+    // Responses are not put on traces: they can carry merchant data.
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
 /** The raw request body as bytes, honouring API Gateway's `isBase64Encoded`. */

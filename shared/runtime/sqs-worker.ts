@@ -15,6 +15,9 @@ import { EventType, SqsFifoPartialProcessorAsync, processPartialResponse } from 
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -25,7 +28,7 @@ import { type ConnectionRepository } from '../store/connections';
 import { type FailedResourceType, type FailureRepository } from '../store/failures';
 import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, type QueueMessage, deadLetterEnvVar } from './queue-messages';
 import { type Dependencies } from './dependencies';
-import { publishMetrics } from './observability';
+import { publishMetrics, tracer } from './observability';
 
 export interface WorkerDependencies {
   connections: ConnectionRepository;
@@ -148,7 +151,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
       })
     : processRecord;
 
-  return async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     idempotencyConfig.registerLambdaContext(context);
     const processor = new SqsFifoPartialProcessorAsync();
     try {
@@ -158,6 +161,10 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
       if (deps.metrics) publishMetrics(deps.metrics);
     }
   };
+  // Lambda context (request id, cold start) on every log line, and an X-Ray segment per batch.
+  return middy(handler)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }));
 }
 
 /** Worker dependencies from the process dependencies: the DLQ URL comes from `<QUEUE>_DLQ_URL`. */
