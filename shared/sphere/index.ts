@@ -6,6 +6,7 @@ export {
   KEY_CHECK_CUSTOMER_ID,
   SPHERE_V1_READ_LIMIT,
   SPHERE_V1_WRITE_LIMIT,
+  SPHERE_V1_WRITE_PACE,
   sphereKeyFingerprint,
 } from './client';
 export { SphereNotFoundError, SphereRateLimitedError, SPHERE_USER_ERROR_FIXES, mapSphereError, scrubSecret } from './errors';

@@ -1,0 +1,258 @@
+/**
+ * The full connector for the benchmarks: the local runtime with every route and queue binding of
+ * local/wiring.ts (what `npm start` hosts), both simulators in this process on free ports, and a
+ * connection created through the admin API (POST /connections, as an operator would: credentials
+ * checked, webhook policy registered, backfill queued). Queue bindings can be swapped for the
+ * recording consumer (bench/lib/stack-recorder.ts) so that a benchmark of the front door does not
+ * compete with the workers for the CPU.
+ *
+ * Everything runs in ONE Node process (as `npm start` does): the handlers, the emulators and the
+ * simulators share the event loop and the heap. Say so next to any figure measured here.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type HttpRoute, type LocalRuntime, type QueueBinding, startLocalRuntime } from '../../local/runtime';
+import { loadFauxqs } from '../../local/runtime/esm';
+import { type SequenceSimulator, type SequenceSimulatorOptions, startSequenceSimulator } from '../../local/sequence-sim/server';
+import { type SphereSimulator, type SphereSimulatorOptions, startSphereSimulator } from '../../local/sphere-sim/server';
+import { queues as wiringQueues, routes as wiringRoutes } from '../../local/wiring';
+// Types only: shared/runtime modules build the logger and metrics at module scope from process.env,
+// so they are imported (below) only after startLocalRuntime has set the handlers' environment.
+import type { Dependencies } from '../../shared/runtime/dependencies';
+import { type MachineInfo, machineInfo } from './machine';
+
+export const SPHERE_KEY = 'sph_test_local';
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
+
+export interface BenchStackOptions {
+  sequence?: SequenceSimulatorOptions;
+  sphere?: SphereSimulatorOptions;
+  /** Queue names (e.g. `customer-sync.fifo`) whose real worker is replaced by the recording consumer; `'all'` for every queue. */
+  recordQueues?: string[] | 'all';
+  /** Override fields of the wiring's bindings (e.g. a shorter visibility timeout). */
+  queueOverrides?: Partial<QueueBinding>;
+  routes?: HttpRoute[];
+}
+
+export interface BenchConnection {
+  id: string;
+  webhookSecret: string;
+  webhookUrl: string;
+}
+
+export interface BenchStack {
+  runtime: LocalRuntime;
+  sequence: SequenceSimulator;
+  sphere: SphereSimulator;
+  deps: Dependencies;
+  /** The connector's admin API through the front door (bearer token). */
+  admin<T = Record<string, unknown>>(method: string, adminPath: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Sequence's public API on the simulator (Basic auth). */
+  sequenceApi<T = Record<string, unknown>>(method: string, apiPath: string, body?: unknown): Promise<T>;
+  /** A simulator's /_sim control surface. */
+  sim<T = Record<string, unknown>>(baseUrl: string, method: string, simPath: string, body?: unknown): Promise<T>;
+  /** POST /connections through the admin API; waits for the connection (and its first backfill) to settle. */
+  createConnection(options?: { taxCodes?: { default: string; byTaxCategory?: Record<string, string> }; options?: { recordTransactions?: boolean; calculateOnDraft?: boolean }; settle?: boolean }): Promise<BenchConnection>;
+  /** Every webhook delivered and every queue drained (a few rounds: work produces webhooks produces work). */
+  settle(rounds?: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RECORDER = () => import('./stack-recorder');
+
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-stack-'));
+  // fauxqs hands out `sqs.<region>.localhost` queue URLs; map *.localhost to 127.0.0.1 for this process.
+  const { interceptLocalhostDns } = await loadFauxqs();
+  const restoreDns = interceptLocalhostDns();
+  const sequence = await startSequenceSimulator({ port: 0, webhookRetryDelaysMs: [100, 500, 2000], ...options.sequence });
+  const sphere = await startSphereSimulator({ port: 0, ...options.sphere });
+  const record = options.recordQueues ?? [];
+  const queues: QueueBinding[] = wiringQueues.map((q) => ({
+    ...q,
+    ...options.queueOverrides,
+    ...(record === 'all' || record.includes(q.queueName) ? { functionName: `${q.functionName}-recorder`, load: RECORDER } : {}),
+  }));
+  let runtime: LocalRuntime;
+  try {
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? wiringRoutes, queues, log: () => undefined, pollWaitSeconds: 1 });
+  } catch (error) {
+    await sequence.stop();
+    await sphere.stop();
+    restoreDns();
+    throw error;
+  }
+  const { loadConfig } = await import('../../shared/runtime/config');
+  const { createDependencies } = await import('../../shared/runtime/dependencies');
+  const deps = createDependencies(loadConfig(process.env));
+
+  const admin: BenchStack['admin'] = async (method, adminPath, body) => {
+    const response = await fetch(`${runtime.url}${adminPath}`, {
+      method,
+      headers: { authorization: `Bearer ${runtime.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as never };
+  };
+  const sequenceApi: BenchStack['sequenceApi'] = async (method, apiPath, body) => {
+    const response = await fetch(`${sequence.apiUrl}${apiPath}`, {
+      method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${sequence.clientId}:${sequence.clientSecret}`).toString('base64')}`,
+        'sequence-version': '2024-07-30',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`Sequence ${method} ${apiPath} → ${response.status}: ${text}`);
+    return JSON.parse(text) as never;
+  };
+  const sim: BenchStack['sim'] = async (baseUrl, method, simPath, body) => {
+    const response = await fetch(`${baseUrl}${simPath}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${baseUrl}${simPath} → ${response.status}: ${text}`);
+    return JSON.parse(text) as never;
+  };
+  const settle: BenchStack['settle'] = async (rounds = 3, timeoutMs = 120_000) => {
+    for (let i = 0; i < rounds; i++) {
+      await sequence.webhooksIdle();
+      await runtime.drain({ timeoutMs });
+    }
+  };
+
+  const stack: BenchStack = {
+    runtime,
+    sequence,
+    sphere,
+    deps,
+    admin,
+    sequenceApi,
+    sim,
+    settle,
+    async createConnection(connectionOptions = {}) {
+      const created = await admin<{ id: string; status: string; error?: unknown }>('POST', '/connections', {
+        name: 'Benchmark merchant',
+        sequence: { environment: 'sandbox', clientId: sequence.clientId, clientSecret: sequence.clientSecret, baseUrl: sequence.apiUrl },
+        sphere: { apiKey: SPHERE_KEY, baseUrl: sphere.url },
+        ...(connectionOptions.taxCodes ? { taxCodes: connectionOptions.taxCodes } : {}),
+        ...(connectionOptions.options ? { options: connectionOptions.options } : {}),
+      });
+      if (created.status !== 201) throw new Error(`POST /connections → ${created.status}: ${JSON.stringify(created.body)}`);
+      const id = created.body.id;
+      const secrets = await deps.vault.get(id);
+      if (connectionOptions.settle !== false) await settle();
+      return { id, webhookSecret: secrets.webhookSigningSecret, webhookUrl: `${runtime.url}/webhooks/sequence/${id}` };
+    },
+    async stop() {
+      await runtime.stop();
+      await sequence.stop();
+      await sphere.stop();
+      deps.dynamo.destroy();
+      deps.sqs.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+      restoreDns();
+    },
+  };
+  return stack;
+}
+
+// ---- results ---------------------------------------------------------------------------------
+
+export interface BenchResult {
+  name: string;
+  machine: MachineInfo;
+  generatedAt: string;
+  durationSeconds: number;
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  targets: Record<string, unknown>;
+  meetsTargets: Record<string, boolean>;
+  notes: string[];
+}
+
+export function newResult(name: string, params: Record<string, unknown>): BenchResult & { startedAt: number } {
+  return { name, machine: machineInfo(), generatedAt: new Date().toISOString(), durationSeconds: 0, params, metrics: {}, targets: {}, meetsTargets: {}, notes: [], startedAt: Date.now() };
+}
+
+/** Write bench/results/<name>.json (or `out`); returns the path. */
+export function writeResult(result: BenchResult & { startedAt?: number }, out?: string): string {
+  const { startedAt, ...rest } = result;
+  if (startedAt !== undefined) rest.durationSeconds = Math.round((Date.now() - startedAt) / 100) / 10;
+  const file = out ?? path.join(RESULTS_DIR, `${result.name}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(rest, null, 2)}\n`);
+  return file;
+}
+
+// ---- memory --------------------------------------------------------------------------------
+
+export interface MemorySample {
+  t: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** Samples process.memoryUsage() every `everyMs`; `stop()` returns the peaks (MB) and the samples. */
+export function sampleMemory(everyMs = 100): { stop(): { peakRssMb: number; peakHeapUsedMb: number; peakExternalMb: number; samples: MemorySample[] } } {
+  const samples: MemorySample[] = [];
+  const take = () => {
+    const m = process.memoryUsage();
+    samples.push({ t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
+      return {
+        peakRssMb: mb(Math.max(...samples.map((s) => s.rss))),
+        peakHeapUsedMb: mb(Math.max(...samples.map((s) => s.heapUsed))),
+        peakExternalMb: mb(Math.max(...samples.map((s) => s.external))),
+        samples,
+      };
+    },
+  };
+}
+
+// ---- command line ------------------------------------------------------------------------
+
+/** `--name value` / `--flag` parsing for the bench scripts. */
+export function parseFlags(argv: string[], known: Record<string, 'number' | 'string' | 'boolean'>): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new Error(`Unexpected argument ${arg}`);
+    const [rawName, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    const kind = known[rawName];
+    if (!kind) throw new Error(`Unknown flag --${rawName} (known: ${Object.keys(known).map((k) => `--${k}`).join(', ')})`);
+    if (kind === 'boolean') {
+      out[rawName] = inline === undefined ? true : inline !== 'false';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`--${rawName} needs a value`);
+    if (kind === 'number') {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`--${rawName} must be a positive number`);
+      out[rawName] = n;
+    } else out[rawName] = value;
+  }
+  return out;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
