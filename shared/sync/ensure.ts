@@ -11,7 +11,7 @@ import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId, type Trigger } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
-import { type Customer, type TaxRegistration, customerToRequest } from '../sequence';
+import { type Customer, type Product, type TaxRegistration, customerToRequest } from '../sequence';
 import { type CustomerLink, type ProductLink } from '../store/links';
 import { syncStores } from './stores';
 
@@ -49,6 +49,8 @@ export interface CustomerSyncOptions {
   trigger?: Trigger;
   /** Send the exemption-changed message when the tax treatment changed (default true). */
   emitExemptionChange?: boolean;
+  /** The customer and its registrations as the caller has just read them (saves two Sequence reads). */
+  prefetched?: { customer: Customer; taxRegistrations: TaxRegistration[] };
 }
 
 function isTagged(customer: Customer, sphereCustomerId: string): boolean {
@@ -71,8 +73,8 @@ export async function syncCustomerToSphere(
 ): Promise<CustomerSyncOutcome> {
   const { links } = syncStores(deps);
   const [customer, taxRegistrations, previousLink] = await Promise.all([
-    clients.sequence.getCustomer(customerId),
-    clients.sequence.listTaxRegistrationsForCustomer(customerId),
+    options.prefetched?.customer ?? clients.sequence.getCustomer(customerId),
+    options.prefetched?.taxRegistrations ?? clients.sequence.listTaxRegistrationsForCustomer(customerId),
     links.getCustomer(connection.id, customerId),
   ]);
   const mapped = mapCustomerToSphere(customer, taxRegistrations);
@@ -161,8 +163,14 @@ export async function syncCustomerToSphere(
  * integrationIds when missing. Throws the taxonomy errors (e.g. `customer_tax_location_invalid`,
  * a user error, when Sphere cannot use the address).
  */
-export async function ensureCustomerInSphere(deps: Dependencies, connection: Connection, clients: UpstreamClients, customerId: string): Promise<EnsuredCustomer> {
-  const outcome = await syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change' });
+export async function ensureCustomerInSphere(
+  deps: Dependencies,
+  connection: Connection,
+  clients: UpstreamClients,
+  customerId: string,
+  prefetched?: CustomerSyncOptions['prefetched'],
+): Promise<EnsuredCustomer> {
+  const outcome = await syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change', ...(prefetched ? { prefetched } : {}) });
   return { customer: outcome.customer, taxRegistrations: outcome.taxRegistrations, sphereCustomerId: outcome.sphereCustomerId, changed: outcome.changed };
 }
 
@@ -171,9 +179,15 @@ export interface ProductSyncOutcome extends EnsuredProduct {
 }
 
 /** One product: re-read, map its tax category to a Sphere code, upsert when changed, record the link. */
-export async function syncProductToSphere(deps: Dependencies, connection: Connection, clients: UpstreamClients, productId: string): Promise<ProductSyncOutcome> {
+export async function syncProductToSphere(
+  deps: Dependencies,
+  connection: Connection,
+  clients: UpstreamClients,
+  productId: string,
+  prefetched?: Product,
+): Promise<ProductSyncOutcome> {
   const { links } = syncStores(deps);
-  const [product, previous] = await Promise.all([clients.sequence.getProduct(productId), links.getProduct(connection.id, productId)]);
+  const [product, previous] = await Promise.all([prefetched ?? clients.sequence.getProduct(productId), links.getProduct(connection.id, productId)]);
   const taxCode = sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId);
   const draft = { externalId: product.id, name: product.name, taxCode };
   const contentHash = productContentHash(draft);
@@ -200,10 +214,17 @@ export async function syncProductToSphere(deps: Dependencies, connection: Connec
  * mapping: Sequence tax category → Sphere code, default otherwise). Upserts only what changed.
  * Sequential on purpose: the Sphere write bucket paces at 10/s anyway.
  */
-export async function ensureProductsInSphere(deps: Dependencies, connection: Connection, clients: UpstreamClients, productIds: string[]): Promise<Map<string, EnsuredProduct>> {
+export async function ensureProductsInSphere(
+  deps: Dependencies,
+  connection: Connection,
+  clients: UpstreamClients,
+  productIds: string[],
+  /** Products the caller has just read from Sequence (saves a read each). */
+  prefetched?: ReadonlyMap<string, Product>,
+): Promise<Map<string, EnsuredProduct>> {
   const result = new Map<string, EnsuredProduct>();
   for (const productId of new Set(productIds)) {
-    const { changed: _changed, ...ensured } = await syncProductToSphere(deps, connection, clients, productId);
+    const { changed: _changed, ...ensured } = await syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId));
     result.set(productId, ensured);
   }
   return result;

@@ -155,9 +155,10 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     return { record, calculated: true, linesWritten: 0 };
   }
 
-  const ensured = await ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId);
+  // What was just read is handed to the sync step, so it does not read it all again.
+  const ensured = await ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations });
   const productIds = plans.map((p) => p.productId).filter((id): id is string => Boolean(id));
-  const synced = await ctx.sync.ensureProducts(deps, connection, clients, productIds);
+  const synced = await ctx.sync.ensureProducts(deps, connection, clients, productIds, products);
   const categoryNames = new Map(groups.flatMap((g) => (g.taxCategory ? [[g.taxCategory.id, g.taxCategory.name] as const] : [])));
   const standIns = new Map<string, LineProductPlan>();
   for (const plan of plans) if (plan.standInCategory && !standIns.has(plan.standInCategory)) standIns.set(plan.standInCategory, plan);

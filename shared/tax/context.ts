@@ -6,13 +6,26 @@
  */
 import { type Connection } from '../domain/connection';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type Customer, type Product, type TaxRegistration } from '../sequence';
 import { TaxRecordRepository } from '../store/tax-records';
 import { TransactionRepository } from '../store/transactions';
 import { type EnsuredCustomer, type EnsuredProduct, ensureCustomerInSphere, ensureProductsInSphere } from '../sync/ensure';
 
 export interface SphereSyncPort {
-  ensureCustomer(deps: Dependencies, connection: Connection, clients: UpstreamClients, customerId: string): Promise<EnsuredCustomer>;
-  ensureProducts(deps: Dependencies, connection: Connection, clients: UpstreamClients, productIds: string[]): Promise<Map<string, EnsuredProduct>>;
+  ensureCustomer(
+    deps: Dependencies,
+    connection: Connection,
+    clients: UpstreamClients,
+    customerId: string,
+    prefetched?: { customer: Customer; taxRegistrations: TaxRegistration[] },
+  ): Promise<EnsuredCustomer>;
+  ensureProducts(
+    deps: Dependencies,
+    connection: Connection,
+    clients: UpstreamClients,
+    productIds: string[],
+    prefetched?: ReadonlyMap<string, Product>,
+  ): Promise<Map<string, EnsuredProduct>>;
 }
 
 export const defaultSphereSync: SphereSyncPort = { ensureCustomer: ensureCustomerInSphere, ensureProducts: ensureProductsInSphere };
