@@ -58,6 +58,17 @@ export interface DependencyOverrides {
 
 const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_credentials_rejected']);
 
+/**
+ * Audit-log writes run beside the flow they record, so they never slow it down or break it; but
+ * Lambda may freeze the process as soon as the handler returns, so the HTTP and SQS wrappers
+ * await `flushAuditLog()` before they answer.
+ */
+const pendingAudit = new Set<Promise<void>>();
+
+export async function flushAuditLog(): Promise<void> {
+  while (pendingAudit.size > 0) await Promise.all([...pendingAudit]);
+}
+
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
   // AWS SDK calls appear as subsegments on the function's X-Ray trace (no-op when tracing is off).
   const dynamo = overrides.dynamo ?? tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region }));
@@ -77,8 +88,11 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
 
   const auditTo = (connectionId: string | undefined) => (call: UpstreamCallRecord) => {
     if (!connectionId) return;
-    // The audit log must never slow down or break the flow it records.
-    audit.record(connectionId, call).catch((error: unknown) => logger.warn('Could not write the audit log', { error: String(error) }));
+    const write = audit
+      .record(connectionId, call)
+      .catch((error: unknown) => logger.warn('Could not write the audit log', { error: String(error) }))
+      .finally(() => pendingAudit.delete(write));
+    pendingAudit.add(write);
   };
 
   const clientsFor: Dependencies['clientsFor'] = (input) => ({

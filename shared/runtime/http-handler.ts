@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { type ZodType } from 'zod';
 import { classifyError } from '../domain/errors';
 import { HttpError, errorResponse, toErrorResponse } from './api-response';
+import { flushAuditLog } from './dependencies';
 import { logger, publishMetrics, tracer } from './observability';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -25,6 +26,7 @@ export function httpHandler(fn: HttpLambda) {
       else logger.error('Request failed unexpectedly', { error: classified, stack: error instanceof Error ? error.stack : undefined });
       return toErrorResponse(error);
     } finally {
+      await flushAuditLog();
       publishMetrics();
     }
   })

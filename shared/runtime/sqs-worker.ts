@@ -27,7 +27,7 @@ import { classifyError } from '../domain/errors';
 import { type ConnectionRepository } from '../store/connections';
 import { type FailedResourceType, type FailureRepository } from '../store/failures';
 import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, type QueueMessage, deadLetterEnvVar } from './queue-messages';
-import { type Dependencies } from './dependencies';
+import { type Dependencies, flushAuditLog } from './dependencies';
 import { publishMetrics, tracer } from './observability';
 
 export interface WorkerDependencies {
@@ -157,6 +157,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
     try {
       return await processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
     } finally {
+      await flushAuditLog();
       // Workers are not wrapped in logMetrics middleware; without this the metrics are never emitted.
       if (deps.metrics) publishMetrics(deps.metrics);
     }
