@@ -21,6 +21,7 @@ import { queues as wiringQueues, routes as wiringRoutes } from '../../local/wiri
 // so they are imported (below) only after startLocalRuntime has set the handlers' environment.
 import type { Dependencies } from '../../shared/runtime/dependencies';
 import { type MachineInfo, machineInfo } from './machine';
+import { callSequenceApi, callSimulator } from '../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -97,30 +98,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as never };
   };
-  const sequenceApi: BenchStack['sequenceApi'] = async (method, apiPath, body) => {
-    const response = await fetch(`${sequence.apiUrl}${apiPath}`, {
-      method,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${sequence.clientId}:${sequence.clientSecret}`).toString('base64')}`,
-        'sequence-version': '2024-07-30',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`Sequence ${method} ${apiPath} → ${response.status}: ${text}`);
-    return JSON.parse(text) as never;
-  };
-  const sim: BenchStack['sim'] = async (baseUrl, method, simPath, body) => {
-    const response = await fetch(`${baseUrl}${simPath}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${baseUrl}${simPath} → ${response.status}: ${text}`);
-    return JSON.parse(text) as never;
-  };
+  const sequenceApi: BenchStack['sequenceApi'] = (method, apiPath, body) => callSequenceApi(sequence, method, apiPath, body);
+  const sim: BenchStack['sim'] = callSimulator;
   const settle: BenchStack['settle'] = async (rounds = 3, timeoutMs = 120_000) => {
     for (let i = 0; i < rounds; i++) {
       await sequence.webhooksIdle();

@@ -19,6 +19,7 @@ import { DEFAULT_SPHERE_TAX_CODE } from '../../../shared/domain/tax-codes';
 import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
 import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
 
@@ -152,31 +153,11 @@ export async function createConnection(h: Harness, options: { policy?: boolean; 
 }
 
 /** Sequence's public API on the simulator (Basic auth, Sequence-Version). */
-export async function sequenceApi<T = Record<string, unknown>>(h: Harness, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${h.sequence.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${h.sequence.clientId}:${h.sequence.clientSecret}`).toString('base64')}`,
-      'sequence-version': '2024-07-30',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`Sequence ${method} ${path} → ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
+export function sequenceApi<T = Record<string, unknown>>(h: Harness, method: string, apiPath: string, body?: unknown): Promise<T> {
+  return callSequenceApi<T>(h.sequence, method, apiPath, body);
 }
 
-export async function sim<T = Record<string, unknown>>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${baseUrl}${path} → ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
+export const sim = callSimulator;
 
 export interface SphereRequestRecord {
   method: string;

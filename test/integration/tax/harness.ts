@@ -17,6 +17,7 @@ import { Decimal } from '../../../shared/domain/decimal';
 import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
 import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
 export const CATEGORY = SIM_TAX_CATEGORY_IDS;
@@ -130,31 +131,12 @@ export async function registerWebhooks(h: TaxHarness, notificationTypes: string[
   return policy.id;
 }
 
-export async function sequenceApi<T = Record<string, unknown>>(h: TaxHarness, method: string, apiPath: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${h.sequence.apiUrl}${apiPath}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${h.sequence.clientId}:${h.sequence.clientSecret}`).toString('base64')}`,
-      'sequence-version': '2024-07-30',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`Sequence ${method} ${apiPath} → ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
+/** Sequence's public API on the simulator (Basic auth, Sequence-Version). */
+export function sequenceApi<T = Record<string, unknown>>(h: TaxHarness, method: string, apiPath: string, body?: unknown): Promise<T> {
+  return callSequenceApi<T>(h.sequence, method, apiPath, body);
 }
 
-export async function sim<T = Record<string, unknown>>(baseUrl: string, method: string, simPath: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${simPath}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${baseUrl}${simPath} → ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
+export const sim = callSimulator;
 
 export interface AdminResponse<T = Record<string, unknown>> {
   status: number;
