@@ -2,7 +2,7 @@
 // infra (CDK assertions + cdk-nag). @middy ships ESM only, so ts-jest must transform it too.
 const base = {
   testEnvironment: 'node',
-  transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true }, isolatedModules: true }] },
+  transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: { allowJs: true, isolatedModules: true } }] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/setup-env.js'],
 };
