@@ -10,23 +10,16 @@
  * exemption status, and tax ids. Not contacts, not integration ids: tagging the Sequence customer
  * with its Sphere link must not make the next sync see a change (that would be a write loop).
  */
-import { createHash } from 'node:crypto';
+import { type SequenceAddressLike, type SequenceTaxStatus, canonicalJson, sha256Hex } from './canonical';
 
-export type SequenceTaxStatus = 'TAXED' | 'TAX_EXEMPT' | 'REVERSE_CHARGED';
+export { canonicalJson, type SequenceTaxStatus };
 
 /** The customer fields the mapping reads (present on both GET /customers/{id} and list items). */
 export interface SequenceCustomerForSphere {
   id: string;
   legalName: string;
   taxStatus: SequenceTaxStatus;
-  address: {
-    line1: string;
-    line2?: string | null;
-    town: string;
-    state?: string | null;
-    postcode: string;
-    country: string;
-  };
+  address: SequenceAddressLike;
 }
 
 export interface SequenceTaxRegistrationForSphere {
@@ -83,22 +76,6 @@ function present(value: string | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
-}
-
-/** JSON with object keys sorted, so equal content always hashes equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Registrations in a stable order, duplicates (same country + id) removed. */

@@ -13,7 +13,7 @@
  * `product_missing_tax_category`: Sequence (like Sphere's own integration) needs a category on every
  * product unless the customer is exempt. TAX_EXEMPT and REVERSE_CHARGED customers need none.
  */
-import { createHash } from 'node:crypto';
+import { type SequenceAddressLike, type SequenceTaxStatus, contentHash } from './canonical';
 import { type TaxCodeMapping } from './connection';
 import { type CurrencyCode } from './currency';
 import { Decimal } from './decimal';
@@ -26,16 +26,8 @@ import { chooseTaxRate, niceRate, rateReproduces } from './tax-rate';
 // Inputs (structural: the Sequence and Sphere client types satisfy them)
 // ---------------------------------------------------------------------------------------------
 
-export type TaxStatus = 'TAXED' | 'TAX_EXEMPT' | 'REVERSE_CHARGED';
-
-export interface SequenceAddressLike {
-  line1: string;
-  line2?: string | null;
-  town: string;
-  state?: string | null;
-  postcode: string;
-  country: string;
-}
+export type TaxStatus = SequenceTaxStatus;
+export type { SequenceAddressLike };
 
 export interface InvoiceLike {
   id: string;
@@ -215,18 +207,6 @@ export function buildCalculateTaxRequest(input: {
 // Input hash
 // ---------------------------------------------------------------------------------------------
 
-/** Canonical JSON: object keys sorted, so the hash does not depend on property order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 function normAmount(value: string): string {
   return new Decimal(value).toFixed();
 }
@@ -272,7 +252,7 @@ export function taxInputHash(input: {
       };
     }),
   };
-  return createHash('sha256').update(canonical(material)).digest('hex');
+  return contentHash(material);
 }
 
 // ---------------------------------------------------------------------------------------------
