@@ -45,9 +45,13 @@ it('queues every customer and product once, survives an interruption half way, a
 
   // Interrupt half way: once 2 of 5 customer pages are done, Sequence goes down for a while.
   const { backfill } = syncStores(h.deps);
+  // The run record's cursor advances just before the connection's progress is written, so wait
+  // for both: reading progress between the two writes would see the previous page's count.
   const halfWay = await waitFor('half way', async () => {
     const run = await backfill.get(c.connection.id);
-    return run && run.phase === 'customers' && run.pageIndex >= 2 ? run : undefined;
+    if (!run || run.phase !== 'customers' || run.pageIndex < 2) return undefined;
+    const progress = (await h.deps.connections.get(c.connection.id))!.backfill;
+    return progress.done >= 200 ? run : undefined;
   }, 60_000, 20);
   await sim(h.sequence.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
   const progressAtCrash = (await h.deps.connections.get(c.connection.id))!.backfill;
