@@ -15,6 +15,8 @@ export const CustomerSyncMessage = z.object({
   ...base,
   customerId: z.string().min(1),
   notificationType: z.enum(['CUSTOMER_CREATED', 'CUSTOMER_UPDATED', 'CUSTOMER_ARCHIVED']).optional(),
+  /** Fingerprint of the webhook's `resource` (shared/domain/customer-echo.ts), to recognise the echo of our own tag PUT. */
+  resourceFingerprint: z.string().min(1).max(128).optional(),
 });
 export type CustomerSyncMessage = z.infer<typeof CustomerSyncMessage>;
 

@@ -5,6 +5,7 @@
  * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type ExpectedCustomerEcho } from '../domain/customer-echo';
 import { type SequenceTaxStatus } from '../domain/customer-mapping';
 import { SK, connectionPk } from './keys';
 
@@ -19,6 +20,8 @@ export interface CustomerLink {
   registrationsHash?: string;
   /** The Sequence customer carries `integrationIds: [{service: "Sphere", id}]`. */
   tagged?: boolean;
+  /** Set by our tag PUT: the CUSTOMER_UPDATED it causes is skipped once (shared/domain/customer-echo.ts). */
+  expectedEcho?: ExpectedCustomerEcho;
   archived: boolean;
   archivedAt?: string;
   lastSyncedAt: string;
@@ -54,6 +57,28 @@ export class LinkRepository {
 
   async putCustomer(link: CustomerLink): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { PK: connectionPk(link.connectionId), SK: SK.customer(link.customerId), ...link } }));
+  }
+
+  /**
+   * Take the expected echo away if it still has this fingerprint: true for exactly one caller, so
+   * two deliveries of the echo (or an echo racing a full sync, which rewrites the link) skip at most once.
+   */
+  async consumeExpectedEcho(connectionId: string, customerId: string, fingerprint: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: connectionPk(connectionId), SK: SK.customer(customerId) },
+          UpdateExpression: 'REMOVE expectedEcho',
+          ConditionExpression: 'expectedEcho.fingerprint = :fingerprint',
+          ExpressionAttributeValues: { ':fingerprint': fingerprint },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   /** CUSTOMER_ARCHIVED: keep what we know, flag it archived (creates a bare link when none exists). */

@@ -5,6 +5,7 @@
  * happens when the content hash differs from the link's (or there is no link), so calling these
  * as often as you like costs Sequence reads, not Sphere writes.
  */
+import { expectCustomerEcho } from '../domain/customer-echo';
 import { exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
 import { type Connection } from '../domain/connection';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
@@ -135,9 +136,11 @@ export async function syncCustomerToSphere(
     // PUT is a full replace: start from the customer as it is (contacts, other integration ids, custom properties).
     const body = customerToRequest(customer);
     body.integrationIds = [...(body.integrationIds ?? []).filter((i) => i.service !== SPHERE_INTEGRATION_SERVICE), { service: SPHERE_INTEGRATION_SERVICE, id: sphereCustomerId }];
-    await clients.sequence.updateCustomer(customerId, body);
+    const updated = await clients.sequence.updateCustomer(customerId, body);
     tagged = true;
-    await links.putCustomer({ ...link, tagged: true });
+    // The PUT makes Sequence send CUSTOMER_UPDATED showing exactly this state: expect it, so it costs no re-read.
+    const expectedEcho = expectCustomerEcho(updated, new Date());
+    await links.putCustomer({ ...link, tagged: true, ...(expectedEcho ? { expectedEcho } : {}) });
   }
 
   return {

@@ -4,16 +4,38 @@
  * shared/runtime/sqs-worker.ts; this is only the use case.
  */
 import { type Connection } from '../domain/connection';
+import { isExpectedCustomerEcho } from '../domain/customer-echo';
 import { type Dependencies } from '../runtime/dependencies';
 import { type CustomerSyncMessage, type ProductSyncMessage } from '../runtime/queue-messages';
 import { syncCustomerToSphere, syncProductToSphere, type CustomerSyncOutcome, type ProductSyncOutcome } from './ensure';
 import { syncStores } from './stores';
 
-export async function handleCustomerSync(deps: Dependencies, connection: Connection, message: CustomerSyncMessage): Promise<CustomerSyncOutcome | { archived: true }> {
+/**
+ * The echo of our own tag PUT shows the state we have just synced: skip it, once, without a
+ * Sequence call (shared/domain/customer-echo.ts). The conditional consume makes a second delivery
+ * (or a concurrent full sync) fall through to the normal re-read.
+ */
+async function isEchoOfOurTag(deps: Dependencies, connection: Connection, message: CustomerSyncMessage): Promise<boolean> {
+  if (!message.resourceFingerprint) return false;
+  const { links } = syncStores(deps);
+  const link = await links.getCustomer(connection.id, message.customerId);
+  if (!link?.contentHash || !isExpectedCustomerEcho(link.expectedEcho, message.resourceFingerprint, new Date())) return false;
+  return links.consumeExpectedEcho(connection.id, message.customerId, message.resourceFingerprint);
+}
+
+export async function handleCustomerSync(
+  deps: Dependencies,
+  connection: Connection,
+  message: CustomerSyncMessage,
+): Promise<CustomerSyncOutcome | { archived: true } | { echo: true }> {
   if (message.notificationType === 'CUSTOMER_ARCHIVED') {
     await syncStores(deps).links.markCustomerArchived(connection.id, message.customerId, new Date().toISOString());
     deps.logger.info('Customer archived in Sequence; link marked archived', { customerId: message.customerId });
     return { archived: true };
+  }
+  if (message.notificationType === 'CUSTOMER_UPDATED' && (await isEchoOfOurTag(deps, connection, message))) {
+    deps.logger.info('CUSTOMER_UPDATED is the echo of our own integration-id tag; nothing to sync', { customerId: message.customerId });
+    return { echo: true };
   }
   const outcome = await deps.withUpstream(connection, (clients) => syncCustomerToSphere(deps, connection, clients, message.customerId, { trigger: message.trigger }));
   deps.logger.info(outcome.changed ? 'Customer written to Sphere' : 'Customer unchanged since the last sync; no Sphere write', {

@@ -13,6 +13,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { acceptsWork } from '../domain/connection';
+import { customerEchoFingerprint } from '../domain/customer-echo';
 import { type Dependencies } from '../runtime/dependencies';
 import { type QueueMessage, messageGroupId } from '../runtime/queue-messages';
 import { syncStores } from '../sync/stores';
@@ -53,13 +54,20 @@ const SIGNATURE_REJECTIONS: Record<Exclude<SignatureVerdict, { ok: true }>['reas
   signature_mismatch: ['invalid_signature', 'The signature does not match the body'],
 };
 
+/** Only a CUSTOMER_UPDATED can be the echo of our tag PUT; a fingerprint is a few µs of hashing, no upstream call. */
+function echoFingerprint(envelope: WebhookEnvelope): { resourceFingerprint?: string } {
+  if (envelope.notificationType !== 'CUSTOMER_UPDATED') return {};
+  const resourceFingerprint = customerEchoFingerprint(envelope.resource);
+  return resourceFingerprint ? { resourceFingerprint } : {};
+}
+
 function queueMessageFor(route: NotificationRoute, connectionId: string, resourceId: string, envelope: WebhookEnvelope) {
   const base = { connectionId, trigger: 'webhook' as const };
   switch (route.resource) {
     case 'customer':
       return {
         queue: 'customerSync' as const,
-        message: { kind: 'customer', ...base, customerId: resourceId, notificationType: envelope.notificationType } as QueueMessage<'customerSync'>,
+        message: { kind: 'customer', ...base, customerId: resourceId, notificationType: envelope.notificationType, ...echoFingerprint(envelope) } as QueueMessage<'customerSync'>,
       };
     case 'invoice':
       return { queue: 'invoiceTax' as const, message: { kind: 'invoice', ...base, invoiceId: resourceId, notificationType: envelope.notificationType } as QueueMessage<'invoiceTax'> };

@@ -103,6 +103,27 @@ it('keeps other integration ids and every contact when tagging', async () => {
   expect(customer.contacts.map((x) => x.email).sort()).toEqual(['a@example.com', 'b@example.com']);
 });
 
+it('the CUSTOMER_UPDATED echo of our own tag PUT costs no Sequence read; a real change after it is re-read', async () => {
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Echo Works Ltd'));
+  await settle(h);
+  const calls = (method: string, path: string) => h.sequence.requests.filter((r) => r.method === method && r.path === path).length;
+  // CUSTOMER_CREATED: one read of the customer and of its registrations, one tag PUT. The PUT's
+  // CUSTOMER_UPDATED arrived (delivered and answered) but read nothing.
+  expect(calls('GET', `/api/customers/${created.id}`)).toBe(1);
+  expect(calls('GET', `/api/tax-registrations/for-customer/${created.id}`)).toBe(1);
+  expect(calls('PUT', `/api/customers/${created.id}`)).toBe(1);
+  expect(h.sequence.deliveries.filter((d) => d.resourceId === created.id && d.notificationType === 'CUSTOMER_UPDATED' && d.state === 'delivered')).toHaveLength(1);
+  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
+  expect(link).toMatchObject({ tagged: true });
+  expect(link!.expectedEcho).toBeUndefined();
+
+  // A change by the merchant is a different state: re-read and written.
+  await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Echo Works Group Ltd', { integrationIds: [{ service: 'Sphere', id: created.id }] }));
+  await settle(h);
+  expect(calls('GET', `/api/customers/${created.id}`)).toBe(2);
+  expect((await sphereCustomer(created.id))?.name).toBe('Echo Works Group Ltd');
+});
+
 it('an unchanged customer is not written to Sphere again', async () => {
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Quiet Co'));
   await settle(h);
