@@ -9,7 +9,7 @@ export const handler = createSqsWorker(
   {
     queue: 'backfill',
     // The failure taxonomy has no "backfill" resource type: a failing page is recorded under the phase's resource type.
-    failureTarget: (m) => ({ resourceType: m.phase === 'customers' ? 'customer' : 'product', resourceId: `backfill:${m.runId}` }),
+    failureTarget: (m) => ({ resourceType: m.phase === 'products' ? 'product' : 'customer', resourceId: `backfill:${m.runId}` }),
     handle: async (message, { connection }) => {
       await processBackfillPage(deps, connection, message);
     },

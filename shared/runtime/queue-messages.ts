@@ -17,6 +17,8 @@ export const CustomerSyncMessage = z.object({
   notificationType: z.enum(['CUSTOMER_CREATED', 'CUSTOMER_UPDATED', 'CUSTOMER_ARCHIVED']).optional(),
   /** Fingerprint of the webhook's `resource` (shared/domain/customer-echo.ts), to recognise the echo of our own tag PUT. */
   resourceFingerprint: z.string().min(1).max(128).optional(),
+  /** Backfill: the run whose registration snapshot holds this customer's tax registrations (shared/store/registration-snapshots.ts). */
+  registrationsSnapshot: z.object({ runId: z.string().min(1), readFrom: z.iso.datetime() }).optional(),
 });
 export type CustomerSyncMessage = z.infer<typeof CustomerSyncMessage>;
 
@@ -54,7 +56,7 @@ export type ExemptionChangedMessage = z.infer<typeof ExemptionChangedMessage>;
 export const BackfillMessage = z.object({
   kind: z.literal('backfill'),
   ...base,
-  phase: z.enum(['customers', 'products']),
+  phase: z.enum(['registrations', 'customers', 'products']),
   /** Run id, so a stale page message of an earlier run is ignored. */
   runId: z.string().min(1),
 });

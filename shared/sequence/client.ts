@@ -345,6 +345,11 @@ export class SequenceClient {
   // Tax registrations, tax categories
   // ------------------------------------------------------------------------------------------
 
+  /** Every tax registration of the account (customers' and the merchant's), a page at a time: no per-customer filter exists. */
+  taxRegistrationPages(options: PageOptions = {}): AsyncGenerator<SequencePage<TaxRegistration>> {
+    return this.pages('/tax-registrations', TaxRegistrationSchema, {}, options);
+  }
+
   listTaxRegistrationsForCustomer(customerId: string): Promise<TaxRegistration[]> {
     return this.listAll(`/tax-registrations/for-customer/${seg(customerId)}`, TaxRegistrationSchema);
   }

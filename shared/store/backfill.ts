@@ -10,7 +10,8 @@ import { connectionPk } from './keys';
 
 export const BACKFILL_SK = 'BACKFILL';
 
-export type BackfillPhase = 'customers' | 'products';
+/** A run reads every tax registration first (so customers need no registration read each), then customers, then products. */
+export type BackfillPhase = 'registrations' | 'customers' | 'products';
 
 export interface BackfillRun {
   connectionId: string;
@@ -23,6 +24,8 @@ export interface BackfillRun {
   pageIndex: number;
   customersTotal: number;
   productsTotal: number;
+  /** When the registrations phase started: the snapshot is no older than this (absent: a run without one). */
+  registrationsReadFrom?: string;
   /** Records queued for sync so far in this run. */
   queued: number;
   startedAt: string;
@@ -57,8 +60,9 @@ export class BackfillRepository {
       connectionId,
       runId,
       state: 'RUNNING',
-      phase: 'customers',
+      phase: 'registrations',
       pageIndex: 0,
+      registrationsReadFrom: now,
       customersTotal: totals.customersTotal,
       productsTotal: totals.productsTotal,
       queued: 0,

@@ -12,6 +12,7 @@
  *  CONN#<id>                  FAILURE#<resourceType>#<resourceId> failure record (retryable or not)
  *  CONN#<id>                  DELIVERY#<deliveryKey>              webhook dedupe (ttl)
  *  CONN#<id>                  AUDIT#<iso time>#<seq>              upstream call audit log (ttl)
+ *  CONN#<id>                  REGSNAP#<runId>#<customerId>#<regId> a backfill run's tax registrations (ttl)
  */
 export const connectionPk = (connectionId: string) => `CONN#${connectionId}`;
 export const accountLockPk = (environment: string, sequenceAccountId: string) => `ACCOUNT#${environment}#${sequenceAccountId}`;

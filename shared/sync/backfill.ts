@@ -1,5 +1,8 @@
 /**
  * Backfill: every Sequence customer and product queued for sync, one page per message.
+ * A run first pages through the account's tax registrations into a snapshot (one call per 100
+ * instead of one per customer: Sequence's budget, not Sphere's, limited the backfill), then
+ * customers, then products.
  *
  * A `backfill` message names a run; the run's state (phase, saved cursor, counts) lives in the
  * `BACKFILL` item of the connection (shared/store/backfill.ts) and is the source of truth, not the
@@ -15,6 +18,7 @@ import { type Connection } from '../domain/connection';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { type BackfillMessage, type Trigger, messageGroupId } from '../runtime/queue-messages';
 import { type BackfillPhase, type BackfillRun } from '../store/backfill';
+import { type SnapshotRegistration } from '../store/registration-snapshots';
 import { syncStores } from './stores';
 
 export const BACKFILL_PAGE_SIZE = 100;
@@ -40,13 +44,28 @@ async function totals(clients: UpstreamClients): Promise<{ customersTotal: numbe
   return { customersTotal, productsTotal };
 }
 
-async function readPage(clients: UpstreamClients, phase: BackfillPhase, cursor: string | undefined, limit: number) {
-  const options = { limit, ...(cursor ? { after: cursor } : {}) };
-  const pages = phase === 'customers' ? clients.sequence.customerPages({}, options) : clients.sequence.productPages(options);
+async function firstPage<T>(pages: AsyncGenerator<{ items: T[]; nextCursor?: string | undefined; pagination: { totalResultSize?: number | null } }>) {
   const page = await pages.next();
   await pages.return(undefined);
-  if (page.done) return { ids: [] as string[], nextCursor: undefined, totalResultSize: undefined };
-  return { ids: page.value.items.map((i) => i.id), nextCursor: page.value.nextCursor, totalResultSize: page.value.pagination.totalResultSize ?? undefined };
+  if (page.done) return { items: [] as T[], nextCursor: undefined, totalResultSize: undefined };
+  return { items: page.value.items, nextCursor: page.value.nextCursor, totalResultSize: page.value.pagination.totalResultSize ?? undefined };
+}
+
+async function readPage(clients: UpstreamClients, phase: Exclude<BackfillPhase, 'registrations'>, cursor: string | undefined, limit: number) {
+  const options = { limit, ...(cursor ? { after: cursor } : {}) };
+  const page = await firstPage<{ id: string }>(phase === 'customers' ? clients.sequence.customerPages({}, options) : clients.sequence.productPages(options));
+  return { ids: page.items.map((i) => i.id), nextCursor: page.nextCursor, totalResultSize: page.totalResultSize };
+}
+
+/** Registrations phase: one page of the account's tax registrations into the run's snapshot (the merchant's are skipped). */
+async function snapshotRegistrationPage(deps: Dependencies, connection: Connection, clients: UpstreamClients, run: BackfillRun, limit: number) {
+  const page = await firstPage(clients.sequence.taxRegistrationPages({ limit, ...(run.cursor ? { after: run.cursor } : {}) }));
+  const customers: SnapshotRegistration[] = [];
+  for (const r of page.items) {
+    if (r.customerId) customers.push({ id: r.id, sequenceAccountId: r.sequenceAccountId, customerId: r.customerId, taxIdentifier: r.taxIdentifier, country: r.country, ...(r.state ? { state: r.state } : {}) });
+  }
+  await syncStores(deps).registrationSnapshots.putPage(connection.id, run.runId, customers);
+  return { nextCursor: page.nextCursor, registrations: customers.length };
 }
 
 async function sendNext(deps: Dependencies, connectionId: string, runId: string, trigger: Trigger, phase: BackfillPhase, pageIndex: number): Promise<void> {
@@ -72,12 +91,28 @@ export async function processBackfillPage(deps: Dependencies, connection: Connec
     if (run.runId !== message.runId) return { kind: 'ignored', reason: 'stale_run' };
     if (run.state === 'COMPLETED') return { kind: 'ignored', reason: 'already_completed' };
 
+    if (run.phase === 'registrations') {
+      const page = await snapshotRegistrationPage(deps, connection, clients, run, pageSize);
+      const next = page.nextCursor ? { phase: run.phase, pageIndex: run.pageIndex + 1, cursor: page.nextCursor } : { phase: 'customers' as const, pageIndex: 0 };
+      if (!(await backfill.advance(run, { ...next, queuedDelta: 0, completed: false }))) {
+        deps.logger.info('Backfill page already recorded by another delivery; not chaining', { runId: run.runId, phase: run.phase, pageIndex: run.pageIndex });
+        return { kind: 'ignored', reason: 'already_advanced' };
+      }
+      const total = run.customersTotal + run.productsTotal;
+      await deps.connections.setBackfill(connection.id, { state: 'RUNNING', done: 0, total });
+      deps.logger.info('Backfill registrations page read', { runId: run.runId, pageIndex: run.pageIndex, registrations: page.registrations });
+      await sendNext(deps, connection.id, run.runId, message.trigger, next.phase, next.pageIndex);
+      return { kind: 'page', phase: run.phase, queued: 0, completed: false };
+    }
+
     const page = await readPage(clients, run.phase, run.cursor, pageSize);
     if (run.phase === 'customers') {
+      // Registrations come from the run's snapshot when it has one (read before this page, so never older than `readFrom`).
+      const registrationsSnapshot = run.registrationsReadFrom ? { runId: run.runId, readFrom: run.registrationsReadFrom } : undefined;
       await deps.queues.sendMany(
         'customerSync',
         page.ids.map((customerId) => ({
-          message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'backfill' as const, customerId },
+          message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'backfill' as const, customerId, ...(registrationsSnapshot ? { registrationsSnapshot } : {}) },
           groupId: messageGroupId(connection.id, customerId),
           deduplicationId: `backfill:${run.runId}:${customerId}`.slice(0, 128),
         })),
@@ -129,7 +164,7 @@ export async function queueBackfill(
   const run = await syncStores(deps).backfill.get(connection.id);
   const resumed = run?.state === 'RUNNING' && !options.restart;
   const runId = resumed ? run.runId : randomUUID();
-  const phase: BackfillPhase = resumed ? run.phase : 'customers';
+  const phase: BackfillPhase = resumed ? run.phase : 'registrations';
   if (!resumed) await deps.connections.setBackfill(connection.id, { state: 'QUEUED', done: 0, total: 0 });
   const message: BackfillMessage = { kind: 'backfill', connectionId: connection.id, trigger, phase, runId };
   // A unique deduplication id: a resume must go through even if a chain message is in flight (the run item serialises them).

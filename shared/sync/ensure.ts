@@ -52,6 +52,8 @@ export interface CustomerSyncOptions {
   emitExemptionChange?: boolean;
   /** The customer and its registrations as the caller has just read them (saves two Sequence reads). */
   prefetched?: { customer: Customer; taxRegistrations: TaxRegistration[] };
+  /** Backfill: take the registrations from this run's snapshot unless the link was synced after it was read. */
+  registrationsSnapshot?: { runId: string; readFrom: string };
 }
 
 function isTagged(customer: Customer, sphereCustomerId: string): boolean {
@@ -72,12 +74,18 @@ export async function syncCustomerToSphere(
   customerId: string,
   options: CustomerSyncOptions = {},
 ): Promise<CustomerSyncOutcome> {
-  const { links } = syncStores(deps);
-  const [customer, taxRegistrations, previousLink] = await Promise.all([
+  const { links, registrationSnapshots } = syncStores(deps);
+  const snapshot = options.prefetched ? undefined : options.registrationsSnapshot;
+  const [customer, fetchedRegistrations, previousLink, snapshotRegistrations] = await Promise.all([
     options.prefetched?.customer ?? clients.sequence.getCustomer(customerId),
-    options.prefetched?.taxRegistrations ?? clients.sequence.listTaxRegistrationsForCustomer(customerId),
+    options.prefetched?.taxRegistrations ?? (snapshot ? undefined : clients.sequence.listTaxRegistrationsForCustomer(customerId)),
     links.getCustomer(connection.id, customerId),
+    snapshot ? registrationSnapshots.forCustomer(connection.id, snapshot.runId, customerId) : undefined,
   ]);
+  // A link synced after the snapshot was read knows newer registrations than the snapshot: read them again.
+  const snapshotUsable = snapshot && (!previousLink || previousLink.lastSyncedAt < snapshot.readFrom);
+  const taxRegistrations: TaxRegistration[] =
+    fetchedRegistrations ?? (snapshotUsable && snapshotRegistrations ? snapshotRegistrations : await clients.sequence.listTaxRegistrationsForCustomer(customerId));
   const mapped = mapCustomerToSphere(customer, taxRegistrations);
   const sphereCustomerId = mapped.sphere.externalId;
   const now = new Date().toISOString();

@@ -37,7 +37,12 @@ export async function handleCustomerSync(
     deps.logger.info('CUSTOMER_UPDATED is the echo of our own integration-id tag; nothing to sync', { customerId: message.customerId });
     return { echo: true };
   }
-  const outcome = await deps.withUpstream(connection, (clients) => syncCustomerToSphere(deps, connection, clients, message.customerId, { trigger: message.trigger }));
+  const outcome = await deps.withUpstream(connection, (clients) =>
+    syncCustomerToSphere(deps, connection, clients, message.customerId, {
+      trigger: message.trigger,
+      ...(message.registrationsSnapshot ? { registrationsSnapshot: message.registrationsSnapshot } : {}),
+    }),
+  );
   deps.logger.info(outcome.changed ? 'Customer written to Sphere' : 'Customer unchanged since the last sync; no Sphere write', {
     customerId: message.customerId,
     trigger: message.trigger,

@@ -86,7 +86,7 @@ describe('connect → use → disconnect', () => {
 
     // The backfill message, on the backfill queue, grouped per connection.
     await waitFor(() => deliveries.length > 0);
-    expect(JSON.parse(deliveries[0]!.record.body)).toMatchObject({ kind: 'backfill', connectionId: connection.id, trigger: 'admin', phase: 'customers', runId: expect.any(String) });
+    expect(JSON.parse(deliveries[0]!.record.body)).toMatchObject({ kind: 'backfill', connectionId: connection.id, trigger: 'admin', phase: 'registrations', runId: expect.any(String) });
     expect(deliveries[0]!.record.attributes.MessageGroupId).toBe(`${connection.id}:backfill`);
   });
 

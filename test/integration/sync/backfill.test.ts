@@ -1,5 +1,6 @@
 /**
- * Backfill of 500 customers and 100 products against both simulators at their real limits
+ * Backfill of 500 customers (138 tax registrations, read for the whole account a page at a time)
+ * and 100 products against both simulators at their real limits
  * (Sphere v1: 10 writes/s per key; Sequence: 1,500 requests/min per key), interrupted half way by
  * a Sequence outage and resumed from the saved cursor. Every record must end in Sphere exactly
  * once, with no 429 storm. The paced upstream calls alone take ~65 s (600 Sphere writes at 10/s,
@@ -14,6 +15,7 @@ jest.setTimeout(150_000);
 
 const CUSTOMERS = 500;
 const PRODUCTS = 100;
+const REGISTRATIONS = 138;
 
 let h: Harness;
 let c: TestConnection;
@@ -29,7 +31,13 @@ beforeAll(async () => {
   c = await createConnection(h, { policy: false, taxCodes: { default: 'txcd_10000000', byTaxCategory: { [SIM_TAX_CATEGORY_IDS.saas]: 'txcd_10103001' } } });
   const customers = Array.from({ length: CUSTOMERS }, (_, i) => customerBody(`Backfill Customer ${String(i).padStart(3, '0')}`));
   const products = Array.from({ length: PRODUCTS }, (_, i) => ({ name: `Product ${i}`, ...(i % 2 === 0 ? { taxCategoryId: SIM_TAX_CATEGORY_IDS.saas } : {}) }));
-  await sim(h.sequence.url, 'POST', '/_sim/seed', { customers, products });
+  // Tax registrations for every 4th customer (a second one for every 40th): 138 in all, two pages of the registrations phase.
+  const taxRegistrations = customers.flatMap((_, i) => [
+    ...(i % 4 === 0 ? [{ taxIdentifier: `GB${String(100000000 + i)}`, country: 'GB', customerId: `$customers[${i}]` }] : []),
+    ...(i % 40 === 0 ? [{ taxIdentifier: `DE${String(200000000 + i)}`, country: 'DE', customerId: `$customers[${i}]` }] : []),
+  ]);
+  expect(taxRegistrations).toHaveLength(REGISTRATIONS);
+  await sim(h.sequence.url, 'POST', '/_sim/seed', { customers, products, taxRegistrations });
 });
 
 afterAll(async () => {
@@ -79,6 +87,10 @@ it('queues every customer and product once, survives an interruption half way, a
   expect(cursors).toHaveLength(CUSTOMERS / 100);
   expect(halfWay.cursor).toBeDefined();
 
+  // Registrations were read a page at a time for the whole account (2 pages), never per customer.
+  expect(h.sequence.requests.filter((r) => r.method === 'GET' && r.path === '/api/tax-registrations' && r.status === 200)).toHaveLength(2);
+  expect(h.sequence.requests.filter((r) => r.path.startsWith('/api/tax-registrations/for-customer/'))).toHaveLength(0);
+
   // Every record in Sphere exactly once: 500 + 100 records, and exactly one successful write each.
   const state = await sphereState(h);
   expect(state.customers).toHaveLength(CUSTOMERS);
@@ -86,6 +98,12 @@ it('queues every customer and product once, survives an interruption half way, a
   const requests = await sphereRequests(h);
   expect(requests.filter((r) => r.method === 'POST' && r.path === '/v1/customers' && r.status === 200)).toHaveLength(CUSTOMERS);
   expect(requests.filter((r) => r.method === 'POST' && r.path === '/v1/products' && r.status === 200)).toHaveLength(PRODUCTS);
+  // ... and every customer reached Sphere with the tax ids of its registrations.
+  const taxIds = new Map((state.customers as { name: string; tax_ids?: { value: string }[] }[]).map((x) => [x.name, (x.tax_ids ?? []).map((t) => t.value).sort()]));
+  for (let i = 0; i < CUSTOMERS; i++) {
+    const expected = [...(i % 4 === 0 ? [`GB${String(100000000 + i)}`] : []), ...(i % 40 === 0 ? [`DE${String(200000000 + i)}`] : [])].sort();
+    expect([i, taxIds.get(`Backfill Customer ${String(i).padStart(3, '0')}`)]).toEqual([i, expected]);
+  }
   const codes = (state.products as { external_id: string; name: string; tax_code: string }[]).map((p) => p.tax_code);
   expect(codes.filter((x) => x === 'txcd_10103001')).toHaveLength(PRODUCTS / 2);
   expect(codes.filter((x) => x === 'txcd_10000000')).toHaveLength(PRODUCTS / 2);

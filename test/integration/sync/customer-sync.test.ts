@@ -4,6 +4,7 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type ExemptionChangedMessage } from '../../../shared/runtime/queue-messages';
+import { syncCustomerToSphere } from '../../../shared/sync/ensure';
 import { syncStores } from '../../../shared/sync/stores';
 import { captured } from '../../fixtures/handlers/exemptions-capture';
 import {
@@ -122,6 +123,37 @@ it('the CUSTOMER_UPDATED echo of our own tag PUT costs no Sequence read; a real 
   await settle(h);
   expect(calls('GET', `/api/customers/${created.id}`)).toBe(2);
   expect((await sphereCustomer(created.id))?.name).toBe('Echo Works Group Ltd');
+});
+
+it("a backfill takes registrations from its run's snapshot, unless the customer was synced after the snapshot was read", async () => {
+  const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Snapshot Ltd', { taxStatus: 'REVERSE_CHARGED' }));
+  await sequenceApi(h, 'POST', '/tax-registrations', { taxIdentifier: 'DE111111111', country: 'DE', customerId: created.id });
+  await settle(h);
+  const connection = (await h.deps.connections.get(c.connection.id))!;
+  const { registrationSnapshots, links } = syncStores(h.deps);
+  const reads = () => h.sequence.requests.filter((r) => r.path === `/api/tax-registrations/for-customer/${created.id}`).length;
+  const sync = (readFrom: string) =>
+    h.deps.withUpstream(connection, (clients) =>
+      syncCustomerToSphere(h.deps, connection, clients, created.id, { trigger: 'backfill', registrationsSnapshot: { runId: 'run-snap', readFrom } }),
+    );
+  await registrationSnapshots.putPage(connection.id, 'run-snap', [
+    { id: 'reg-snap', sequenceAccountId: 'acc', customerId: created.id, taxIdentifier: 'DE222222222', country: 'DE' },
+  ]);
+  const lastSyncedAt = (await links.getCustomer(connection.id, created.id))!.lastSyncedAt;
+
+  // Read before the last sync: the link knows better, so the registrations are read from Sequence.
+  const before = reads();
+  const stale = await sync(new Date(Date.parse(lastSyncedAt) - 60_000).toISOString());
+  expect(reads()).toBe(before + 1);
+  expect(stale.taxRegistrations.map((r) => r.taxIdentifier)).toEqual(['DE111111111']);
+  expect(stale.changed).toBe(false);
+
+  // Read after it: the snapshot is used (no Sequence read) and what it holds reaches Sphere.
+  const fresh = await sync(new Date(Date.now() + 1000).toISOString());
+  expect(reads()).toBe(before + 1);
+  expect(fresh.taxRegistrations.map((r) => r.taxIdentifier)).toEqual(['DE222222222']);
+  expect(fresh.changed).toBe(true);
+  expect((await sphereCustomer(created.id))?.tax_ids).toEqual([{ type: 'eu_vat', value: 'DE222222222' }]);
 });
 
 it('an unchanged customer is not written to Sphere again', async () => {
