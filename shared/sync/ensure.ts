@@ -5,6 +5,7 @@
  * happens when the content hash differs from the link's (or there is no link), so calling these
  * as often as you like costs Sequence reads, not Sphere writes.
  */
+import { forEachLimited } from '../runtime/concurrency';
 import { expectCustomerEcho } from '../domain/customer-echo';
 import { exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
 import { type Connection } from '../domain/connection';
@@ -185,6 +186,8 @@ export async function ensureCustomerInSphere(
   return { customer: outcome.customer, taxRegistrations: outcome.taxRegistrations, sphereCustomerId: outcome.sphereCustomerId, changed: outcome.changed };
 }
 
+const ENSURE_PRODUCTS_CONCURRENCY = 8;
+
 export interface ProductSyncOutcome extends EnsuredProduct {
   changed: boolean;
 }
@@ -223,7 +226,7 @@ export async function syncProductToSphere(
 /**
  * Make sure every product exists in Sphere with its current tax code (from the connection's
  * mapping: Sequence tax category → Sphere code, default otherwise). Upserts only what changed.
- * Sequential on purpose: the Sphere write bucket paces at 10/s anyway.
+ * A few at a time: the link reads overlap, and the Sphere write bucket paces the writes anyway.
  */
 export async function ensureProductsInSphere(
   deps: Dependencies,
@@ -233,10 +236,12 @@ export async function ensureProductsInSphere(
   /** Products the caller has just read from Sequence (saves a read each). */
   prefetched?: ReadonlyMap<string, Product>,
 ): Promise<Map<string, EnsuredProduct>> {
-  const result = new Map<string, EnsuredProduct>();
-  for (const productId of new Set(productIds)) {
-    const { changed: _changed, ...ensured } = await syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId));
-    result.set(productId, ensured);
-  }
-  return result;
+  const ids = [...new Set(productIds)];
+  const ensured = new Map<string, EnsuredProduct>();
+  await forEachLimited(ids, ENSURE_PRODUCTS_CONCURRENCY, async (productId) => {
+    const { changed: _changed, ...product } = await syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId));
+    ensured.set(productId, product);
+  });
+  // In the callers' order, whatever order they finished in.
+  return new Map(ids.map((id) => [id, ensured.get(id)!]));
 }

@@ -18,6 +18,7 @@
  * A failure stores a FAILED record (reason + code, no hash, so the next attempt recalculates) and is
  * rethrown with its classification (user → 422 / failure record; retryable → retried / 503).
  */
+import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
 import {
@@ -58,20 +59,8 @@ export interface CalculationOutcome {
 
 /** Line PUTs in flight at once (the Sequence client's per-key bucket paces them anyway). */
 const LINE_WRITE_CONCURRENCY = 4;
-
-/** Run `work` over `items` with at most `limit` in flight; the first failure rejects (after the in-flight ones settle). */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  const results = await Promise.allSettled(runners);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
+/** Product reads in flight at once. */
+const PRODUCT_READ_CONCURRENCY = 8;
 
 interface LoadedInvoice {
   invoice: Invoice;
@@ -82,7 +71,8 @@ interface LoadedInvoice {
 async function loadProducts(clients: UpstreamClients, lines: readonly LineItem[]): Promise<Map<string, Product>> {
   const ids = [...new Set(lines.map((l) => l.productId).filter((id): id is string => Boolean(id)))];
   const products = new Map<string, Product>();
-  for (const id of ids) products.set(id, await clients.sequence.getProduct(id));
+  // In parallel: the client's per-key bucket lets a second's worth of calls go back to back.
+  await forEachLimited(ids, PRODUCT_READ_CONCURRENCY, async (id) => products.set(id, await clients.sequence.getProduct(id)));
   return products;
 }
 
@@ -156,9 +146,12 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   }
 
   // What was just read is handed to the sync step, so it does not read it all again.
-  const ensured = await ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations });
+  // The customer and the products are independent: ensure them side by side.
   const productIds = plans.map((p) => p.productId).filter((id): id is string => Boolean(id));
-  const synced = await ctx.sync.ensureProducts(deps, connection, clients, productIds, products);
+  const [ensured, synced] = await Promise.all([
+    ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations }),
+    ctx.sync.ensureProducts(deps, connection, clients, productIds, products),
+  ]);
   const categoryNames = new Map(groups.flatMap((g) => (g.taxCategory ? [[g.taxCategory.id, g.taxCategory.name] as const] : [])));
   const standIns = new Map<string, LineProductPlan>();
   for (const plan of plans) if (plan.standInCategory && !standIns.has(plan.standInCategory)) standIns.set(plan.standInCategory, plan);
