@@ -31,24 +31,16 @@ export type BackfillPageOutcome =
 
 const backfillGroup = (connectionId: string) => messageGroupId(connectionId, 'backfill');
 
-async function totals(clients: UpstreamClients): Promise<{ customersTotal: number; productsTotal: number }> {
-  const first = async <T>(pages: AsyncGenerator<{ pagination: { totalResultSize?: number | null } } & T>) => {
-    const page = await pages.next();
-    await pages.return(undefined);
-    return page.done ? 0 : (page.value.pagination.totalResultSize ?? 0);
-  };
-  const [customersTotal, productsTotal] = await Promise.all([
-    first(clients.sequence.customerPages({}, { limit: 1 })),
-    first(clients.sequence.productPages({ limit: 1 })),
-  ]);
-  return { customersTotal, productsTotal };
-}
-
 async function firstPage<T>(pages: AsyncGenerator<{ items: T[]; nextCursor?: string | undefined; pagination: { totalResultSize?: number | null } }>) {
   const page = await pages.next();
   await pages.return(undefined);
   if (page.done) return { items: [] as T[], nextCursor: undefined, totalResultSize: undefined };
   return { items: page.value.items, nextCursor: page.value.nextCursor, totalResultSize: page.value.pagination.totalResultSize ?? undefined };
+}
+
+async function totals(clients: UpstreamClients): Promise<{ customersTotal: number; productsTotal: number }> {
+  const [customers, products] = await Promise.all([firstPage(clients.sequence.customerPages({}, { limit: 1 })), firstPage(clients.sequence.productPages({ limit: 1 }))]);
+  return { customersTotal: customers.totalResultSize ?? 0, productsTotal: products.totalResultSize ?? 0 };
 }
 
 async function readPage(clients: UpstreamClients, phase: Exclude<BackfillPhase, 'registrations'>, cursor: string | undefined, limit: number) {
