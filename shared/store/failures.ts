@@ -3,9 +3,10 @@
  * exists while the resource is failing and is cleared by the next success, so the connection's
  * `failures` counter is the number of open failures.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type ClassifiedError } from '../domain/errors';
 import { SK, connectionPk } from './keys';
+import { queryAllByPrefix } from './query';
 import { type ConnectionRepository } from './connections';
 
 export type FailedResourceType = 'customer' | 'product' | 'invoice' | 'credit_note' | 'transaction';
@@ -93,21 +94,6 @@ export class FailureRepository {
   }
 
   async list(connectionId: string): Promise<FailureRecord[]> {
-    const records: FailureRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':prefix': 'FAILURE#' },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of out.Items ?? []) records.push(strip(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), 'FAILURE#')).map((item) => strip(item));
   }
 }

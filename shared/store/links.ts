@@ -4,10 +4,11 @@
  * content hash of what was last written to Sphere, so an unchanged record is never written again,
  * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ExpectedCustomerEcho } from '../domain/customer-echo';
 import { type SequenceTaxStatus } from '../domain/customer-mapping';
 import { SK, connectionPk } from './keys';
+import { queryAllByPrefix } from './query';
 
 export interface CustomerLink {
   connectionId: string;
@@ -134,21 +135,6 @@ export class LinkRepository {
   }
 
   private async listByPrefix<T>(connectionId: string, prefix: string): Promise<T[]> {
-    const items: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':prefix': prefix },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(strip<T>(item)!);
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), prefix)).map((item) => strip<T>(item)!);
   }
 }

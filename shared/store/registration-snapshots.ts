@@ -6,9 +6,10 @@
  * customer-sync worker reads its customer's from here. Writes are puts keyed by registration id,
  * so a page read twice (a crash, a duplicate message) writes the same items.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type TaxRegistration } from '../sequence';
 import { connectionPk, ttlAfterSeconds } from './keys';
+import { queryAllByPrefix } from './query';
 
 export const REGISTRATION_SNAPSHOT_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -41,21 +42,7 @@ export class RegistrationSnapshotRepository {
   }
 
   async forCustomer(connectionId: string, runId: string, customerId: string): Promise<SnapshotRegistration[]> {
-    const registrations: SnapshotRegistration[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': connectionPk(connectionId), ':prefix': prefix(runId, customerId) },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of out.Items ?? []) registrations.push(item.registration as SnapshotRegistration);
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return registrations;
+    const items = await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), prefix(runId, customerId));
+    return items.map((item) => item.registration as SnapshotRegistration);
   }
 }
