@@ -13,6 +13,7 @@
  *  CONN#<id>                  DELIVERY#<deliveryKey>              webhook dedupe (ttl)
  *  CONN#<id>                  AUDIT#<iso time>#<seq>              upstream call audit log (ttl)
  *  CONN#<id>                  REGSNAP#<runId>#<customerId>#<regId> a backfill run's tax registrations (ttl)
+ *  CONN#<id>                  LEASE#<name>                        short exclusive lease, e.g. one invoice's tax (ttl)
  */
 export const connectionPk = (connectionId: string) => `CONN#${connectionId}`;
 export const accountLockPk = (environment: string, sequenceAccountId: string) => `ACCOUNT#${environment}#${sequenceAccountId}`;
@@ -29,6 +30,7 @@ export const SK = {
   failure: (resourceType: string, resourceId: string) => `FAILURE#${resourceType}#${resourceId}`,
   delivery: (key: string) => `DELIVERY#${key}`,
   audit: (iso: string, seq: string) => `AUDIT#${iso}#${seq}`,
+  lease: (name: string) => `LEASE#${name}`,
 } as const;
 
 export function ttlAfterSeconds(seconds: number, now: number = Date.now()): number {

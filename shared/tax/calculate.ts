@@ -21,6 +21,7 @@
 import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
+import { withLease } from '../store/leases';
 import {
   type LineProductPlan,
   type TaxRecord,
@@ -47,6 +48,36 @@ export class InvoiceNotDraftError extends UserActionRequiredError {
       fix: 'Tax is calculated while the invoice is a draft; a finalised invoice is recorded in Sphere as it is',
     });
   }
+}
+
+/**
+ * Longer than the tax function's timeout (120 s, lib/constructs/invoice-tax.ts): a holder that was
+ * killed mid-calculation frees the invoice soon after its Lambda would have died anyway.
+ */
+export const INVOICE_LEASE_TTL_MS = 130_000;
+/** How long a second caller waits for the invoice before it is retried later (the admin API's 30 s budget). */
+export const INVOICE_LEASE_WAIT_MS = 20_000;
+
+export class InvoiceBusyError extends ConnectorError {
+  constructor(invoiceId: string) {
+    super('retryable', 'invoice_busy', `Invoice ${invoiceId} is being taxed or finalised by another request`, { retryAfterMs: 5_000 });
+  }
+}
+
+/**
+ * One tax calculation, finalisation or transaction record per invoice at a time, whichever way it
+ * was reached. The queue serialises its own messages; the admin routes and the direct invocation do
+ * not, so without this the INVOICE_UPDATED caused by our own line PUTs could be calculated (and
+ * written again) while those PUTs are still going.
+ */
+export function withInvoiceLease<T>(ctx: TaxContext, connectionId: string, invoiceId: string, work: () => Promise<T>): Promise<T> {
+  return withLease(
+    ctx.leases,
+    connectionId,
+    `INVOICE#${invoiceId}`,
+    { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) },
+    work,
+  );
 }
 
 export interface CalculationOutcome {
@@ -222,7 +253,9 @@ export async function calculateDraftInvoice(ctx: TaxContext, connection: Connect
 
 /** The use case behind the queue worker, the admin route and the direct invocation. */
 export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<CalculationOutcome> {
-  return ctx.deps.withUpstream(connection, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId)));
+  return withInvoiceLease(ctx, connection.id, invoiceId, () =>
+    ctx.deps.withUpstream(connection, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId))),
+  );
 }
 
 export interface FinalizeOutcome {
@@ -236,13 +269,15 @@ export interface FinalizeOutcome {
  * invoice is queued so its Sphere transaction is recorded even if no webhook arrives (idempotent).
  */
 export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<FinalizeOutcome> {
-  const outcome = await ctx.deps.withUpstream(connection, async (clients) => {
-    const invoice = await clients.sequence.getInvoice(invoiceId);
-    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
-    if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
-    const finalized = await clients.sequence.finalizeInvoice(invoiceId);
-    return { invoice: finalized, record };
-  });
+  const outcome = await withInvoiceLease(ctx, connection.id, invoiceId, () =>
+    ctx.deps.withUpstream(connection, async (clients) => {
+      const invoice = await clients.sequence.getInvoice(invoiceId);
+      const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
+      if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+      const finalized = await clients.sequence.finalizeInvoice(invoiceId);
+      return { invoice: finalized, record };
+    }),
+  );
   if (ctx.deps.config.queueUrls.invoiceTax) {
     const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
     await ctx.deps.queues

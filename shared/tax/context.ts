@@ -7,6 +7,7 @@
 import { type Connection } from '../domain/connection';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { type Customer, type Product, type TaxRegistration } from '../sequence';
+import { LeaseRepository } from '../store/leases';
 import { TaxRecordRepository } from '../store/tax-records';
 import { TransactionRepository } from '../store/transactions';
 import { type EnsuredCustomer, type EnsuredProduct, ensureCustomerInSphere, ensureProductsInSphere } from '../sync/ensure';
@@ -34,6 +35,7 @@ export interface TaxContext {
   deps: Dependencies;
   taxRecords: TaxRecordRepository;
   transactions: TransactionRepository;
+  leases: LeaseRepository;
   sync: SphereSyncPort;
 }
 
@@ -46,6 +48,7 @@ export function taxContext(deps: Dependencies, sync: SphereSyncPort = defaultSph
     deps,
     taxRecords: new TaxRecordRepository(deps.db, deps.config.connectorTableName),
     transactions: new TransactionRepository(deps.db, deps.config.connectorTableName),
+    leases: new LeaseRepository(deps.db, deps.config.connectorTableName),
     sync,
   };
   cache.set(deps, ctx);

@@ -11,7 +11,7 @@ import { type Connection } from '../domain/connection';
 import { type UpstreamClients } from '../runtime/dependencies';
 import { type CreditNoteMessage, type InvoiceMessage } from '../runtime/queue-messages';
 import { SequenceNotFoundError } from '../sequence';
-import { calculateDraftInvoice } from './calculate';
+import { calculateDraftInvoice, withInvoiceLease } from './calculate';
 import { type TaxContext } from './context';
 import { cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
 
@@ -92,9 +92,12 @@ async function processCreditNote(ctx: TaxContext, connection: Connection, client
 }
 
 export async function processInvoiceTaxMessage(ctx: TaxContext, connection: Connection, message: InvoiceTaxMessage): Promise<MessageOutcome> {
-  return ctx.deps.withUpstream(connection, (clients) =>
-    message.kind === 'invoice' ? processInvoice(ctx, connection, clients, message) : processCreditNote(ctx, connection, clients, message),
-  );
+  if (message.kind === 'invoice') {
+    // Under the invoice's lease, so an admin calculation or finalisation in flight finishes first
+    // and this message then reads its result (usually: unchanged, nothing to do).
+    return withInvoiceLease(ctx, connection.id, message.invoiceId, () => ctx.deps.withUpstream(connection, (clients) => processInvoice(ctx, connection, clients, message)));
+  }
+  return ctx.deps.withUpstream(connection, (clients) => processCreditNote(ctx, connection, clients, message));
 }
 
 /** The failure record a message's failure belongs to. */

@@ -7,7 +7,7 @@
 import { type Connection, acceptsWork } from '../domain/connection';
 import { UserActionRequiredError, classifyError } from '../domain/errors';
 import { type TaxContext } from './context';
-import { InvoiceNotDraftError } from './calculate';
+import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
 
 export class ConnectionNotFoundError extends UserActionRequiredError {
   constructor(connectionId: string) {
@@ -28,14 +28,15 @@ export async function liveConnection(ctx: TaxContext, connectionId: string): Pro
   return connection;
 }
 
-/** Run invoice work; keep a failure record on failure (not for "not a draft"), clear it on success. */
+/** Run invoice work; keep a failure record on failure (not for "not a draft" or "busy"), clear it on success. */
 export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: () => Promise<T>): Promise<T> {
   try {
     const result = await work();
     await ctx.deps.failures.resolve(connection.id, 'invoice', invoiceId);
     return result;
   } catch (error) {
-    if (!(error instanceof InvoiceNotDraftError) && !(error instanceof UserActionRequiredError && error.code === 'sequence_not_found')) {
+    const notAFailure = error instanceof InvoiceNotDraftError || error instanceof InvoiceBusyError || (error instanceof UserActionRequiredError && error.code === 'sequence_not_found');
+    if (!notAFailure) {
       await ctx.deps.failures
         .record({
           connectionId: connection.id,

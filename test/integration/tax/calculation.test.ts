@@ -270,6 +270,38 @@ it('taxes a 130-line invoice (two pages of line items) with one calculate_tax ca
   await expectSequenceMatchesRecord(invoiceId, record);
 });
 
+it('a large invoice taxed through the admin route is written once, though its own INVOICE_UPDATEDs arrive while the writes go on', async () => {
+  // 60 line PUTs take long enough for their webhooks to reach the worker mid-way; the invoice's
+  // lease makes the worker wait for the admin run and then find nothing to do.
+  const lineItems = Array.from({ length: 60 }, (_, i) => ({ title: `Usage ${i}`, quantity: String(i + 1), rate: '0.37', taxRate: '0', priceId: '$prices[0]' }));
+  const seeded = await seed(h, {
+    customers: [customerBody('Race Guard LLC', SACRAMENTO)],
+    products: [{ name: 'Metered', taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems }],
+  });
+  const invoiceId = seeded.invoices[0]!.id;
+  await settle(h);
+  const policyId = await registerWebhooks(h, ['INVOICE_UPDATED']);
+  try {
+    await sim(h.sequence.url, 'DELETE', '/_sim/requests');
+    const calcsBefore = (await sphereRequests(h)).filter((r) => r.path === '/tax_api/calculate_tax').length;
+
+    const record = await calculate(invoiceId);
+    await settle(h);
+
+    const deliveries = h.sequence.deliveries.filter((d) => JSON.stringify(d).includes(invoiceId));
+    expect(deliveries.length).toBeGreaterThanOrEqual(1);
+    const writes = (await sequenceRequests(h)).filter((r) => r.path.startsWith(`/api/invoices/${invoiceId}`) && r.method !== 'GET');
+    expect(writes.filter((r) => r.method === 'PUT')).toHaveLength(60);
+    expect(writes.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect((await sphereRequests(h)).filter((r) => r.path === '/tax_api/calculate_tax').length).toBe(calcsBefore + 1);
+    await expectSequenceMatchesRecord(invoiceId, record);
+  } finally {
+    await sequenceApi(h, 'DELETE', `/notifications/policies/${policyId}`);
+  }
+});
+
 it('ends the self-triggered INVOICE_UPDATED as a no-op: no second calculation, no second write', async () => {
   const policyId = await registerWebhooks(h, ['INVOICE_CREATED', 'INVOICE_UPDATED']);
   try {

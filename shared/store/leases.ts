@@ -1,0 +1,93 @@
+/**
+ * Short exclusive leases under a connection: `CONN#<id>` / `LEASE#<name>`. One holder at a time,
+ * claimed with a conditional put; a holder that dies loses the lease when it expires, so nothing
+ * stays locked for longer than `ttlMs` (DynamoDB TTL removes the item later still).
+ *
+ * Why: the invoice-tax core is reached three ways (queue, admin route, direct invocation). The
+ * queue serialises its own messages per invoice, the other two do not, so without a lease the
+ * INVOICE_UPDATED our own line PUTs cause could be calculated while those PUTs are still running.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SK, connectionPk, ttlAfterSeconds } from './keys';
+
+export interface Lease {
+  connectionId: string;
+  name: string;
+  holder: string;
+}
+
+export class LeaseRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The lease, or undefined while another holder has it. */
+  async tryAcquire(connectionId: string, name: string, ttlMs: number): Promise<Lease | undefined> {
+    const holder = randomUUID();
+    const now = this.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { PK: connectionPk(connectionId), SK: SK.lease(name), holder, expiresAt: now + ttlMs, ttl: ttlAfterSeconds(Math.ceil(ttlMs / 1000) + 3600, now) },
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return { connectionId, name, holder };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Give the lease back; a lease that expired and was taken by someone else is left to them. */
+  async release(lease: Lease): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { PK: connectionPk(lease.connectionId), SK: SK.lease(lease.name) },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': lease.holder },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
+
+export interface LeaseWait {
+  /** How long the lease is held at most (longer than the work can take). */
+  ttlMs: number;
+  /** How long to wait for a held lease before giving up with `busy()`. */
+  waitMs: number;
+  pollMs: number;
+  /** The error thrown when the lease stayed taken for `waitMs`. */
+  busy: () => Error;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Run `work` holding the named lease, waiting for it up to `waitMs`. */
+export async function withLease<T>(repo: LeaseRepository, connectionId: string, name: string, wait: LeaseWait, work: () => Promise<T>): Promise<T> {
+  const sleep = wait.sleep ?? realSleep;
+  const deadline = Date.now() + wait.waitMs;
+  let lease = await repo.tryAcquire(connectionId, name, wait.ttlMs);
+  while (!lease) {
+    if (Date.now() >= deadline) throw wait.busy();
+    await sleep(wait.pollMs);
+    lease = await repo.tryAcquire(connectionId, name, wait.ttlMs);
+  }
+  try {
+    return await work();
+  } finally {
+    await repo.release(lease);
+  }
+}
