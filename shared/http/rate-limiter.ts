@@ -15,6 +15,19 @@ export interface RateLimit {
   burst?: number;
 }
 
+/**
+ * A limit shared by every process using one credential (all Lambda instances of all functions),
+ * on top of the per-process bucket: the bucket paces one process, the gate caps the sum. Built by
+ * shared/store/rate-windows.ts on DynamoDB.
+ */
+export interface SharedRateGate {
+  /** Resolves when one more call fits in the credential's shared budget. */
+  acquire(): Promise<void>;
+}
+
+/** Builds the gate for one credential scope (e.g. `sphere-v1-write:<fingerprint>`) at the same rate as its local bucket. */
+export type SharedRateGateFactory = (scopeKey: string, rate: RateLimit) => SharedRateGate;
+
 export class TokenBucketRateLimiter {
   private readonly capacity: number;
   private tokens: number;

@@ -7,7 +7,7 @@
 import { type ZodType } from 'zod';
 import { ConnectorBugError, ConnectorError, UpstreamRateLimitedError, UpstreamUnavailableError, type UpstreamService } from '../domain/errors';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs, parseRetryAfter } from '../domain/retry-policy';
-import { type TokenBucketRateLimiter } from './rate-limiter';
+import { type SharedRateGate, type TokenBucketRateLimiter } from './rate-limiter';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -42,6 +42,8 @@ export interface UpstreamHttpOptions {
   timeoutMs?: number;
   backoff?: BackoffPolicy;
   rateLimiter?: TokenBucketRateLimiter;
+  /** The credential's budget shared with other processes, taken after the local bucket. */
+  sharedRateGate?: SharedRateGate;
   /** Map a non-2xx response to the service's typed error. */
   mapError: (response: UpstreamErrorResponse) => ConnectorError;
   fetch?: typeof fetch;
@@ -112,6 +114,7 @@ export class UpstreamHttp {
 
   private async attempt<T>(req: UpstreamRequest<T>, attempt: number): Promise<T> {
     await this.options.rateLimiter?.acquire();
+    await this.options.sharedRateGate?.acquire();
     const started = Date.now();
     const record: UpstreamCallRecord = { service: this.options.service, method: req.method, path: req.path, latencyMs: 0, attempt };
     const controller = new AbortController();

@@ -14,6 +14,7 @@ import { type UpstreamCallRecord } from '../http/upstream-http';
 import { type CredentialVault, createVault } from '../secrets';
 import { SequenceClient } from '../sequence';
 import { SphereClient } from '../sphere';
+import { dynamoRateGates } from '../store/shared-pace';
 import { AuditLog } from '../store/audit-log';
 import { ConnectionRepository } from '../store/connections';
 import { FailureRepository } from '../store/failures';
@@ -95,12 +96,23 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     pendingAudit.add(write);
   };
 
+  // Deployed, many Lambda instances share one merchant's upstream limits: count calls in the table.
+  let gateWarnedAt = 0;
+  const sharedRateGates = dynamoRateGates(db, cfg.connectorTableName, {
+    onUnavailable: (error) => {
+      if (Date.now() - gateWarnedAt < 60_000) return;
+      gateWarnedAt = Date.now();
+      logger.warn('Shared rate budget unavailable; calls go out paced by this process only', { error: String(error) });
+    },
+  });
+
   const clientsFor: Dependencies['clientsFor'] = (input) => ({
     sequence: new SequenceClient({
       baseUrl: input.sequence.baseUrl,
       clientId: input.sequence.clientId,
       clientSecret: input.sequence.clientSecret,
       onCall: auditTo(input.connectionId),
+      sharedRateGates,
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
       ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
     }),
@@ -108,6 +120,7 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
       baseUrl: input.sphere.baseUrl,
       apiKey: input.sphere.apiKey,
       onCall: auditTo(input.connectionId),
+      sharedRateGates,
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
       ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
     }),

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ConnectorBugError } from '../domain/errors';
 import { type BackoffPolicy } from '../domain/retry-policy';
-import { type RateLimit, sharedRateLimiter } from '../http/rate-limiter';
+import { type RateLimit, type SharedRateGateFactory, sharedRateLimiter } from '../http/rate-limiter';
 import { type HttpMethod, type UpstreamCallRecord, UpstreamHttp } from '../http/upstream-http';
 import { type SequenceEnvironment } from '../domain/connection';
 import { SequenceNotFoundError, mapSequenceError } from './errors';
@@ -98,6 +98,8 @@ export interface SequenceClientOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   onCall?: (record: UpstreamCallRecord) => void;
+  /** The credential's budget across processes (Lambda instances); absent: this process's bucket only. */
+  sharedRateGates?: SharedRateGateFactory;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -156,13 +158,15 @@ export class SequenceClient {
     this.baseUrl = baseUrl;
     const fingerprint = credentialFingerprint(baseUrl, options.clientId, options.clientSecret);
     const auth = Buffer.from(`${options.clientId}:${options.clientSecret}`, 'utf8').toString('base64');
+    const rate = sequenceRate(options.rateLimitPerMinute ?? SEQUENCE_RATE_LIMIT_PER_MINUTE);
     this.http = new UpstreamHttp({
       service: 'sequence',
       baseUrl,
       headers: { authorization: `Basic ${auth}`, 'Sequence-Version': SEQUENCE_API_VERSION },
       timeoutMs: options.timeoutMs,
       backoff: options.backoff,
-      rateLimiter: sharedRateLimiter(`sequence:${fingerprint}`, sequenceRate(options.rateLimitPerMinute ?? SEQUENCE_RATE_LIMIT_PER_MINUTE)),
+      rateLimiter: sharedRateLimiter(`sequence:${fingerprint}`, rate),
+      sharedRateGate: options.sharedRateGates?.(`sequence:${fingerprint}`, rate),
       mapError: mapSequenceError,
       fetch: options.fetch,
       sleep: options.sleep,

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { type ZodType } from 'zod';
 import { type BackoffPolicy } from '../domain/retry-policy';
-import { type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
+import { type SharedRateGateFactory, type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
 import { type UpstreamCallRecord, UpstreamHttp, type UpstreamRequest } from '../http/upstream-http';
 import {
   decodeCustomer,
@@ -80,6 +80,8 @@ export interface SphereClientOptions {
   backoff?: BackoffPolicy;
   /** Override the shared per-key buckets (tests). */
   rateLimiters?: { write?: TokenBucketRateLimiter; read?: TokenBucketRateLimiter };
+  /** The key's v1 budgets across processes (Lambda instances); absent: this process's buckets only. */
+  sharedRateGates?: SharedRateGateFactory;
 }
 
 /** Non-reversible fingerprint of an API key, for bucket names and logs. */
@@ -121,10 +123,12 @@ export class SphereClient {
     this.#reads = new UpstreamHttp({
       ...base,
       rateLimiter: options.rateLimiters?.read ?? sharedRateLimiter(`sphere-v1-read:${this.keyFingerprint}`, SPHERE_V1_READ_LIMIT),
+      sharedRateGate: options.sharedRateGates?.(`sphere-v1-read:${this.keyFingerprint}`, SPHERE_V1_READ_LIMIT),
     });
     this.#writes = new UpstreamHttp({
       ...base,
       rateLimiter: options.rateLimiters?.write ?? sharedRateLimiter(`sphere-v1-write:${this.keyFingerprint}`, SPHERE_V1_WRITE_PACE),
+      sharedRateGate: options.sharedRateGates?.(`sphere-v1-write:${this.keyFingerprint}`, SPHERE_V1_WRITE_PACE),
     });
   }
 

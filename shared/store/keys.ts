@@ -14,6 +14,7 @@
  *  CONN#<id>                  AUDIT#<iso time>#<seq>              upstream call audit log (ttl)
  *  CONN#<id>                  REGSNAP#<runId>#<customerId>#<regId> a backfill run's tax registrations (ttl)
  *  CONN#<id>                  LEASE#<name>                        short exclusive lease, e.g. one invoice's tax (ttl)
+ *  RATE#<scope>:<fingerprint> W#<window index>                    calls made in one window of an upstream budget (ttl)
  */
 export const connectionPk = (connectionId: string) => `CONN#${connectionId}`;
 export const accountLockPk = (environment: string, sequenceAccountId: string) => `ACCOUNT#${environment}#${sequenceAccountId}`;

@@ -1,0 +1,88 @@
+/**
+ * Upstream budgets shared across processes, on DynamoDB (dynalite): separate gates for one scope
+ * (as in separate Lambda instances) hand out distinct slots one interval apart after the burst, and
+ * two "instances" of the Sphere client writing for one key at once stay inside Sphere's 10
+ * writes/s with the gates, where without them they draw 429s from the simulator.
+ */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type EmbeddedDynamo, startDynamo } from '../../../local/runtime/dynamo';
+import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim/server';
+import { TokenBucketRateLimiter } from '../../../shared/http/rate-limiter';
+import { type UpstreamCallRecord } from '../../../shared/http/upstream-http';
+import { SPHERE_V1_WRITE_PACE, SphereClient } from '../../../shared/sphere';
+import { DynamoSharedPace, dynamoRateGates } from '../../../shared/store/shared-pace';
+
+let dynamo: EmbeddedDynamo;
+let db: DynamoDBDocumentClient;
+let sphere: SphereSimulator;
+const KEY = 'sph_test_rate_windows';
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+  db = DynamoDBDocumentClient.from(dynamo.client);
+  sphere = await startSphereSimulator({ port: 0, apiKeys: [KEY] });
+});
+
+afterAll(async () => {
+  await sphere?.stop();
+  await dynamo?.stop();
+});
+
+it('separate gates for one scope hand out one slot per interval between them, after the burst', async () => {
+  // A frozen clock and a sleep that only notes when the call would go: the slots are what the
+  // shared item handed out, whatever order the concurrent reservations (and their retries) ran in.
+  const T0 = 1_700_000_000_000;
+  const sendTimes: number[] = [];
+  const options = { now: () => T0, sleep: async (ms: number) => void sendTimes.push(T0 + ms) };
+  const rate = { limit: 10, intervalMs: 1000, burst: 3 }; // 100 ms apart after 3 at once
+  const instances = [0, 1, 2].map(() => new DynamoSharedPace(db, dynamo.tables.connector, 'test-scope:abc', rate, options));
+  await Promise.all(instances.map((gate) => Promise.all(Array.from({ length: 8 }, () => gate.acquire()))));
+  const immediate = 24 - sendTimes.length; // calls inside the burst did not wait
+  expect(immediate).toBe(3);
+  expect(sendTimes.sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, i) => T0 + (i + 1) * 100));
+});
+
+it('lets calls through, and says so, when the table cannot be used', async () => {
+  const problems: unknown[] = [];
+  const gate = new DynamoSharedPace(db, 'no-such-table', 'test-scope:down', { limit: 1, intervalMs: 1000 }, { onUnavailable: (e: unknown) => problems.push(e) });
+  await gate.acquire();
+  await gate.acquire(); // a second call within the interval, but the budget is unknown: not held back
+  expect(problems).toHaveLength(2);
+  expect(String(problems[0])).toMatch(/ResourceNotFound|non-existent|not found/i);
+});
+
+describe('two processes writing to Sphere with one key', () => {
+  async function writeFromTwoInstances(label: string, withGates: boolean): Promise<UpstreamCallRecord[]> {
+    const calls: UpstreamCallRecord[] = [];
+    const gates = withGates ? dynamoRateGates(db, dynamo.tables.connector) : undefined;
+    // Each "instance" has its own in-memory bucket, as two Lambda instances do.
+    const instance = () =>
+      new SphereClient({
+        baseUrl: sphere.url,
+        apiKey: KEY,
+        rateLimiters: { write: new TokenBucketRateLimiter(SPHERE_V1_WRITE_PACE) },
+        ...(gates ? { sharedRateGates: gates } : {}),
+        onCall: (r) => calls.push(r),
+        backoff: { maxAttempts: 10, baseDelayMs: 50, maxDelayMs: 1000 },
+      });
+    const writers = [instance(), instance()];
+    await Promise.all(
+      writers.map((client, w) =>
+        Promise.all(Array.from({ length: 20 }, (_, i) => client.upsertProduct({ externalId: `${label}-${w}-${i}`, name: `Product ${i}`, taxCode: 'txcd_10000000' }))),
+      ),
+    );
+    return calls;
+  }
+
+  it('without the shared budget their sum exceeds 10 writes/s and Sphere answers 429', async () => {
+    const calls = await writeFromTwoInstances('ungated', false);
+    expect(calls.filter((c) => c.status === 429).length).toBeGreaterThan(0);
+  });
+
+  it('with it, every write succeeds without a 429', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // let the simulator's window from the previous case pass
+    const calls = await writeFromTwoInstances('gated', true);
+    expect(calls.filter((c) => c.status === 429)).toEqual([]);
+    expect(calls.filter((c) => c.status !== undefined && c.status < 300)).toHaveLength(40);
+  });
+});
