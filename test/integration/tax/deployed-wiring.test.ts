@@ -15,6 +15,7 @@ import {
   priceBody,
   registerWebhooks,
   seed,
+  sequenceApi,
   settle,
   sphereTransactions,
   startTaxHarness,
@@ -41,13 +42,17 @@ const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', pos
 const base = () => `/connections/${h.connection.id}`;
 
 async function seedTaxedInvoice(name: string): Promise<string> {
+  return (await seedTaxedInvoiceWithLines(name)).invoiceId;
+}
+
+async function seedTaxedInvoiceWithLines(name: string): Promise<{ invoiceId: string; lineIds: string[]; customerId: string }> {
   const seeded = await seed(h, {
     customers: [customerBody(name, SACRAMENTO)],
     products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
     prices: [priceBody('$products[0]', 'USD')],
     invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
   });
-  return seeded.invoices[0]!.id;
+  return { invoiceId: seeded.invoices[0]!.id, lineIds: seeded.invoices[0]!.lineItemIds, customerId: seeded.customers[0]! };
 }
 
 async function connectionOptions(): Promise<Record<string, unknown>> {
@@ -90,4 +95,31 @@ it('records no Sphere transaction while recordTransactions is off (PATCH options
   expect(txn).toMatchObject({ type: 'debit', status: 'finalized', tax: '8.70' });
   expect(await transactions.get(h.connection.id, nextId)).toMatchObject({ state: 'RECORDED', type: 'debit' });
   expect(await recordedCount()).toBe(recordedBefore + 1);
+});
+
+it("cancels a credit note's Sphere credit transaction when the credit note is voided (CREDIT_NOTE_UPDATED webhook)", async () => {
+  const { invoiceId, lineIds, customerId } = await seedTaxedInvoiceWithLines('Void My Refund Corp');
+  expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  await waitFor('debit transaction', async () => (await sphereTransactions(h)).find((t) => t.external_id === invoiceId));
+
+  // Issued: Sequence's CREDIT_NOTE_UPDATED (status FINAL) records the credit.
+  const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId, invoiceId });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Refund plan', quantity: '1', rate: '20.00', taxRate: '0.0725', externalIds: [], lineItemId: lineIds[0] });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+  await settle(h);
+  const credit = await waitFor('credit transaction', async () => (await sphereTransactions(h)).find((t) => t.external_id === creditNote.id));
+  expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
+  expect(await transactions.get(h.connection.id, creditNote.id)).toMatchObject({ state: 'RECORDED', type: 'credit' });
+
+  // Voided: Sequence sends CREDIT_NOTE_UPDATED with status VOIDED; only the credit is cancelled.
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/void`);
+  await waitFor('VOIDED notification delivered', () =>
+    h.sequence.deliveries.some((d) => d.state === 'delivered' && d.notificationType === 'CREDIT_NOTE_UPDATED' && d.resourceId === creditNote.id && d.body.includes('"status":"VOIDED"')),
+  );
+  await settle(h);
+  const after = await sphereTransactions(h);
+  expect(after.find((t) => t.external_id === creditNote.id)).toMatchObject({ type: 'credit', status: 'cancelled' });
+  expect(after.find((t) => t.external_id === invoiceId)).toMatchObject({ type: 'debit', status: 'finalized' });
+  expect(await transactions.get(h.connection.id, creditNote.id)).toMatchObject({ state: 'CANCELLED', type: 'credit', documentType: 'credit_note' });
+  expect(await transactions.get(h.connection.id, invoiceId)).toMatchObject({ state: 'RECORDED' });
 });
