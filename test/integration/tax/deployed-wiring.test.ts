@@ -5,6 +5,7 @@
  * through the real webhook ingest into the queue workers.
  */
 import { CONSUMED_NOTIFICATION_TYPES } from '../../../shared/webhooks/routing';
+import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { TransactionRepository } from '../../../shared/store/transactions';
 import { routes as deployedRoutes } from '../../../local/wiring';
 import {
@@ -12,6 +13,7 @@ import {
   type TaxHarness,
   admin,
   customerBody,
+  getInvoice,
   priceBody,
   registerWebhooks,
   seed,
@@ -64,6 +66,32 @@ async function connectionOptions(): Promise<Record<string, unknown>> {
 async function recordedCount(): Promise<number> {
   return (await h.deps.connections.get(h.connection.id))!.counts.transactionsRecorded;
 }
+
+it('serves POST …/invoices/{invoiceId}/tax and …/finalize from the deployed connect handler', async () => {
+  const invoiceId = await seedTaxedInvoice('Deployed Handler Inc');
+  const taxed = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+  expect(taxed.status).toBe(200);
+  expect(taxed.body).toMatchObject({ invoiceId, status: 'CALCULATED', currency: 'USD', totalTax: '8.70', calculationId: expect.any(String) });
+  expect(taxed.body.lines).toEqual([expect.objectContaining({ amount: '120.00', taxAmount: '8.70' })]);
+  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body).toEqual(taxed.body);
+  const draft = await getInvoice(h, invoiceId);
+  expect(draft).toMatchObject({ status: 'DRAFT', totalTax: '8.70' });
+  expect(draft.metadata).toContainEqual({ key: 'sphere_tax_calculation_id', value: taxed.body.calculationId });
+  await settle(h); // the INVOICE_UPDATED webhooks our own writes caused
+
+  const finalized = await admin<{ invoice: { id: string; status: string; totalTax: string }; taxRecord: TaxRecord }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+  expect(finalized.status).toBe(200);
+  expect(finalized.body.invoice).toMatchObject({ id: invoiceId, status: 'FINAL', totalTax: '8.70' });
+  expect(finalized.body.taxRecord).toMatchObject({ invoiceId, status: 'CALCULATED', totalTax: '8.70', calculationId: taxed.body.calculationId });
+  expect(await getInvoice(h, invoiceId)).toMatchObject({ status: 'FINAL', totalTax: '8.70' });
+
+  for (const action of ['tax', 'finalize']) {
+    const again = await admin(h, 'POST', `${base()}/invoices/${invoiceId}/${action}`);
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({ error: { code: 'invoice_not_draft', message: expect.stringContaining(invoiceId) } });
+  }
+  await settle(h);
+});
 
 it('records no Sphere transaction while recordTransactions is off (PATCH options), and records the next one once it is back on', async () => {
   const off = await admin<{ options: Record<string, unknown> }>(h, 'PATCH', base(), { options: { recordTransactions: false } });
