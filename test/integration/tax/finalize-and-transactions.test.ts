@@ -151,6 +151,53 @@ it('finalises through the direct Lambda invocation, and a void cancels the Spher
   expect(await transactionOf(draftId)).toBeUndefined();
 });
 
+/** The deployed calculate-invoice-tax module, invoked the way a billing workflow's Lambda Invoke does. */
+async function invokeDirectly(payload: { connectionId: string; invoiceId: string; finalize?: boolean }) {
+  const { handler } = await import('../../../functions/calculate-invoice-tax/handler');
+  return handler(payload, {} as Context);
+}
+
+it('taxes a draft through the direct Lambda invocation without finalize, leaving it DRAFT', async () => {
+  const { invoiceId } = await seedTaxedInvoice('Quote Only Corp');
+  const result = await invokeDirectly({ connectionId: h.connection.id, invoiceId });
+  expect(result).toMatchObject({ statusCode: 200, invoiceId, invoiceStatus: 'DRAFT', taxRecord: { status: 'CALCULATED', invoiceId, totalTax: '10.87' } });
+  const invoice = await getInvoice(h, invoiceId);
+  expect(invoice).toMatchObject({ status: 'DRAFT', totalTax: '10.87' });
+  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', totalTax: '10.87' });
+  await settle(h);
+  expect(await transactionOf(invoiceId)).toBeUndefined(); // a draft is never recorded
+});
+
+it('answers 422 through the direct invocation for an address Sphere cannot locate: invoice stays DRAFT, failure listed', async () => {
+  const { invoiceId } = await seedTaxedInvoice('Direct Lost Address LLC', NOWHERE);
+  const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
+  const result = await invokeDirectly({ connectionId: h.connection.id, invoiceId, finalize: true });
+  expect(result).toMatchObject({ statusCode: 422, error: { code: 'customer_tax_location_invalid', message: expect.stringMatching(/address/i) } });
+  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+  const listed = await admin<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean }[] }>(h, 'GET', `${base()}/failures`);
+  expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceType: 'invoice', resourceId: invoiceId, code: 'customer_tax_location_invalid', retryable: false }));
+  expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore + 1);
+});
+
+it('answers 503 with a retry hint through the direct invocation while Sphere is down: invoice stays DRAFT, retryable failure kept', async () => {
+  await settle(h);
+  const { invoiceId } = await seedTaxedInvoice('Direct Outage Co');
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
+  let result: Awaited<ReturnType<typeof invokeDirectly>>;
+  try {
+    result = await invokeDirectly({ connectionId: h.connection.id, invoiceId, finalize: true });
+  } finally {
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
+  }
+  expect(result).toMatchObject({ statusCode: 503, error: { code: 'upstream_server_error', retryable: true, message: expect.stringMatching(/try again/i) } });
+  const retryAfterSeconds = (result as { retryAfterSeconds?: number }).retryAfterSeconds;
+  expect(Number.isInteger(retryAfterSeconds)).toBe(true);
+  expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+  const listed = await admin<{ items: { resourceId: string; retryable: boolean; kind: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceId: invoiceId, retryable: true, kind: 'retryable' }));
+});
+
 it('records an issued credit note as a credit against the original invoice transaction', async () => {
   const { invoiceId, lineIds, customerId } = await seedTaxedInvoice('Refund Me GmbH');
   expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);

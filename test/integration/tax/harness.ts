@@ -58,7 +58,20 @@ export function taxQueues(): QueueBinding[] {
   ];
 }
 
-export async function startTaxHarness(options: { connection?: Partial<Connection> } = {}): Promise<TaxHarness> {
+/** The product-sync worker, for tests whose failures or retries go through it (not hosted by default). */
+export function productSyncQueue(): QueueBinding {
+  return { queueName: 'product-sync.fifo', dlqName: 'product-sync-dlq.fifo', functionName: 'sync-product', load: () => import('../../../functions/sync-product/handler'), batchSize: 10, visibilityTimeoutSeconds: 2, maxReceiveCount: MAX_RECEIVE_COUNT, maxConcurrency: 2 };
+}
+
+export interface TaxHarnessOptions {
+  connection?: Partial<Connection>;
+  /** Replaces taxRoutes() (e.g. local/wiring.ts's routes, to reach the deployed connect handler). */
+  routes?: HttpRoute[];
+  /** Hosted in addition to taxQueues(). */
+  extraQueues?: QueueBinding[];
+}
+
+export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<TaxHarness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tax-it-'));
   // fauxqs hands out `sqs.<region>.localhost` queue URLs, which the AWS SDK then calls directly; not
   // every resolver maps *.localhost to 127.0.0.1, so map it for this process (as the connect tests do).
@@ -68,7 +81,7 @@ export async function startTaxHarness(options: { connection?: Partial<Connection
   const sphere = await startSphereSimulator({ port: 0 });
   let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: taxRoutes(), queues: taxQueues(), log: () => undefined, pollWaitSeconds: 1 });
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1 });
   } catch (error) {
     await sequence.stop();
     await sphere.stop();
