@@ -46,6 +46,12 @@ async function main(): Promise<void> {
   const spherePort = intFromEnv('SPHERE_SIM_PORT', 3102);
   const realSequence = process.env.SEQUENCE_BASE_URL || undefined;
   const realSphere = process.env.SPHERE_BASE_URL || undefined;
+  // Where Sequence sends webhooks: a tunnel to the front door when using a real Sequence sandbox.
+  const publicUrl = process.env.CONNECTOR_PUBLIC_URL || undefined;
+  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
+    console.error(`CONNECTOR_PUBLIC_URL must be a URL (e.g. https://<your-tunnel>), got "${publicUrl}"`);
+    process.exit(2);
+  }
 
   const sequenceSim: SimulatorStarter | undefined = realSequence
     ? undefined
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
       dataDir,
       fresh,
       adminToken,
+      ...(publicUrl ? { publicUrl } : {}),
       routes,
       queues,
       simulators: { ...(sequenceSim ? { sequence: sequenceSim } : {}), ...(sphereSim ? { sphere: sphereSim } : {}) },
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
   const rows: [string, string, string][] = [
     ['connector (front door)', runtime.url, 'CONNECTOR_HOST, CONNECTOR_PORT'],
     ['health', `${runtime.url}/health`, ''],
+    ['public URL (webhooks)', runtime.publicUrl === runtime.url ? `${runtime.publicUrl} (the front door)` : runtime.publicUrl, 'CONNECTOR_PUBLIC_URL'],
     ['admin token', runtime.adminToken === DEFAULT_ADMIN_TOKEN ? `${DEFAULT_ADMIN_TOKEN} (default)` : '(set by env)', 'CONNECTOR_ADMIN_TOKEN'],
     [runtime.simulators.sequence ? 'Sequence simulator' : 'Sequence (real)', seqUrl, runtime.simulators.sequence ? 'SEQUENCE_SIM_PORT, or SEQUENCE_BASE_URL for the real API' : 'SEQUENCE_BASE_URL'],
     ...(runtime.simulators.sequence ? ([['  Sequence API client', 'local-client / local-secret (simulator defaults)', '']] as [string, string, string][]) : []),

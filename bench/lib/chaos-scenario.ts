@@ -293,7 +293,8 @@ async function faultsOn(run: Run): Promise<void> {
 }
 
 async function faultsOff(run: Run): Promise<void> {
-  await simCall(run.sphere.url, 'POST', '/_sim/faults', {});
+  // /_sim/faults merges: switch off exactly what faultsOn switched on.
+  await simCall(run.sphere.url, 'POST', '/_sim/faults', { errorRate: 0, latencyMs: 0 });
   await simCall(run.sequence.url, 'POST', '/_sim/faults', { duplicateWebhooks: false, reorderWebhooks: false });
 }
 

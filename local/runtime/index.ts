@@ -40,6 +40,11 @@ export interface LocalRuntimeOptions {
   inMemory?: boolean;
   routes: HttpRoute[];
   queues: QueueBinding[];
+  /**
+   * The base URL Sequence calls for webhooks (CONNECTOR_PUBLIC_URL), e.g. a tunnel to the front
+   * door when pointing at a real Sequence sandbox. Default: the front door's own URL.
+   */
+  publicUrl?: string;
   /** Extra environment for the handlers (wins over the runtime's defaults). */
   env?: Record<string, string>;
   simulators?: { sequence?: SimulatorStarter; sphere?: SimulatorStarter };
@@ -56,6 +61,8 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   url: string;
+  /** CONNECTOR_PUBLIC_URL as the handlers see it. */
+  publicUrl: string;
   dynamoEndpoint: string;
   sqsEndpoint: string;
   /** Queue name (source and DLQ) → URL. */
@@ -183,7 +190,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       SECRETS_BACKEND: 'local-vault',
       SECRETS_PREFIX: 'sphere-connector/local/connections/',
       LOCAL_VAULT_DIR: vaultDir,
-      CONNECTOR_PUBLIC_URL: frontDoor.url,
+      CONNECTOR_PUBLIC_URL: options.publicUrl || frontDoor.url,
       CONNECTOR_ADMIN_TOKEN: adminToken,
       POWERTOOLS_DEV: 'true',
       POWERTOOLS_SERVICE_NAME: 'sphere-connector',
@@ -233,6 +240,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     return {
       url: frontDoor.url,
+      publicUrl: env.CONNECTOR_PUBLIC_URL!,
       dynamoEndpoint: dynamo.endpoint,
       sqsEndpoint: sqs.endpoint,
       queueUrls: { ...sqs.queueUrls },

@@ -50,6 +50,11 @@ export interface SimFaults {
   failNext: number;
   /** Fraction 0–1 of API calls answered 200 with a body that is not JSON. */
   malformedRate: number;
+  /**
+   * `Retry-After` (seconds) on 429s, rate-limited or injected. Default null: Sequence documents no
+   * Retry-After, so none is sent unless a test asks (a proxy or a future API version might add one).
+   */
+  retryAfterSeconds: number | null;
 }
 
 const DEFAULT_FAULTS: SimFaults = {
@@ -62,6 +67,7 @@ const DEFAULT_FAULTS: SimFaults = {
   reorderWindowMs: 50,
   failNext: 0,
   malformedRate: 0,
+  retryAfterSeconds: null,
 };
 
 const FaultsPatchSchema = z
@@ -75,9 +81,12 @@ const FaultsPatchSchema = z
     reorderWindowMs: z.number().int().min(0).max(10_000),
     failNext: z.number().int().min(0),
     malformedRate: z.number().min(0).max(1),
+    retryAfterSeconds: z.number().int().min(0).max(3600).nullable(),
   })
   .partial()
   .strict();
+
+const TOO_MANY_REQUESTS = { error: { type: 'tooManyRequests', message: 'Rate limit exceeded: too many requests for this API key' } };
 
 export interface SimRequestLogEntry {
   id: string;
@@ -349,6 +358,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
   };
 
   // --- rate limiting ------------------------------------------------------------------------
+  const retryAfterHeader = (): Record<string, string> => (faults.retryAfterSeconds === null ? {} : { 'retry-after': String(faults.retryAfterSeconds) });
   const overLimit = (key: string, limit: number, windowMs: number): boolean => {
     if (limit <= 0) return false;
     const t = Date.now();
@@ -555,7 +565,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
       if (overLimit(givenId, rateLimitPerMinute, 60_000) || overLimit(givenId, faults.rateLimitPerSecond, 1000)) {
         await readBody(req).catch(() => '');
         entry.fault = 'rate_limited';
-        respond(429, { error: { type: 'tooManyRequests', message: 'Rate limit exceeded: too many requests for this API key' } });
+        respond(429, TOO_MANY_REQUESTS, retryAfterHeader());
         return;
       }
 
@@ -565,7 +575,8 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
         if (faults.failNext > 0) faults.failNext -= 1;
         await readBody(req).catch(() => '');
         entry.fault = 'error';
-        respond(status, { error: { type: 'internalServerError', message: `Simulated failure (HTTP ${status})` } });
+        if (status === 429) respond(429, TOO_MANY_REQUESTS, retryAfterHeader());
+        else respond(status, { error: { type: 'internalServerError', message: `Simulated failure (HTTP ${status})` } });
         return;
       }
       if (faults.malformedRate > 0 && Math.random() < faults.malformedRate) {

@@ -41,7 +41,7 @@ import {
   TransactionRequestWireSchema,
   type TransactionResponseWire,
 } from '../../shared/sphere/schemas';
-import { DEFAULT_FAULTS, type SimFaults, SphereSimState } from './state';
+import { type SimFaults, SphereSimState } from './state';
 import { calculate, type EngineContext } from './tax-engine';
 
 export interface SphereSimulatorOptions {
@@ -75,6 +75,8 @@ class HttpReply {
     readonly status: number,
     readonly body: unknown,
     readonly headers: Record<string, string> = {},
+    /** Sent verbatim instead of JSON-encoding `body` (the malformed-body fault). */
+    readonly rawText?: string,
   ) {}
 }
 
@@ -108,14 +110,36 @@ const SeedSchema = z.object({
   establishment: z.object({ euCountry: z.string().length(2).optional(), uk: z.boolean().optional() }).optional(),
 });
 
-const FaultsSchema = z.object({
-  errorRate: z.number().min(0).max(1).optional(),
-  statuses: z.array(z.number().int().min(400).max(599)).min(1).optional(),
-  latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
-  rateLimitPerSecond: z.number().positive().nullish(),
-  failNext: z.number().int().min(0).optional(),
-  responseShape: z.enum(['wrapped', 'legacy']).optional(),
-});
+/** A patch of the current faults: only the keys given change (`rateLimitPerSecond: null` removes the override). */
+const FaultsSchema = z
+  .object({
+    errorRate: z.number().min(0).max(1).optional(),
+    statuses: z.array(z.number().int().min(400).max(599)).min(1).optional(),
+    latencyMs: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).optional(),
+    rateLimitPerSecond: z.number().positive().nullish(),
+    failNext: z.number().int().min(0).optional(),
+    responseShape: z.enum(['wrapped', 'legacy']).optional(),
+    malformedRate: z.number().min(0).max(1).optional(),
+    malformedBody: z.enum(['not_json', 'wrong_shape']).optional(),
+  })
+  .strict();
+
+/** Like fieldErrors, but an unknown key is reported under its own name, so a typo says which fault. */
+function faultErrors(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) (out[key] ??= []).push(`Unknown fault "${key}". Known: ${Object.keys(FaultsSchema.shape).join(', ')}.`);
+    } else {
+      const key = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
+      (out[key] ??= []).push(issue.message);
+    }
+  }
+  return out;
+}
+
+/** A proxy's error page where JSON was expected (served as application/json, as such proxies do). */
+const NOT_JSON = '<html><body><h1>502 Bad Gateway</h1> upstream said {"lines": [</body></html>';
 
 export async function startSphereSimulator(options: SphereSimulatorOptions = {}): Promise<SphereSimulator> {
   const apiKeys = options.apiKeys ?? [DEFAULT_SPHERE_SIM_API_KEY];
@@ -176,6 +200,16 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
     }
     if (surface === 'calc') return apiError(status, status >= 500 ? 'internal_server_error' : 'simulated_error', `Simulated HTTP ${status}.`);
     return reply(status, { detail: `Simulated HTTP ${status}.` });
+  }
+
+  function malformedReply(surface: Surface, headers: Record<string, string>): HttpReply {
+    if (state.faults.malformedBody === 'not_json') return new HttpReply(200, undefined, headers, NOT_JSON);
+    // Valid JSON, wrong shape: calculate_tax amounts as v1-style decimal strings; a v1 record whose id is a number.
+    const body =
+      surface === 'calc'
+        ? { message: 'Tax calculated successfully', data: { lines: [{ id: 'line_1', tax_amounts: [{ amount: '6.00', taxable_amount: '100.00' }] }], sphere_tax_calculation_id: randomUUID() } }
+        : { [C.externalId]: 42 };
+    return new HttpReply(200, body, headers);
   }
 
   // ---- handlers -----------------------------------------------------------------------------
@@ -398,17 +432,13 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
       return reply(200, state.snapshot());
     }
     if (method === 'POST' && path === '/_sim/faults') {
+      // Merged into the current faults, as the Sequence simulator does; POST /_sim/reset restores the defaults.
       const parsed = FaultsSchema.safeParse(body ?? {});
-      if (!parsed.success) return reply(400, fieldErrors(parsed.error));
-      const f = parsed.data;
-      const faults: SimFaults = {
-        errorRate: f.errorRate ?? DEFAULT_FAULTS.errorRate,
-        statuses: f.statuses ?? [...DEFAULT_FAULTS.statuses],
-        latencyMs: f.latencyMs ?? DEFAULT_FAULTS.latencyMs,
-        failNext: f.failNext ?? 0,
-        responseShape: f.responseShape ?? 'wrapped',
-        ...(f.rateLimitPerSecond ? { rateLimitPerSecond: f.rateLimitPerSecond } : {}),
-      };
+      if (!parsed.success) return reply(400, faultErrors(parsed.error));
+      const { rateLimitPerSecond, ...patch } = parsed.data;
+      const faults: SimFaults = { ...state.faults, ...(Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<SimFaults>) };
+      if (rateLimitPerSecond === null) delete faults.rateLimitPerSecond;
+      else if (rateLimitPerSecond !== undefined) faults.rateLimitPerSecond = rateLimitPerSecond;
       state.faults = faults;
       state.windows.clear();
       return reply(200, { faults });
@@ -446,6 +476,7 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
       const status = f.statuses[Math.floor(random() * f.statuses.length)] ?? 500;
       return faultReply(surface, status);
     }
+    if (f.malformedRate > 0 && random() < f.malformedRate) return malformedReply(surface, rateHeaders);
 
     let body: unknown;
     if (rawBody.trim() !== '') {
@@ -486,7 +517,7 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
     } catch (error) {
       result = reply(500, { detail: `Simulator error: ${error instanceof Error ? error.message : String(error)}` });
     }
-    const text = JSON.stringify(result.body);
+    const text = result.rawText ?? JSON.stringify(result.body);
     res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...result.headers });
     res.end(text);
     if (!path.startsWith('/_sim/')) {

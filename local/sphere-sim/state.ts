@@ -20,9 +20,13 @@ export interface SimFaults {
   failNext: number;
   /** calculate_tax response shape: current (`{message, data}`) or the older top-level one. */
   responseShape: 'wrapped' | 'legacy';
+  /** Fraction (0..1) of API calls answered 200 with a malformed body (after auth and limits). */
+  malformedRate: number;
+  /** What a malformed answer is: text that is not JSON (a proxy's error page), or JSON of the wrong shape. */
+  malformedBody: 'not_json' | 'wrong_shape';
 }
 
-export const DEFAULT_FAULTS: SimFaults = { errorRate: 0, statuses: [500, 502, 503], latencyMs: 0, failNext: 0, responseShape: 'wrapped' };
+export const DEFAULT_FAULTS: SimFaults = { errorRate: 0, statuses: [500, 502, 503], latencyMs: 0, failNext: 0, responseShape: 'wrapped', malformedRate: 0, malformedBody: 'not_json' };
 
 export interface SimRequestRecord {
   method: string;

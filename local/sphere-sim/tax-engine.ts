@@ -118,11 +118,11 @@ const GST: RateComponent = { jurisdiction: 'Canada', displayName: 'GST', percent
 const hst = (province: string, percentage: string): RateComponent => ({ jurisdiction: province, displayName: 'HST', percentage, taxType: 'hst', level: 'state' });
 const pst = (province: string, percentage: string, taxType: KnownTaxType = 'pst', displayName = 'PST'): RateComponent => ({ jurisdiction: province, displayName, percentage, taxType, level: 'state' });
 
-/** Canada. (Nova Scotia's HST became 14% on 2025-04-01; the simulator keeps the 15% its brief names.) */
+/** Canada, at the rates in force since 2025-04-01 (Nova Scotia's HST fell from 15% to 14% that day). */
 const CA_PROVINCES: Record<string, RateComponent[]> = {
   AB: [GST], NT: [GST], NU: [GST], YT: [GST],
   ON: [hst('Ontario', '13')],
-  NS: [hst('Nova Scotia', '15')], NB: [hst('New Brunswick', '15')], NL: [hst('Newfoundland and Labrador', '15')], PE: [hst('Prince Edward Island', '15')],
+  NS: [hst('Nova Scotia', '14')], NB: [hst('New Brunswick', '15')], NL: [hst('Newfoundland and Labrador', '15')], PE: [hst('Prince Edward Island', '15')],
   BC: [GST, pst('British Columbia', '7')],
   MB: [GST, pst('Manitoba', '7', 'rst', 'RST')],
   SK: [GST, pst('Saskatchewan', '6')],

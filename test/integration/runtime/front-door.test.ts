@@ -243,6 +243,7 @@ describe('health and logging', () => {
     expect(process.env.AWS_ENDPOINT_URL_SQS).toBe(runtime.sqsEndpoint);
     expect(process.env.SECRETS_BACKEND).toBe('local-vault');
     expect(process.env.CONNECTOR_PUBLIC_URL).toBe(runtime.url);
+    expect(runtime.publicUrl).toBe(runtime.url);
     expect(process.env.SEQUENCE_BASE_URL).toMatch(/\/api$/);
   });
 });

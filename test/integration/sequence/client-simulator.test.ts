@@ -289,9 +289,55 @@ describe('Sequence client ↔ simulator', () => {
       expect(err).toBeInstanceOf(UpstreamRateLimitedError);
       expect(err).toMatchObject({ kind: 'retryable', upstream: { status: 429, service: 'sequence' } });
       expect(limited.requests.filter((r) => r.status === 429)).toHaveLength(FAST_BACKOFF.maxAttempts);
+      // The raw answer: Sequence's documented 429 has no Retry-After, and neither has the simulator's.
+      const raw = await fetch(`${limited.apiUrl}/sequence-accounts`, { headers: { authorization: basic(limited.clientId, limited.clientSecret), 'sequence-version': '2024-07-30' } });
+      expect(raw.status).toBe(429);
+      expect(raw.headers.get('retry-after')).toBeNull();
+      expect(await raw.json()).toEqual({ error: { type: 'tooManyRequests', message: expect.any(String) } });
     } finally {
       await limited.stop();
     }
+  });
+
+  it('429 carries no Retry-After by default (Sequence documents none): the client backs off for real and then succeeds', async () => {
+    await simPost(sim, '/_sim/faults', { rateLimitPerSecond: 1 });
+    const slept: number[] = [];
+    // Real sleeps (recorded); half the jitter ceiling each time (100, 200, 400, 500 ms, …) so the
+    // 1-second window passes well before the attempts run out.
+    const c = clientFor(sim, {
+      backoff: { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 1000 },
+      random: () => 0.5,
+      sleep: (ms) => {
+        slept.push(ms);
+        return new Promise((r) => setTimeout(r, ms));
+      },
+    });
+    sim.requests.length = 0;
+    await c.listSequenceAccounts();
+    await expect(c.listSequenceAccounts()).resolves.toEqual(expect.any(Array));
+    const statuses = sim.requests.map((r) => r.status);
+    expect(statuses[0]).toBe(200);
+    expect(statuses).toContain(429);
+    expect(statuses.at(-1)).toBe(200);
+    expect(slept).toHaveLength(statuses.filter((s) => s === 429).length);
+  });
+
+  it('a 429 with Retry-After (fault retryAfterSeconds) is honoured: the client waits at least that long, then succeeds', async () => {
+    const faults = await simPost(sim, '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: 1 });
+    expect(faults.json).toMatchObject({ failNext: 1, statuses: [429], retryAfterSeconds: 1 });
+    const slept: number[] = [];
+    // Backoff alone would wait at most 20 ms; only the header can make it wait a second.
+    const c = clientFor(sim, {
+      sleep: (ms) => {
+        slept.push(ms);
+        return new Promise((r) => setTimeout(r, ms));
+      },
+    });
+    sim.requests.length = 0;
+    await expect(c.listSequenceAccounts()).resolves.toEqual(expect.any(Array));
+    expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(slept).toHaveLength(1);
+    expect(slept[0]).toBeGreaterThanOrEqual(1000);
   });
 
   it('rateLimitPerSecond fault also answers 429', async () => {

@@ -2,8 +2,9 @@
  * The simulator's responses, validated against Sequence's own OpenAPI document (2024-07-30),
  * read at test time from the shared contracts folder (never copied into the repository).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CURRENCIES } from '../../../shared/domain/currency';
 import { SIM_TAX_CATEGORY_IDS, type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
 import { type OpenApiValidator, loadOpenApiValidator } from './openapi';
 
@@ -197,5 +198,16 @@ describeIfContract('Sequence simulator ↔ OpenAPI 2024-07-30', () => {
     expect(oas.validateComponent('Stable20240101LineItemResponse', { ...line, totalTax: 1.08 })).not.toEqual([]);
     const { netTotal: _n, ...withoutNet } = line;
     expect(oas.validateComponent('Stable20240101LineItemResponse', withoutNet)).not.toEqual([]);
+  });
+});
+
+describeIfContract('shared/domain/currency ↔ OpenAPI 2024-07-30', () => {
+  // Money handling is only defined for the currencies in CURRENCY_EXPONENTS: a currency Sequence adds
+  // to its enum must fail here rather than as "Unsupported currency" on a merchant's invoice.
+  it('CURRENCIES is exactly components.schemas.Currency.enum', () => {
+    const oasDoc = JSON.parse(readFileSync(CONTRACT, 'utf8')) as { components: { schemas: { Currency: { enum: string[] } } } };
+    const documented = oasDoc.components.schemas.Currency.enum;
+    expect(documented.length).toBeGreaterThan(0);
+    expect([...CURRENCIES].sort()).toEqual([...documented].sort());
   });
 });

@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectorBugError, UserActionRequiredError } from '../../../shared/domain/errors';
@@ -138,30 +136,42 @@ describe('SphereClient ↔ Sphere simulator', () => {
     await expect(client().getCustomer('x')).rejects.toMatchObject({ code: 'upstream_server_error', kind: 'retryable' });
   });
 
-  it('turns a malformed upstream body into upstream_malformed_response', async () => {
-    let mode: 'junk' | 'shape' = 'junk';
-    const junk: Server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': mode === 'junk' ? 'text/html' : 'application/json' });
-      res.end(mode === 'junk' ? '<html>502 Bad Gateway</html>' : JSON.stringify({ data: { lines: [{ id: 'a', tax_amounts: [{ amount: '6.00' }] }] } }));
-    });
-    await new Promise<void>((r) => junk.listen(0, '127.0.0.1', r));
-    try {
-      const url = `http://127.0.0.1:${(junk.address() as AddressInfo).port}`;
-      const c = new SphereClient({ baseUrl: url, apiKey: KEY });
-      const input = { currency: 'usd', customerAddress: sf, lineItems: [{ id: 'a', amount: 100, productId: 'p' }] };
-      const e1 = await c.calculateTax(input).catch((e: unknown) => e);
-      expect(e1).toBeInstanceOf(ConnectorBugError);
-      expect(e1).toMatchObject({ code: 'upstream_malformed_response', upstream: { service: 'sphere', status: 200 } });
-      mode = 'shape';
-      const e2 = await c.calculateTax(input).catch((e: unknown) => e);
-      expect(e2).toMatchObject({ code: 'upstream_malformed_response' });
-      expect((e2 as Error).message).toMatch(/unexpected body/);
-    } finally {
-      await new Promise<void>((r) => {
-        junk.close(() => r());
-        junk.closeAllConnections();
-      });
-    }
+  it('turns a malformed upstream body (malformedRate fault) into upstream_malformed_response', async () => {
+    const c = client();
+    const input = { currency: 'usd', customerAddress: sf, lineItems: [{ id: 'a', amount: 100, productId: 'prod_saas' }] };
+    await control('/_sim/faults', { malformedRate: 1 });
+    const e1 = await c.calculateTax(input).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(ConnectorBugError);
+    expect(e1).toMatchObject({ code: 'upstream_malformed_response', upstream: { service: 'sphere', status: 200 } });
+    expect((e1 as Error).message).toMatch(/not JSON/);
+    await expect(c.getCustomer('cus_1')).rejects.toMatchObject({ code: 'upstream_malformed_response', kind: 'bug' });
+
+    await control('/_sim/faults', { malformedBody: 'wrong_shape' });
+    const e2 = await c.calculateTax(input).catch((e: unknown) => e);
+    expect(e2).toMatchObject({ code: 'upstream_malformed_response', kind: 'bug' });
+    expect((e2 as Error).message).toMatch(/unexpected body/);
+    const e3 = await c.upsertCustomer({ externalId: 'cus_1', name: 'A', billingAddress: sf }).catch((e: unknown) => e);
+    expect(e3).toMatchObject({ code: 'upstream_malformed_response' });
+    expect((e3 as Error).message).toMatch(/unexpected body/);
+    // A malformed answer is not a write: nothing was stored.
+    expect(sim.state.customers.size).toBe(0);
+  });
+
+  it('/_sim/faults merges patches into the current faults and rejects unknown keys by name', async () => {
+    await control('/_sim/faults', { errorRate: 0.5, statuses: [502] });
+    const merged = (await control('/_sim/faults', { latencyMs: 1, rateLimitPerSecond: 3 })) as { faults: Record<string, unknown> };
+    expect(merged.faults).toMatchObject({ errorRate: 0.5, statuses: [502], latencyMs: 1, rateLimitPerSecond: 3, malformedRate: 0, responseShape: 'wrapped' });
+    const cleared = (await control('/_sim/faults', { rateLimitPerSecond: null, errorRate: 0 })) as { faults: Record<string, unknown> };
+    expect(cleared.faults).not.toHaveProperty('rateLimitPerSecond');
+    expect(cleared.faults).toMatchObject({ errorRate: 0, statuses: [502], latencyMs: 1 });
+
+    const res = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ malformedRatio: 1, errorRate: 0.1 }) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as Record<string, string[]>;
+    expect(Object.keys(body)).toEqual(['malformedRatio']);
+    expect(body.malformedRatio![0]).toMatch(/Unknown fault "malformedRatio"\. Known: .*malformedRate/);
+    // A rejected patch changes nothing.
+    expect(((await control('/_sim/state')) as { faults: Record<string, unknown> }).faults).toMatchObject({ errorRate: 0 });
   });
 
   it('upserts by external_id: re-posting updates, never duplicates', async () => {

@@ -37,7 +37,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await sim(h.sequence.url, 'POST', '/_sim/faults', { duplicateWebhooks: false, reorderWebhooks: false });
-  await sim(h.sphere.url, 'POST', '/_sim/faults', {});
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0, failNext: 0 });
 });
 
 interface SphereCustomerWire {

@@ -1,6 +1,7 @@
 import { ConnectorBugError, ConnectorError, UpstreamRateLimitedError, UpstreamUnavailableError, UserActionRequiredError } from '../../../shared/domain/errors';
 import {
   SEQUENCE_PRODUCTION_BASE_URL,
+  SEQUENCE_RATE_LIMIT_PER_MINUTE,
   SEQUENCE_SANDBOX_BASE_URL,
   SequenceClient,
   SequenceNotFoundError,
@@ -373,5 +374,71 @@ describe('SequenceClient misc', () => {
     const body = lineItemToRequest(l, { taxRate: '0.0825' });
     expect(LineItemRequestSchema.safeParse(body).success).toBe(true);
     expect(body).toEqual({ title: 'Seats', quantity: '2', rate: '50.00', taxRate: '0.0825', groupId: 'g1', priceId: 'p1', rateDisplay: 'ABSOLUTE', externalIds: [{ key: 'Xero', value: '1' }] });
+  });
+});
+
+describe('SequenceClient per-credential rate limit', () => {
+  // Fake timers drive the token buckets' clock and sleeps, so pacing is checked on simulated time.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** A client whose every call lands in `sent` with the (fake) time it reached "Sequence". */
+  function limitedClient(clientId: string, clientSecret: string, sent: number[], rateLimitPerMinute?: number) {
+    const fetchImpl = (async () => {
+      sent.push(Date.now());
+      return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    return new SequenceClient({ baseUrl: 'https://rate-limit.test/api', clientId, clientSecret, fetch: fetchImpl, ...(rateLimitPerMinute !== undefined ? { rateLimitPerMinute } : {}) });
+  }
+  const call = (c: SequenceClient) => c.request('GET', '/sequence-accounts', z.unknown());
+  const run = (c: SequenceClient, n: number) => Array.from({ length: n }, () => call(c));
+
+  it('two clients built with the same credentials share one bucket; other credentials have their own', async () => {
+    const a: number[] = [];
+    const b: number[] = [];
+    const other: number[] = [];
+    const first = limitedClient('shared-id', 'shared-secret', a);
+    const second = limitedClient('shared-id', 'shared-secret', b);
+    const third = limitedClient('shared-id', 'another-secret', other);
+
+    // The default bucket lets one second's worth (1,500 / 60 = 25) out back to back.
+    const pending = [...run(first, 25), ...run(second, 1), ...run(third, 25)];
+    await jest.advanceTimersByTimeAsync(0);
+    expect(a).toHaveLength(25);
+    expect(b).toHaveLength(0); // first used up the bucket the two share
+    expect(other).toHaveLength(25); // a different secret is a different bucket
+
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(b).toHaveLength(1);
+    await Promise.all(pending);
+  });
+
+  it('defaults to 1,500 requests per minute: never more in any 60-second window, and close to it', async () => {
+    expect(SEQUENCE_RATE_LIMIT_PER_MINUTE).toBe(1500);
+    const sent: number[] = [];
+    const client = limitedClient('default-rate-id', 'default-rate-secret', sent);
+    const pending = run(client, 3200);
+    await jest.advanceTimersByTimeAsync(120_000);
+
+    // Sliding 60-second windows over two minutes of demand well above the limit.
+    let most = 0;
+    for (let start = 0, end = 0; start < sent.length; start++) {
+      while (end < sent.length && sent[end]! < sent[start]! + 60_000) end++;
+      most = Math.max(most, end - start);
+    }
+    expect(most).toBeLessThanOrEqual(1500);
+    expect(most).toBeGreaterThanOrEqual(1490);
+    expect(sent.filter((t) => t < sent[0]! + 60_000).length).toBeGreaterThanOrEqual(1490);
+
+    // An explicit limit is honoured the same way (and is a different bucket from the default).
+    const slow: number[] = [];
+    const slowClient = limitedClient('default-rate-id', 'default-rate-secret', slow, 1);
+    const slowPending = run(slowClient, 5);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(slow.length).toBeGreaterThanOrEqual(1);
+    expect(slow.length).toBeLessThanOrEqual(2);
+
+    await jest.advanceTimersByTimeAsync(600_000);
+    await Promise.all([...pending, ...slowPending]);
   });
 });

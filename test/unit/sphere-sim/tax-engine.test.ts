@@ -83,10 +83,10 @@ describe('Sphere simulator tax engine', () => {
     expect(pctSum(run(req(addr.denver))[0]!.tax_amounts)).toBe('8.81');
   });
 
-  it('Canada: HST alone in ON (13%) and NS (15%), GST + PST in BC, GST + QST in QC', () => {
+  it('Canada: HST alone in ON (13%) and NS (14% since 2025-04-01), GST + PST in BC, GST + QST in QC', () => {
     const on = run(req(addr.toronto))[0]!.tax_amounts;
     expect(on.map((e) => [e.tax_rate.tax_type, e.tax_rate.percentage, e.amount])).toEqual([['hst', 13, 1300]]);
-    expect(run(req(addr.halifax))[0]!.tax_amounts.map((e) => e.tax_rate.percentage)).toEqual([15]);
+    expect(run(req(addr.halifax))[0]!.tax_amounts.map((e) => [e.tax_rate.tax_type, e.tax_rate.percentage, e.amount])).toEqual([['hst', 14, 1400]]);
     const bc = run(req(addr.vancouver))[0]!.tax_amounts;
     expect(bc.map((e) => [e.tax_rate.tax_type, e.amount])).toEqual([['gst', 500], ['pst', 700]]);
     const qc = run(req(addr.montreal))[0]!.tax_amounts;
