@@ -14,6 +14,7 @@ export const handler = middy(async (): Promise<ReconcileSummary> => {
   const summary = await reconcileAll(deps);
   deps.metrics.addMetric('ReconcileCustomersQueued', MetricUnit.Count, summary.totals.customersQueued);
   deps.metrics.addMetric('ReconcileProductsQueued', MetricUnit.Count, summary.totals.productsQueued);
+  deps.metrics.addMetric('ReconcileInvoicesQueued', MetricUnit.Count, summary.totals.invoicesQueued);
   deps.logger.info('Reconcile finished', { totals: summary.totals, connections: summary.connections.length, failed: summary.failed.length });
   return summary;
 })

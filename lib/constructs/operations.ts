@@ -28,7 +28,7 @@ export const CONNECTOR_METRICS = {
   failures: 'Failures',
   unparseable: 'UnparseableMessages',
   webhooks: ['WebhookAccepted', 'WebhookDuplicate', 'WebhookIgnored', 'WebhookRejected'],
-  reconcile: ['ReconcileCustomersQueued', 'ReconcileProductsQueued'],
+  reconcile: ['ReconcileCustomersQueued', 'ReconcileProductsQueued', 'ReconcileInvoicesQueued'],
   /** The connection counters (shared/runtime/dependencies.ts mirrors every increment as a metric). */
   flows: ['InvoicesTaxed', 'CustomersSynced', 'ProductsSynced', 'TransactionsRecorded'],
   /** Dimension `code`. */

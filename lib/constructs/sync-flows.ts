@@ -161,18 +161,20 @@ export class SyncFlows extends Construct {
       config,
       timeout: RECONCILE_TIMEOUT,
       memorySize: 512,
-      description: 'Scheduled drift sweep: queues syncs for records missing or stale in Sphere',
+      description: 'Scheduled drift sweep: queues syncs for records missing or stale in Sphere, and stuck invoices',
       environment: {
         ...baseEnv,
         CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl,
         PRODUCT_SYNC_QUEUE_URL: this.productSyncQueue.queue.queueUrl,
         BACKFILL_QUEUE_URL: this.backfillQueue.queue.queueUrl,
+        INVOICE_TAX_QUEUE_URL: props.invoiceTaxQueue.queueUrl,
       },
     });
     tableItems(this.reconcile, true);
     this.reconcile.addToRolePolicy(readSecrets);
     acknowledgeSecretPrefix(this.reconcile);
     for (const q of [this.customerSyncQueue, this.productSyncQueue, this.backfillQueue]) q.queue.grantSendMessages(this.reconcile);
+    props.invoiceTaxQueue.grantSendMessages(this.reconcile); // the stuck-invoice sweep
     this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
       description: 'Reconcile Sequence and Sphere (drift sweep)',
       schedule: props.reconcileSchedule ?? Schedule.rate(Duration.hours(1)),

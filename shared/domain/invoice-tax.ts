@@ -299,6 +299,8 @@ export interface TaxRecord {
   /** Why tax is zero (Sphere's taxability reason), or why the calculation failed. */
   reason?: string;
   errorCode?: string;
+  /** FAILED records: whether trying again unchanged can succeed (an outage, not the merchant's data). */
+  retryable?: boolean;
   /** Present only on CALCULATED records: the hash of the inputs that produced it. */
   inputHash?: string;
   calculatedAt?: string;

@@ -4,7 +4,8 @@
  * content hash differs from what the record maps to now (a missed webhook, a changed tax-code
  * mapping, a registration change, which sends no webhook), or a Sphere copy that is gone
  * (GET /v1/customers|products/{id} → 404). The syncs themselves do the writes, paced as usual.
- * Also re-kicks a backfill run that stalled (its chain message dead-lettered).
+ * Also re-kicks a backfill run that stalled (its chain message dead-lettered), and queues the
+ * invoices a lost webhook or an outage left without tax or transaction (shared/tax/stuck-invoices.ts).
  */
 import { classifyError } from '../domain/errors';
 import { type Connection } from '../domain/connection';
@@ -13,6 +14,7 @@ import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { type TaxRegistration, TaxRegistrationSchema } from '../sequence';
+import { queueStuckInvoices } from '../tax/stuck-invoices';
 import { STALLED_BACKFILL_MS, queueBackfill } from './backfill';
 import { syncStores } from './stores';
 
@@ -21,6 +23,8 @@ export interface ReconcileCounts {
   checked: number;
   customersQueued: number;
   productsQueued: number;
+  invoicesChecked: number;
+  invoicesQueued: number;
   backfillResumed: boolean;
 }
 
@@ -46,7 +50,7 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
   const { links, backfill } = syncStores(deps);
   const verifySphere = options.verifySphere ?? true;
   const stamp = new Date(options.now ?? Date.now()).toISOString();
-  const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, backfillResumed: false };
+  const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, invoicesChecked: 0, invoicesQueued: 0, backfillResumed: false };
 
   await deps.withUpstream(connection, async (clients) => {
     // ---- customers ----
@@ -97,6 +101,11 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
       })),
     );
     counts.productsQueued = staleProducts.length;
+
+    // ---- invoices left without tax or transaction ----
+    const invoices = await queueStuckInvoices(deps, connection, clients, stamp);
+    counts.invoicesChecked = invoices.invoicesChecked;
+    counts.invoicesQueued = invoices.invoicesQueued;
   });
 
   // ---- a backfill whose chain broke (its page message went to the DLQ) ----
@@ -111,12 +120,12 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
 export interface ReconcileSummary {
   connections: ReconcileCounts[];
   failed: { connectionId: string; code: string; message: string }[];
-  totals: { checked: number; customersQueued: number; productsQueued: number };
+  totals: { checked: number; customersQueued: number; productsQueued: number; invoicesQueued: number };
 }
 
 /** Every ACTIVE connection; one connection's failure is logged and does not stop the others. */
 export async function reconcileAll(deps: Dependencies, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { connections: [], failed: [], totals: { checked: 0, customersQueued: 0, productsQueued: 0 } };
+  const summary: ReconcileSummary = { connections: [], failed: [], totals: { checked: 0, customersQueued: 0, productsQueued: 0, invoicesQueued: 0 } };
   for (const connection of await deps.connections.list()) {
     if (connection.status !== 'ACTIVE') continue;
     try {
@@ -125,6 +134,7 @@ export async function reconcileAll(deps: Dependencies, options: ReconcileOptions
       summary.totals.checked += counts.checked;
       summary.totals.customersQueued += counts.customersQueued;
       summary.totals.productsQueued += counts.productsQueued;
+      summary.totals.invoicesQueued += counts.invoicesQueued;
       deps.logger.info('Reconciled connection', { ...counts });
     } catch (error) {
       const c = classifyError(error);

@@ -134,6 +134,7 @@ async function storeFailure(ctx: TaxContext, connection: Connection, invoice: In
     totalTax: previous?.totalTax ?? '0',
     reason: classified.fix ? `${classified.message}. ${classified.fix}` : classified.message,
     errorCode: classified.code,
+    retryable: classified.retryable,
     ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
     updatedAt: new Date().toISOString(),
   };

@@ -27,13 +27,13 @@ it('queues what is missing, then nothing, then what went stale or vanished from 
   // Created without any webhook (no policy): nothing in Sphere yet.
   await sim(h.sequence.url, 'POST', '/_sim/seed', { customers: [customerBody('Drift A'), customerBody('Drift B')], products: [{ name: 'Widget' }] });
   const first = await runReconcile();
-  expect(first.totals).toEqual({ checked: 3, customersQueued: 2, productsQueued: 1 });
+  expect(first.totals).toEqual({ checked: 3, customersQueued: 2, productsQueued: 1, invoicesQueued: 0 });
   await settle(h);
   expect((await sphereState(h)).customers).toHaveLength(2);
 
   // Everything in step: nothing to do.
   const second = await runReconcile();
-  expect(second.totals).toEqual({ checked: 3, customersQueued: 0, productsQueued: 0 });
+  expect(second.totals).toEqual({ checked: 3, customersQueued: 0, productsQueued: 0, invoicesQueued: 0 });
 
   // A missed change (a tax registration sends no webhook), a changed tax-code mapping, and a Sphere copy that vanished.
   const customers = await sequenceApi<{ items: { id: string; legalName: string }[] }>(h, 'GET', '/customers');
@@ -42,7 +42,7 @@ it('queues what is missing, then nothing, then what went stale or vanished from 
   await h.deps.connections.update(c.connection.id, { taxCodes: { default: 'txcd_20030000', byTaxCategory: {} } });
   await sim(h.sphere.url, 'POST', '/_sim/reset');
   const third = await runReconcile();
-  expect(third.totals).toEqual({ checked: 3, customersQueued: 2, productsQueued: 1 });
+  expect(third.totals).toEqual({ checked: 3, customersQueued: 2, productsQueued: 1, invoicesQueued: 0 });
   await settle(h);
   const state = await sphereState(h);
   expect(state.customers).toHaveLength(2);

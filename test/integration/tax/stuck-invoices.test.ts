@@ -1,0 +1,87 @@
+/**
+ * The reconcile's invoice sweep, end to end: with no webhook at all, a draft nobody taxed, a draft
+ * whose calculation failed during a Sphere outage, an invoice finalised in Sequence and one voided
+ * there are found, queued, and put right by the real invoice-tax worker; the next sweep finds
+ * nothing left to do.
+ */
+import { TaxRecordRepository } from '../../../shared/store/tax-records';
+import { TransactionRepository } from '../../../shared/store/transactions';
+import { queueStuckInvoices } from '../../../shared/tax/stuck-invoices';
+import { CATEGORY, type TaxHarness, admin, customerBody, priceBody, seed, sequenceApi, settle, sim, sphereTransactions, startTaxHarness } from './harness';
+
+let h: TaxHarness;
+let taxRecords: TaxRecordRepository;
+let transactions: TransactionRepository;
+
+beforeAll(async () => {
+  h = await startTaxHarness();
+  taxRecords = new TaxRecordRepository(h.deps.db, h.deps.config.connectorTableName);
+  transactions = new TransactionRepository(h.deps.db, h.deps.config.connectorTableName);
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+
+const sweep = (stamp: string) => h.deps.withUpstream(h.connection, (clients) => queueStuckInvoices(h.deps, h.connection, clients, stamp));
+
+it('finds and puts right every invoice a lost webhook or an outage left behind, then finds none', async () => {
+  const line = { title: 'Plan', quantity: '1', rate: '200.00', taxRate: '0', priceId: '$prices[0]' };
+  const seeded = await seed(h, {
+    customers: [customerBody('Forgotten Invoices Inc', SACRAMENTO)],
+    products: [{ name: 'Plan', taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: ['untaxed', 'outage', 'finalised', 'voided'].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [line] })),
+  });
+  const [untaxed, outage, finalised, voided] = seeded.invoices.map((i) => i.id) as [string, string, string, string];
+
+  // An outage while the merchant asked for tax: a retryable FAILED record.
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
+  try {
+    expect((await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${outage}/tax`)).status).toBe(503);
+  } finally {
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
+  }
+  expect(await taxRecords.get(h.connection.id, outage)).toMatchObject({ status: 'FAILED', retryable: true });
+
+  // Recorded once, then voided in Sequence with no webhook to tell us.
+  expect((await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${voided}/finalize`)).status).toBe(200);
+  await settle(h);
+  expect(await transactions.get(h.connection.id, voided)).toMatchObject({ state: 'RECORDED' });
+  await sequenceApi(h, 'POST', `/invoices/${voided}/void`);
+  // Finalised directly in Sequence, no webhook.
+  await sequenceApi(h, 'POST', `/invoices/${finalised}/finalize`);
+
+  const first = await sweep('sweep-1');
+  expect(first.invoicesQueued).toBe(4);
+  await settle(h);
+
+  expect(await taxRecords.get(h.connection.id, untaxed)).toMatchObject({ status: 'CALCULATED' });
+  expect(await taxRecords.get(h.connection.id, outage)).toMatchObject({ status: 'CALCULATED' });
+  expect(await transactions.get(h.connection.id, finalised)).toMatchObject({ state: 'RECORDED', type: 'debit' });
+  expect(await transactions.get(h.connection.id, voided)).toMatchObject({ state: 'CANCELLED' });
+  const inSphere = await sphereTransactions(h);
+  expect(inSphere.filter((t) => t.external_id === finalised)).toHaveLength(1);
+
+  const second = await sweep('sweep-2');
+  expect(second).toEqual({ invoicesChecked: 4, invoicesQueued: 0 });
+});
+
+it('leaves drafts alone when tax is not calculated on drafts, and finalised invoices when transactions are not recorded', async () => {
+  const line = { title: 'Seat', quantity: '2', rate: '10.00', taxRate: '0', priceId: '$prices[0]' };
+  const seeded = await seed(h, {
+    customers: [customerBody('Options Off Ltd', SACRAMENTO)],
+    products: [{ name: 'Seat', taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [0, 1].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [line] })),
+  });
+  await sequenceApi(h, 'POST', `/invoices/${seeded.invoices[1]!.id}/finalize`);
+  const optionsOff = { ...h.connection, options: { calculateOnDraft: false, recordTransactions: false } };
+  const off = await h.deps.withUpstream(optionsOff, (clients) => queueStuckInvoices(h.deps, optionsOff, clients, 'sweep-options-off'));
+  expect(off.invoicesQueued).toBe(0);
+  // The same two invoices are stuck under the default options.
+  expect((await sweep('sweep-options-on')).invoicesQueued).toBe(2);
+  await settle(h);
+});
