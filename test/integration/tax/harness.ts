@@ -44,6 +44,8 @@ export function taxRoutes(): HttpRoute[] {
     { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/finalize', auth: 'admin', functionName: 'connect', load: admin },
     { method: 'GET', path: '/connections/{id}/failures', auth: 'admin', functionName: 'connect', load: admin },
     { method: 'POST', path: '/connections/{id}/failures/retry', auth: 'admin', functionName: 'connect', load: admin },
+    // The per-connection audit log of upstream calls, read as an operator reads it.
+    { method: 'GET', path: '/connections/{id}/audit', auth: 'admin', functionName: 'connect', load: () => import('../../fixtures/handlers/operations-admin') },
     { method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../../functions/webhook-ingest/handler') },
   ];
 }
