@@ -3,21 +3,18 @@
  * for the admin API. Handlers stay thin: parse, call shared/, map the result; anything thrown is
  * answered by `toErrorResponse` with the §5.1 error body and no stack trace.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { type ZodType } from 'zod';
 import { classifyError } from '../domain/errors';
 import { HttpError, errorResponse, toErrorResponse } from './api-response';
-import { flushAuditLog } from './dependencies';
-import { logger, publishMetrics, tracer } from './observability';
+import { instrumentedHandler } from './invocation';
+import { logger } from './observability';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 /** Wrap an HTTP handler with the house middleware and the one error mapping. */
 export function httpHandler(fn: HttpLambda) {
-  return middy(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
+  return instrumentedHandler(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     try {
       return await fn(event, context);
     } catch (error) {
@@ -25,14 +22,8 @@ export function httpHandler(fn: HttpLambda) {
       if (error instanceof HttpError || classified.kind !== 'bug') logger.warn('Request failed', { error: classified });
       else logger.error('Request failed unexpectedly', { error: classified, stack: error instanceof Error ? error.stack : undefined });
       return toErrorResponse(error);
-    } finally {
-      await flushAuditLog();
-      publishMetrics();
     }
-  })
-    // Responses are not put on traces: they can carry merchant data.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { resetKeys: true }));
+  });
 }
 
 /** The raw request body as bytes, honouring API Gateway's `isBase64Encoded`. */

@@ -60,7 +60,7 @@ export function taxQueues(): QueueBinding[] {
   ];
 }
 
-export async function startTaxHarness(options: { connection?: Partial<Connection> } = {}): Promise<TaxHarness> {
+export async function startTaxHarness(options: { connection?: Partial<Connection>; env?: Record<string, string> } = {}): Promise<TaxHarness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tax-it-'));
   // fauxqs hands out `sqs.<region>.localhost` queue URLs, which the AWS SDK then calls directly; not
   // every resolver maps *.localhost to 127.0.0.1, so map it for this process (as the connect tests do).
@@ -70,7 +70,7 @@ export async function startTaxHarness(options: { connection?: Partial<Connection
   const sphere = await startSphereSimulator({ port: 0 });
   let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: taxRoutes(), queues: taxQueues(), log: () => undefined, pollWaitSeconds: 1 });
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: taxRoutes(), queues: taxQueues(), log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
   } catch (error) {
     await sequence.stop();
     await sphere.stop();
