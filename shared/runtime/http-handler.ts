@@ -77,6 +77,18 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 }
 
 /**
+ * The ids a route names, as log keys: the same `connectionId` / `resourceType` / `resourceId` the
+ * queue workers log, so one CloudWatch Logs query finds a resource across every function.
+ */
+export function routeLogKeys(params: Record<string, string>): Record<string, string> {
+  const keys: Record<string, string> = {};
+  if (params.id) keys.connectionId = params.id;
+  if (params.invoiceId) Object.assign(keys, { resourceType: 'invoice', resourceId: params.invoiceId });
+  else if (params.queue) Object.assign(keys, { resourceType: 'queue', resourceId: params.queue });
+  return keys;
+}
+
+/**
  * One admin function serves several routes (API Gateway sends them all to it). Routing uses the
  * path (API Gateway has already matched the route key); 404/405 are answered in the §5.1 shape.
  */
@@ -90,7 +102,8 @@ export function adminRouter(routes: readonly AdminRoute[]): HttpLambda {
       if (!params) continue;
       pathMatched = true;
       if (route.method !== method) continue;
-      logger.appendKeys({ route: `${route.method} ${route.path}`, ...(params.id ? { connectionId: params.id } : {}) });
+      // Removed again by the wrapper's resetKeys at the end of the invocation.
+      logger.appendKeys({ route: `${route.method} ${route.path}`, ...routeLogKeys(params) });
       return route.handle({ event, context, params: { ...params, ...(event.pathParameters as Record<string, string> | undefined) } });
     }
     return pathMatched ? errorResponse(405, 'method_not_allowed', `${method} is not supported on ${path}`) : errorResponse(404, 'not_found', `No admin route for ${method} ${path}`);

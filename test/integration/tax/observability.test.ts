@@ -5,12 +5,16 @@
  *  - a failure recorded by the admin route emits Failures (the alarm's metric), Failures per
  *    connectionId and FailuresByCode, as the queue worker does;
  *  - the direct invocation of calculate-invoice-tax (which bypasses the worker) gets the Lambda
- *    context on its log lines and flushes its metrics and audit entries before it returns.
+ *    context on its log lines and flushes its metrics and audit entries before it returns;
+ *  - every log line of an admin tax call and of a webhook delivery names the connection and the
+ *    resource, and no key carries over to the next invocation of the same (warm) function.
  */
 import { LAMBDA_MODE_ENV, restoreEnv } from './lambda-mode-env'; // first: Powertools reads it at import
 import type { Context } from 'aws-lambda';
 import { createLambdaContext } from '../../../local/runtime/lambda';
-import { type TaxHarness, CATEGORY, admin, customerBody, priceBody, seed, startTaxHarness } from './harness';
+import { SIM_SEQUENCE_ACCOUNT_ID } from '../../../local/sequence-sim/server';
+import { signatureHeader } from '../../../shared/webhooks/signature';
+import { type TaxHarness, CATEGORY, admin, customerBody, priceBody, seed, settle, startTaxHarness } from './harness';
 
 /** The namespace the process metrics were built with (the local runtime sets its own for handlers loaded later). */
 const NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE;
@@ -126,11 +130,56 @@ describe('the direct invocation of calculate-invoice-tax', () => {
     expect(result).toMatchObject({ statusCode: 422, error: { code: 'customer_tax_location_invalid' } });
     const logs = jsonLines(from).filter((l) => typeof l.message === 'string');
     expect(logs).toContainEqual(
-      expect.objectContaining({ message: 'Direct invocation failed', function_request_id: ctx.awsRequestId, function_name: 'calculate-invoice-tax', connectionId: h.connection.id, invoiceId }),
+      expect.objectContaining({ message: 'Direct invocation failed', function_request_id: ctx.awsRequestId, function_name: 'calculate-invoice-tax', connectionId: h.connection.id, resourceType: 'invoice', resourceId: invoiceId }),
     );
     const lines = emfLines(from);
     expect(published(lines, 'Failures', ['service', 'connectionId'])).toEqual([expect.objectContaining({ connectionId: h.connection.id })]);
     expect(published(lines, 'FailuresByCode', ['service', 'code'])).toEqual([expect.objectContaining({ code: 'customer_tax_location_invalid' })]);
     expect(published(lines, 'Failures', ['service'])).toHaveLength(1);
+  });
+});
+
+/** The log lines (not EMF) a function wrote since `from`. */
+function logLinesOf(functionName: string, from: number): Record<string, unknown>[] {
+  return jsonLines(from).filter((l) => typeof l.message === 'string' && l.function_name === functionName);
+}
+
+describe('log keys', () => {
+  it('every line of an admin tax call carries the connection id and the invoice as resource', async () => {
+    const invoiceId = await seedInvoice('Log Keys Lost Address', NOWHERE);
+    const from = stdout.length;
+    const response = await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
+    expect(response.status).toBe(422);
+    const lines = logLinesOf('connect', from);
+    expect(lines).toContainEqual(expect.objectContaining({ message: 'Invoice tax request failed', level: 'WARN' }));
+    for (const line of lines) expect(line).toMatchObject({ connectionId: h.connection.id, resourceType: 'invoice', resourceId: invoiceId, route: 'POST /connections/{id}/invoices/{invoiceId}/tax' });
+  });
+
+  it('every line of a webhook delivery carries the connection id (and the resource once known), and nothing leaks into the next delivery', async () => {
+    const invoiceId = await seedInvoice('Log Keys Webhook', SACRAMENTO);
+    const post = (body: string, secret: string) =>
+      fetch(`${h.runtime.url}/webhooks/sequence/${h.connection.id}`, { method: 'POST', headers: { 'content-type': 'application/json', 'sequence-signature': signatureHeader(secret, body) }, body });
+    const envelope = JSON.stringify({ notificationType: 'INVOICE_UPDATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceType: 'Invoice', resourceId: invoiceId, resource: { id: invoiceId, updatedAt: new Date().toISOString() } });
+
+    const fromAccepted = stdout.length;
+    expect((await post(envelope, h.webhookSecret)).status).toBe(202);
+    const accepted = logLinesOf('webhook-ingest', fromAccepted);
+    expect(accepted).toContainEqual(expect.objectContaining({ message: 'Webhook queued' }));
+    for (const line of accepted) expect(line).toMatchObject({ connectionId: h.connection.id, notificationType: 'INVOICE_UPDATED', resourceType: 'invoice', resourceId: invoiceId });
+
+    // The local runtime hosts every function in this one process with one logger (on AWS each has its
+    // own): let the invoice-tax worker finish the queued message so its keys cannot interleave.
+    await settle(h);
+
+    // The same warm function, a delivery that is rejected before its resource is read.
+    const fromRejected = stdout.length;
+    expect((await post(envelope, 'whsec_not_the_secret')).status).toBe(401);
+    const rejected = logLinesOf('webhook-ingest', fromRejected);
+    expect(rejected).toContainEqual(expect.objectContaining({ message: 'Webhook rejected' }));
+    for (const line of rejected) {
+      expect(line).toMatchObject({ connectionId: h.connection.id });
+      expect(line).not.toHaveProperty('resourceId');
+      expect(line).not.toHaveProperty('notificationType');
+    }
   });
 });
