@@ -3,6 +3,7 @@
  * live in shared/cli; this file only binds them to the process.
  */
 import { type CliIo, runCli } from '../shared/cli/commands';
+import { createSecretReader } from '../shared/cli/secret-input';
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
@@ -10,6 +11,7 @@ export const processIo: CliIo = {
   env: process.env,
   isTTY: Boolean(process.stderr.isTTY),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  readSecret: createSecretReader(process.stdin, (text) => process.stderr.write(text)),
 };
 
 export async function main(argv: string[] = process.argv.slice(2), io: CliIo = processIo): Promise<number> {

@@ -12,7 +12,7 @@ import { ConnectApi } from './constructs/connect-api';
 import { INVOICE_TAX_ADMIN_ROUTES, InvoiceTax } from './constructs/invoice-tax';
 import { ConnectorOperations, addOperationsRoutes } from './constructs/operations';
 import { SyncFlows } from './constructs/sync-flows';
-import { METRICS_NAMESPACE, type StageConfig } from './stage-config';
+import { METRICS_NAMESPACE, type StageConfig, logGroupName } from './stage-config';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
@@ -75,11 +75,13 @@ export class ServiceStack extends Stack {
     // HTTP API (payload format 2.0): webhooks are authenticated by HMAC in the ingress function, admin
     // routes by IAM. The default stage is declared explicitly to get throttling and access logs.
     this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `${config.resourcePrefix}-api`,
       description: `Sequence ↔ Sphere tax connector (${config.stage})`,
       createDefaultStage: false,
     });
 
     this.accessLogGroup = new LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: logGroupName(config, 'api-access'),
       retention: config.logRetention,
       removalPolicy: config.logRemovalPolicy,
     });

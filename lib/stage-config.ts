@@ -10,7 +10,13 @@ export interface StageConfig {
   readonly stage: Stage;
   /** Prefix of every stack name, e.g. `SphereConnector-sandbox`. */
   readonly stackPrefix: string;
-  /** Prefix of every physical resource name we choose ourselves (log groups, …), e.g. `sphere-connector-sandbox`. */
+  /**
+   * Prefix of every physical name the stacks choose (HTTP API, queues, dashboard, log groups),
+   * e.g. `sphere-connector-sandbox`, so two stages in one account never collide and every resource
+   * says which stage it belongs to. Log groups use it as a path: `/sphere-connector-sandbox/…`
+   * (`logGroupName`). Functions, roles and tables keep CloudFormation's generated names, which
+   * already contain the stack name (and so the stage).
+   */
   readonly resourcePrefix: string;
   /**
    * Name prefix of the per-connection secrets, e.g. `sphere-connector/sandbox/connections/`.
@@ -80,4 +86,14 @@ export function parseStage(value: unknown): Stage {
 
 export function stageConfig(stage: Stage): StageConfig {
   return CONFIGS[stage];
+}
+
+/**
+ * The per-stage log group name for one of the stack's log groups: `/<resourcePrefix>/<path>`, e.g.
+ * `/sphere-connector-production/lambda/calculate-invoice-tax`. A fixed name means a RETAINED
+ * (production) log group left behind by a deleted stack must be deleted before the stack is created
+ * again (README, Deploying).
+ */
+export function logGroupName(config: StageConfig, path: string): string {
+  return `/${config.resourcePrefix}/${path}`;
 }

@@ -8,6 +8,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dependencies } from '../../shared/runtime/dependencies';
+import { instrumentedHandler } from '../../shared/runtime/invocation';
 import { createSqsWorker, workerDependencies } from '../../shared/runtime/sqs-worker';
 import { type DirectInvocationResult, handleDirectInvocation, invoiceTaxFailureTarget, isDirectInvocation, processInvoiceTaxMessage, taxContext } from '../../shared/tax';
 
@@ -26,7 +27,11 @@ const worker = createSqsWorker(
   workerDependencies(deps, 'invoiceTax'),
 );
 
+// The direct path gets the same wrapper as the worker: Lambda context on its log lines, a trace,
+// and InvoicesTaxed/Failures and the audit entries flushed before it answers.
+const direct = instrumentedHandler((event: Record<string, unknown>) => handleDirectInvocation(ctx, event), { logger: deps.logger, metrics: deps.metrics });
+
 export async function handler(event: SQSEvent | Record<string, unknown>, context: Context): Promise<SQSBatchResponse | DirectInvocationResult> {
-  if (isDirectInvocation(event)) return handleDirectInvocation(ctx, event);
+  if (isDirectInvocation(event)) return direct(event as Record<string, unknown>, context);
   return worker(event as SQSEvent, context);
 }

@@ -7,14 +7,16 @@
  * (retry: POST /connections/{id}/failures/retry).
  */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { classifyError } from '../../shared/domain/errors';
 import { HttpError, json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
 import { type TaxContext, calculateInvoiceTax, errorResult, finalizeInvoiceWithTax, liveConnection, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
 
-function answerError(error: unknown): APIGatewayProxyResultV2 {
+function answerError(ctx: TaxContext, error: unknown): APIGatewayProxyResultV2 {
   const result = errorResult(error);
   if (result.statusCode === 500) throw error; // httpHandler logs it and answers the generic 500
+  ctx.deps.logger.warn('Invoice tax request failed', { error: classifyError(error) });
   return json(result.statusCode, { error: result.error }, result.retryAfterSeconds ? { 'retry-after': String(result.retryAfterSeconds) } : {});
 }
 
@@ -30,7 +32,7 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
           const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => calculateInvoiceTax(ctx, connection, params.invoiceId!));
           return json(200, outcome.record);
         } catch (error) {
-          return answerError(error);
+          return answerError(ctx, error);
         }
       },
     },
@@ -56,7 +58,7 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
           const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!));
           return json(200, { invoice: { id: outcome.invoice.id, status: outcome.invoice.status, invoiceNumber: outcome.invoice.invoiceNumber ?? null, totalTax: outcome.invoice.totalTax, netTotal: outcome.invoice.netTotal, grossTotal: outcome.invoice.grossTotal }, taxRecord: outcome.record });
         } catch (error) {
-          return answerError(error);
+          return answerError(ctx, error);
         }
       },
     },

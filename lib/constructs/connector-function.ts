@@ -5,7 +5,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME, type StageConfig } from '../stage-config';
+import { METRICS_NAMESPACE, SERVICE_NAME, type StageConfig, logGroupName } from '../stage-config';
 
 /** Repository root (this file lives in `lib/constructs/`). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -88,6 +88,7 @@ export class ConnectorFunction extends NodejsFunction {
 
     // The log group must exist before super() runs, so it is a sibling of the function in the tree.
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      logGroupName: logGroupName(config, `lambda/${name}`),
       retention: config.logRetention,
       removalPolicy: config.logRemovalPolicy,
     });

@@ -92,7 +92,12 @@ const FIVE_MINUTES = Duration.minutes(5);
  *  - per function: Errors ≥ 1 and Throttles ≥ 1 in 5 minutes;
  *  - per queue (FifoQueueWithDlq.addAlarms): any message in the DLQ, oldest message older than `maxMessageAge`
  *    (a queue whose alarms a flow construct already added keeps those, and they are not duplicated);
- *  - the custom metric `Failures` (failure records written by the workers) ≥ `failureThreshold` in 5 minutes;
+ *  - the custom metric `Failures` (failure records written by any entry point: queue workers, admin
+ *    tax/finalize routes, the direct invocation) ≥ `failureThreshold` in 5 minutes. It alarms on the
+ *    total, not per connection: CloudWatch needs one alarm per dimension value, and connection ids
+ *    are tenants created at run time, unknown to the stack. The per-connection series (same metric,
+ *    dimension `connectionId`) is on the dashboard ("Failures by connection", a SEARCH), which is
+ *    where the alarm sends the operator;
  *  - optionally HTTP API 5xx;
  * all routed to `alarmTopic` (alarm and OK). The dashboard shows, per flow, the API (requests,
  * 4xx/5xx, latency), each function (invocations, errors, throttles, duration), each queue (depth,
@@ -166,7 +171,7 @@ export class ConnectorOperations extends Construct {
       new Alarm(this, 'FailuresAlarm', {
         alarmDescription:
           'The connector recorded failures (tax, sync or transaction work that needs a fix or exhausted its retries). ' +
-          'See the dashboard for the connection, then `sphere-connector failures <id>` and `sphere-connector retry <id>`.',
+          'The dashboard widget "Failures by connection" names the connection; then `sphere-connector failures <id>` and `sphere-connector retry <id>`.',
         metric: this.connectorMetric(CONNECTOR_METRICS.failures),
         threshold: props.failureThreshold ?? 1,
         evaluationPeriods: 1,

@@ -88,7 +88,15 @@ const FaultsPatchSchema = z
 
 const TOO_MANY_REQUESTS = { error: { type: 'tooManyRequests', message: 'Rate limit exceeded: too many requests for this API key' } };
 
+/**
+ * The response header naming the request (its value is the request-log entry's `id`). Sequence
+ * documents no such header; this is the name the connector's client reads
+ * (SEQUENCE_REQUEST_ID_HEADER in shared/sequence/schemas.ts), so the audit log path is exercised.
+ */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
 export interface SimRequestLogEntry {
+  /** Also sent back as the X-Request-Id response header. */
   id: string;
   method: string;
   path: string;
@@ -528,7 +536,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
       entry.durationMs = Date.now() - started;
       requests.push(entry);
       if (requests.length > MAX_LOG) requests.splice(0, requests.length - MAX_LOG);
-      sendJson(res, status, body, { 'sequence-version': effectiveVersion, ...extra });
+      sendJson(res, status, body, { 'sequence-version': effectiveVersion, [REQUEST_ID_HEADER]: entry.id, ...extra });
     };
     let effectiveVersion = SIM_API_VERSION;
     try {
@@ -586,7 +594,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
         entry.durationMs = Date.now() - started;
         requests.push(entry);
         const junk = '<html><body>upstream proxy says hello {"items": [</body></html>';
-        res.writeHead(200, { 'content-type': 'application/json', 'sequence-version': effectiveVersion, 'content-length': Buffer.byteLength(junk) });
+        res.writeHead(200, { 'content-type': 'application/json', 'sequence-version': effectiveVersion, [REQUEST_ID_HEADER]: entry.id, 'content-length': Buffer.byteLength(junk) });
         res.end(junk);
         return;
       }

@@ -25,6 +25,7 @@ import { decimalToMinorUnits } from '../../shared/domain/money';
 import {
   CUSTOMER_FIELDS as C,
   PRODUCT_FIELDS as P,
+  REQUEST_ID_HEADER,
   SPHERE_PATHS,
   TAX_ID_FIELDS as T,
   TRANSACTION_FIELDS as X,
@@ -81,6 +82,13 @@ class HttpReply {
 }
 
 const reply = (status: number, body: unknown, headers?: Record<string, string>): HttpReply => new HttpReply(status, body, headers);
+
+/** `error.request_id` of a v1 error body, if there is one. */
+function requestIdInBody(body: unknown): string | undefined {
+  const error = body !== null && typeof body === 'object' ? (body as { error?: unknown }).error : undefined;
+  const id = error !== null && typeof error === 'object' ? (error as { request_id?: unknown }).request_id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
 const notFound = (): HttpReply => reply(404, { detail: 'Not found.' });
 const apiError = (status: number, code: string, message: string): HttpReply => reply(status, { type: 'api_error', code, message });
 
@@ -518,10 +526,18 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
       result = reply(500, { detail: `Simulator error: ${error instanceof Error ? error.message : String(error)}` });
     }
     const text = result.rawText ?? JSON.stringify(result.body);
-    res.writeHead(result.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...result.headers });
+    // Every API answer names its request id in a header; a v1 429 body already carries one, and the
+    // header repeats it, so both places agree.
+    const requestId = path.startsWith('/_sim/') ? undefined : (requestIdInBody(result.body) ?? `req_${randomUUID().replace(/-/g, '')}`);
+    res.writeHead(result.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
+      ...result.headers,
+    });
     res.end(text);
-    if (!path.startsWith('/_sim/')) {
-      state.logRequest({ method, path, status: result.status, time: new Date(started).toISOString(), durationMs: now() - started, keyIndex });
+    if (requestId) {
+      state.logRequest({ method, path, status: result.status, time: new Date(started).toISOString(), durationMs: now() - started, keyIndex, requestId });
     }
   }
 

@@ -36,6 +36,8 @@ export interface SimRequestRecord {
   durationMs: number;
   /** Which configured key was used, by index (never the key). -1 = missing or unknown. */
   keyIndex: number;
+  /** The request id sent back in the X-Request-Id header (and in v1 429 bodies). */
+  requestId?: string;
 }
 
 export interface StoredTransaction {

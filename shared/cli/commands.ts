@@ -1,8 +1,9 @@
 /**
  * The admin CLI (`npx sphere-connector <command>`): argument parsing with node:util parseArgs, one
  * function per command calling the admin API (§5.1 + operations routes), human-readable tables by
- * default and the API's JSON with --json. Secrets are taken from flags or, better (shell history),
- * from SEQUENCE_CLIENT_SECRET / SPHERE_API_KEY, and never printed.
+ * default and the API's JSON with --json. Secrets are never printed. `connect` takes them from flags
+ * or, better (shell history), from SEQUENCE_CLIENT_SECRET / SPHERE_API_KEY; `update` (rotation) only
+ * from stdin or a no-echo prompt (shared/cli/secret-input.ts), never from argv.
  *
  * Exit codes: 0 success · 1 the API answered an error (printed as `Error <status> <code>: <message>`)
  * or the work failed (a test that did not pass, a FAILED backfill, messages left in a DLQ) · 2 usage.
@@ -10,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, type FetchLike } from './client';
 import { type Column, keyValues, progressBar, redact, table } from './format';
+import { type SecretReader } from './secret-input';
 import { type RequestSigner, createSigV4Signer, regionFromApiUrl } from './sigv4';
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
@@ -25,6 +27,8 @@ export interface CliIo {
   fetch?: FetchLike;
   /** Builds the SigV4 signer for --aws (default: credentials from the AWS default provider chain). */
   awsSigner?: (region: string) => Promise<RequestSigner>;
+  /** Reads one secret (piped stdin line, or a no-echo prompt on a terminal); needed by `update`. */
+  readSecret?: SecretReader;
 }
 
 export class UsageError extends Error {
@@ -50,6 +54,14 @@ const OPTIONS = {
   'sequence-base-url': { type: 'string' },
   'sphere-base-url': { type: 'string' },
   'tax-code-default': { type: 'string' },
+  // update
+  'sequence-client-secret-stdin': { type: 'boolean' },
+  'sphere-api-key-stdin': { type: 'boolean' },
+  'tax-code': { type: 'string', multiple: true },
+  'record-transactions': { type: 'boolean' },
+  'no-record-transactions': { type: 'boolean' },
+  'calculate-on-draft': { type: 'boolean' },
+  'no-calculate-on-draft': { type: 'boolean' },
   // backfill
   restart: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
@@ -74,6 +86,13 @@ Commands:
       --name N --environment sandbox|production --sequence-client-id ID
       [--sequence-client-secret S | env SEQUENCE_CLIENT_SECRET] [--sphere-api-key K | env SPHERE_API_KEY]
       [--sequence-base-url URL] [--sphere-base-url URL] [--tax-code-default CODE]
+  update <id>                   rotate a credential or change settings (PATCH /connections/{id})
+      [--sphere-api-key-stdin] [--sequence-client-secret-stdin [--sequence-client-id ID]]
+      [--name N] [--tax-code-default CODE] [--tax-code CATEGORY=CODE ...] (CATEGORY= removes one)
+      [--record-transactions | --no-record-transactions] [--calculate-on-draft | --no-calculate-on-draft]
+      [--sequence-base-url URL] [--sphere-base-url URL]
+      Secrets are read from stdin, one per line, Sequence first (piped), or prompted without echo
+      (terminal); never from flags, which end up in shell history.
   list                          list connections
   status <id>                   show a connection (counts, backfill, last error)
   test <id>                     check both credentials
@@ -199,6 +218,91 @@ async function connect(ctx: Context): Promise<number> {
   };
   const { body: connection } = await ctx.client.request<Json>('POST', '/connections', body);
   print(ctx, connection, () => `Connected.\n${connectionSummary(connection)}`);
+  return 0;
+}
+
+/** `--x` / `--no-x` → true / false / undefined; both is a usage error. */
+function toggle(flags: Flags, name: 'record-transactions' | 'calculate-on-draft'): boolean | undefined {
+  const on = flags[name];
+  const off = flags[`no-${name}`];
+  if (on && off) throw new UsageError(`--${name} and --no-${name} contradict each other`);
+  return on ? true : off ? false : undefined;
+}
+
+/** `--tax-code CATEGORY=CODE` pairs; an empty CODE removes the mapping. */
+function taxCodeChanges(values: string[] | undefined): Map<string, string> {
+  const changes = new Map<string, string>();
+  for (const value of values ?? []) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw new UsageError(`--tax-code must be CATEGORY=CODE (CATEGORY= to remove one), got "${value}"`);
+    changes.set(value.slice(0, at), value.slice(at + 1));
+  }
+  return changes;
+}
+
+async function update(ctx: Context): Promise<number> {
+  const { flags, io } = ctx;
+  const id = arg(ctx, 0, 'id');
+  if (flags['sequence-client-secret'] !== undefined || flags['sphere-api-key'] !== undefined) {
+    throw new UsageError('update reads secrets from stdin, never from flags (shell history): use --sequence-client-secret-stdin / --sphere-api-key-stdin');
+  }
+  if (flags['sequence-client-id'] && !flags['sequence-client-secret-stdin']) {
+    throw new UsageError('--sequence-client-id is a new API client: give its secret too (--sequence-client-secret-stdin)');
+  }
+  const recordTransactions = toggle(flags, 'record-transactions');
+  const calculateOnDraft = toggle(flags, 'calculate-on-draft');
+  const taxCodes = taxCodeChanges(flags['tax-code']);
+
+  const readSecret = io.readSecret;
+  if ((flags['sequence-client-secret-stdin'] || flags['sphere-api-key-stdin']) && !readSecret) throw new UsageError('this CLI cannot read secrets here (no stdin)');
+  // Sequence first, then Sphere: the order the usage text promises for piped input.
+  const clientSecret = flags['sequence-client-secret-stdin'] ? await readSecret!('Sequence client secret: ') : undefined;
+  const apiKey = flags['sphere-api-key-stdin'] ? await readSecret!('Sphere API key: ') : undefined;
+
+  // byTaxCategory is replaced whole by PATCH, so per-category changes are merged into the current map.
+  let byTaxCategory: Record<string, string> | undefined;
+  if (taxCodes.size > 0) {
+    const current = (await ctx.client.request<Json>('GET', `/connections/${id}`)).body;
+    byTaxCategory = { ...((current.taxCodes as { byTaxCategory?: Record<string, string> } | undefined)?.byTaxCategory ?? {}) };
+    for (const [category, code] of taxCodes) {
+      if (code === '') delete byTaxCategory[category];
+      else byTaxCategory[category] = code;
+    }
+  }
+
+  const sequence = {
+    ...(flags['sequence-client-id'] ? { clientId: flags['sequence-client-id'] } : {}),
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
+    ...(flags['sequence-base-url'] ? { baseUrl: flags['sequence-base-url'] } : {}),
+  };
+  const sphere = { ...(apiKey !== undefined ? { apiKey } : {}), ...(flags['sphere-base-url'] ? { baseUrl: flags['sphere-base-url'] } : {}) };
+  const options = { ...(recordTransactions !== undefined ? { recordTransactions } : {}), ...(calculateOnDraft !== undefined ? { calculateOnDraft } : {}) };
+  const taxCodesBody = { ...(flags['tax-code-default'] ? { default: flags['tax-code-default'] } : {}), ...(byTaxCategory ? { byTaxCategory } : {}) };
+  const body = {
+    ...(flags.name ? { name: flags.name } : {}),
+    ...(Object.keys(sequence).length > 0 ? { sequence } : {}),
+    ...(Object.keys(sphere).length > 0 ? { sphere } : {}),
+    ...(Object.keys(taxCodesBody).length > 0 ? { taxCodes: taxCodesBody } : {}),
+    ...(Object.keys(options).length > 0 ? { options } : {}),
+  };
+  if (Object.keys(body).length === 0) throw new UsageError('update needs at least one change (see the flags of update)');
+
+  const { body: connection } = await ctx.client.request<Json>('PATCH', `/connections/${id}`, body);
+  const rotated = [clientSecret !== undefined && 'Sequence client secret', apiKey !== undefined && 'Sphere API key'].filter(Boolean);
+  print(ctx, connection, () => {
+    const taxCodesNow = (connection.taxCodes ?? {}) as { default?: string; byTaxCategory?: Record<string, string> };
+    const optionsNow = (connection.options ?? {}) as Json;
+    return (
+      `Updated${rotated.length > 0 ? ` (checked and stored: ${rotated.join(', ')}; revoke the old one now)` : ''}.\n` +
+      connectionSummary(connection) +
+      keyValues([
+        ['default tax code', taxCodesNow.default],
+        ['tax codes', Object.entries(taxCodesNow.byTaxCategory ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'],
+        ['record transactions', optionsNow.recordTransactions],
+        ['calculate on draft', optionsNow.calculateOnDraft],
+      ])
+    );
+  });
   return 0;
 }
 
@@ -372,6 +476,7 @@ async function redrive(ctx: Context): Promise<number> {
 
 const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   connect,
+  update,
   list,
   status,
   test: testCommand,

@@ -167,6 +167,8 @@ export class UpstreamHttp {
         retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
       });
       record.errorCode = err.code;
+      // Some upstreams put the request id only in the error body (Sphere's v1 429 `error.request_id`).
+      if (!record.requestId && err.upstream?.requestId) record.requestId = err.upstream.requestId;
       this.options.onCall?.(record);
       throw err;
     }

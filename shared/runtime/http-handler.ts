@@ -3,21 +3,18 @@
  * for the admin API. Handlers stay thin: parse, call shared/, map the result; anything thrown is
  * answered by `toErrorResponse` with the §5.1 error body and no stack trace.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { type ZodType } from 'zod';
 import { classifyError } from '../domain/errors';
 import { HttpError, errorResponse, toErrorResponse } from './api-response';
-import { flushAuditLog } from './dependencies';
-import { logger, publishMetrics, tracer } from './observability';
+import { instrumentedHandler } from './invocation';
+import { logger } from './observability';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 /** Wrap an HTTP handler with the house middleware and the one error mapping. */
 export function httpHandler(fn: HttpLambda) {
-  return middy(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
+  return instrumentedHandler(async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     try {
       return await fn(event, context);
     } catch (error) {
@@ -25,14 +22,8 @@ export function httpHandler(fn: HttpLambda) {
       if (error instanceof HttpError || classified.kind !== 'bug') logger.warn('Request failed', { error: classified });
       else logger.error('Request failed unexpectedly', { error: classified, stack: error instanceof Error ? error.stack : undefined });
       return toErrorResponse(error);
-    } finally {
-      await flushAuditLog();
-      publishMetrics();
     }
-  })
-    // Responses are not put on traces: they can carry merchant data.
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(logger, { resetKeys: true }));
+  });
 }
 
 /** The raw request body as bytes, honouring API Gateway's `isBase64Encoded`. */
@@ -86,6 +77,18 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 }
 
 /**
+ * The ids a route names, as log keys: the same `connectionId` / `resourceType` / `resourceId` the
+ * queue workers log, so one CloudWatch Logs query finds a resource across every function.
+ */
+export function routeLogKeys(params: Record<string, string>): Record<string, string> {
+  const keys: Record<string, string> = {};
+  if (params.id) keys.connectionId = params.id;
+  if (params.invoiceId) Object.assign(keys, { resourceType: 'invoice', resourceId: params.invoiceId });
+  else if (params.queue) Object.assign(keys, { resourceType: 'queue', resourceId: params.queue });
+  return keys;
+}
+
+/**
  * One admin function serves several routes (API Gateway sends them all to it). Routing uses the
  * path (API Gateway has already matched the route key); 404/405 are answered in the §5.1 shape.
  */
@@ -99,7 +102,8 @@ export function adminRouter(routes: readonly AdminRoute[]): HttpLambda {
       if (!params) continue;
       pathMatched = true;
       if (route.method !== method) continue;
-      logger.appendKeys({ route: `${route.method} ${route.path}`, ...(params.id ? { connectionId: params.id } : {}) });
+      // Removed again by the wrapper's resetKeys at the end of the invocation.
+      logger.appendKeys({ route: `${route.method} ${route.path}`, ...routeLogKeys(params) });
       return route.handle({ event, context, params: { ...params, ...(event.pathParameters as Record<string, string> | undefined) } });
     }
     return pathMatched ? errorResponse(405, 'method_not_allowed', `${method} is not supported on ${path}`) : errorResponse(404, 'not_found', `No admin route for ${method} ${path}`);

@@ -4,7 +4,7 @@
  * receives a secret: credentials stay inside the clients.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'sphere-connector';
@@ -19,4 +19,18 @@ export const tracer = new Tracer({ serviceName, enabled: process.env.POWERTOOLS_
  */
 export function publishMetrics(target: Metrics = metrics): void {
   if (target.hasStoredMetrics()) target.publishStoredMetrics();
+}
+
+/**
+ * A failure record was written: the metrics the alarm and the dashboard read, the same from every
+ * entry point (queue workers, admin routes, the direct invocation).
+ *  - `Failures` (dimension service only): what the alarm watches; buffered, flushed with the rest;
+ *  - `Failures` with dimension `connectionId`: which merchant is failing (dashboard SEARCH);
+ *  - `FailuresByCode` with dimension `code`: why.
+ * The two dimensioned ones are single-metric EMF lines, written at once.
+ */
+export function recordFailureMetrics(target: Metrics, connectionId: string, code: string): void {
+  target.addMetric('Failures', MetricUnit.Count, 1);
+  target.singleMetric().addDimension('connectionId', connectionId).addMetric('Failures', MetricUnit.Count, 1);
+  target.singleMetric().addDimension('code', code).addMetric('FailuresByCode', MetricUnit.Count, 1);
 }

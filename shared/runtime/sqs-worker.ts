@@ -15,9 +15,6 @@ import { EventType, SqsFifoPartialProcessorAsync, processPartialResponse } from 
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -27,8 +24,9 @@ import { classifyError } from '../domain/errors';
 import { type ConnectionRepository } from '../store/connections';
 import { type FailedResourceType, type FailureRepository } from '../store/failures';
 import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, type QueueMessage, deadLetterEnvVar } from './queue-messages';
-import { type Dependencies, flushAuditLog } from './dependencies';
-import { publishMetrics, tracer } from './observability';
+import { type Dependencies } from './dependencies';
+import { instrumentedHandler } from './invocation';
+import { recordFailureMetrics } from './observability';
 
 export interface WorkerDependencies {
   connections: ConnectionRepository;
@@ -125,10 +123,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
             error: classified,
             retry: { queue: definition.queue, body: { ...(message as Record<string, unknown>), trigger: 'retry' } },
           });
-          // Per connection (which merchant is failing) and per code (why); published at once.
-          deps.metrics?.addMetric('Failures', MetricUnit.Count, 1); // the alarm's metric (dimension service)
-          deps.metrics?.singleMetric().addDimension('connectionId', message.connectionId).addMetric('Failures', MetricUnit.Count, 1);
-          deps.metrics?.singleMetric().addDimension('code', classified.code).addMetric('FailuresByCode', MetricUnit.Count, 1);
+          if (deps.metrics) recordFailureMetrics(deps.metrics, message.connectionId, classified.code);
         }
         if (classified.kind === 'user') {
           deps.logger.warn('Not retrying: the merchant must fix this first', { error: classified });
@@ -154,18 +149,11 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     idempotencyConfig.registerLambdaContext(context);
     const processor = new SqsFifoPartialProcessorAsync();
-    try {
-      return await processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
-    } finally {
-      await flushAuditLog();
-      // Workers are not wrapped in logMetrics middleware; without this the metrics are never emitted.
-      if (deps.metrics) publishMetrics(deps.metrics);
-    }
+    return processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
   };
-  // Lambda context (request id, cold start) on every log line, and an X-Ray segment per batch.
-  return middy(handler)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }));
+  // Lambda context (request id, cold start) on every log line, an X-Ray segment per batch, and the
+  // audit log and metrics flushed before the batch answer (workers have no logMetrics middleware).
+  return instrumentedHandler(handler, { logger: deps.logger, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
 }
 
 /** Worker dependencies from the process dependencies: the DLQ URL comes from `<QUEUE>_DLQ_URL`. */

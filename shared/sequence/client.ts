@@ -56,6 +56,7 @@ import {
   ProductRequestSchema,
   ProductSchema,
   SEQUENCE_API_VERSION,
+  SEQUENCE_REQUEST_ID_HEADER,
   SequenceAccountSchema,
   TaxCategorySchema,
   TaxRegistrationRequestSchema,
@@ -172,6 +173,7 @@ export class SequenceClient {
       sleep: options.sleep,
       random: options.random,
       onCall: options.onCall,
+      requestIdHeader: SEQUENCE_REQUEST_ID_HEADER,
     });
   }
 

@@ -29,6 +29,13 @@ export const DecimalString = z.string().regex(DECIMAL_STRING, 'expected a decima
 
 export const SEQUENCE_API_VERSION = '2024-07-30';
 
+/**
+ * Response header carrying Sequence's request id, for the audit log. Sequence documents none
+ * (../../../shared/reference/sequence-api.md, "Other headers"); the name is an inference (the
+ * common `X-Request-Id`). A missing header only leaves the audit entry without a request id.
+ */
+export const SEQUENCE_REQUEST_ID_HEADER = 'X-Request-Id';
+
 /** `Currency` (32 values); the list lives in shared/domain/currency.ts. */
 export const CurrencySchema = z.enum(CURRENCIES as [CurrencyCode, ...CurrencyCode[]]);
 

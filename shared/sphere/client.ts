@@ -23,7 +23,7 @@ import {
   encodeTransaction,
 } from './codecs';
 import { SphereNotFoundError, mapSphereError } from './errors';
-import { API_KEY_HEADER, SPHERE_PATHS } from './field-names';
+import { API_KEY_HEADER, REQUEST_ID_HEADER, SPHERE_PATHS } from './field-names';
 import {
   CalculateTaxRequestWireSchema,
   CalculateTaxResponseSchema,
@@ -118,6 +118,7 @@ export class SphereClient {
       sleep: options.sleep,
       random: options.random,
       onCall: options.onCall,
+      requestIdHeader: REQUEST_ID_HEADER,
     };
     this.#calc = new UpstreamHttp(base);
     this.#reads = new UpstreamHttp({

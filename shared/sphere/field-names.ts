@@ -25,6 +25,14 @@ export const SPHERE_PATHS = {
 export const API_KEY_HEADER = 'X-API-KEY';
 
 /**
+ * Response header carrying Sphere's request id, for the audit log. No request-id header is
+ * documented [gap]; the name is [I] (the common `X-Request-Id`). The id itself is [C]: v1 429
+ * bodies carry `error.request_id` ("req_..."), which the transport also copies into the audit
+ * entry when the header is absent.
+ */
+export const REQUEST_ID_HEADER = 'X-Request-Id'; // [I]
+
+/**
  * Address object keys. calculate_tax's `customer_address` keys are [C] (TC). The v1 customer
  * addresses are assumed to use the same keys [I].
  */

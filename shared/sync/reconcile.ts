@@ -128,6 +128,7 @@ export async function reconcileAll(deps: Dependencies, options: ReconcileOptions
   const summary: ReconcileSummary = { connections: [], failed: [], totals: { checked: 0, customersQueued: 0, productsQueued: 0, invoicesQueued: 0 } };
   for (const connection of await deps.connections.list()) {
     if (connection.status !== 'ACTIVE') continue;
+    deps.logger.appendKeys({ connectionId: connection.id });
     try {
       const counts = await reconcileConnection(deps, connection, options);
       summary.connections.push(counts);
@@ -139,7 +140,9 @@ export async function reconcileAll(deps: Dependencies, options: ReconcileOptions
     } catch (error) {
       const c = classifyError(error);
       summary.failed.push({ connectionId: connection.id, code: c.code, message: c.message });
-      deps.logger.error('Reconcile failed for a connection', { connectionId: connection.id, error: c });
+      deps.logger.error('Reconcile failed for a connection', { error: c });
+    } finally {
+      deps.logger.removeKeys(['connectionId']); // the next connection's lines must not carry this one's id
     }
   }
   return summary;

@@ -61,8 +61,8 @@ export async function handleDirectInvocation(ctx: TaxContext, event: unknown): P
   }
   const { connectionId, invoiceId, finalize } = parsed.data;
   try {
+    ctx.deps.logger.appendKeys({ connectionId, resourceType: 'invoice', resourceId: invoiceId });
     const connection = await liveConnection(ctx, connectionId);
-    ctx.deps.logger.appendKeys({ connectionId, invoiceId });
     const result = await withInvoiceFailureRecord(ctx, connection, invoiceId, async () => {
       if (finalize) {
         const out = await finalizeInvoiceWithTax(ctx, connection, invoiceId);
@@ -78,6 +78,6 @@ export async function handleDirectInvocation(ctx: TaxContext, event: unknown): P
     else ctx.deps.logger.warn('Direct invocation failed', { error: classified });
     return errorResult(error);
   } finally {
-    ctx.deps.logger.removeKeys(['connectionId', 'invoiceId']);
+    ctx.deps.logger.removeKeys(['connectionId', 'resourceType', 'resourceId']);
   }
 }

@@ -2,10 +2,11 @@
  * The synchronous entry points (admin routes, the direct Lambda invocation) around the use cases:
  * connection lookup, and failure records — a failed calculation or finalisation is kept as a
  * failure whose retry re-queues the invoice; a success clears it. (The queue worker does the same
- * through shared/runtime/sqs-worker.ts.)
+ * through shared/runtime/sqs-worker.ts.) Both emit the same failure metrics (recordFailureMetrics).
  */
 import { type Connection, acceptsWork } from '../domain/connection';
 import { UserActionRequiredError, classifyError } from '../domain/errors';
+import { recordFailureMetrics } from '../runtime/observability';
 import { type TaxContext } from './context';
 import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
 
@@ -37,15 +38,18 @@ export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: C
   } catch (error) {
     const notAFailure = error instanceof InvoiceNotDraftError || error instanceof InvoiceBusyError || (error instanceof UserActionRequiredError && error.code === 'sequence_not_found');
     if (!notAFailure) {
+      const classified = classifyError(error);
       await ctx.deps.failures
         .record({
           connectionId: connection.id,
           resourceType: 'invoice',
           resourceId: invoiceId,
-          error: classifyError(error),
+          error: classified,
           retry: { queue: 'invoiceTax', body: { kind: 'invoice', connectionId: connection.id, invoiceId, trigger: 'retry' } },
         })
         .catch((e: unknown) => ctx.deps.logger.error('Could not write the failure record', { error: String(e) }));
+      // The same metrics as the queue worker, so the failures alarm sees admin and direct calls too.
+      recordFailureMetrics(ctx.deps.metrics, connection.id, classified.code);
     }
     throw error;
   }

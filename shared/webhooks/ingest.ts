@@ -76,16 +76,29 @@ function queueMessageFor(route: NotificationRoute, connectionId: string, resourc
   }
 }
 
+/** Log keys ingest appends for one delivery (and removes after it): every line names the connection and resource. */
+const DELIVERY_LOG_KEYS = ['connectionId', 'notificationType', 'resourceType', 'resourceId'];
+
 export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): Promise<WebhookResult> {
+  try {
+    return await ingest(deps, request);
+  } finally {
+    // A warm Lambda serves the next delivery with the same logger: no key may carry over.
+    deps.logger.removeKeys(DELIVERY_LOG_KEYS);
+  }
+}
+
+async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<WebhookResult> {
   const now = request.now ?? Date.now();
   const { rawBody } = request;
   if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) return reject(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes`);
 
   const connectionId = request.connectionId;
   if (!connectionId || !/^[A-Za-z0-9_-]{1,128}$/.test(connectionId)) return reject(404, 'connection_not_found', 'No such connection');
+  deps.logger.appendKeys({ connectionId });
   const connection = await deps.connections.get(connectionId);
   if (!connection || !acceptsWork(connection)) {
-    deps.logger.info('Webhook for an unknown or disconnected connection', { connectionId, status: connection?.status ?? 'MISSING' });
+    deps.logger.info('Webhook for an unknown or disconnected connection', { status: connection?.status ?? 'MISSING' });
     return reject(404, 'connection_not_found', 'No such connection, or it was disconnected');
   }
 
@@ -101,12 +114,12 @@ export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): 
       if (fresh.webhookSigningSecret !== secrets.webhookSigningSecret) verdict = verifySignature(signature, rawBody, [fresh.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
     }
   } catch (error) {
-    deps.logger.error('Cannot read the webhook secret of the connection', { connectionId, error: error instanceof Error ? error.name : 'unknown' });
+    deps.logger.error('Cannot read the webhook secret of the connection', { error: error instanceof Error ? error.name : 'unknown' });
     return reject(401, 'invalid_signature', 'The signature cannot be verified for this connection');
   }
   if (!verdict.ok) {
     const [code, message] = SIGNATURE_REJECTIONS[verdict.reason];
-    deps.logger.warn('Webhook rejected', { connectionId, reason: verdict.reason });
+    deps.logger.warn('Webhook rejected', { reason: verdict.reason });
     deps.metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
     return reject(401, code, message);
   }
@@ -114,30 +127,31 @@ export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): 
   // ---- envelope ---------------------------------------------------------------------------
   const parsed = parseEnvelope(rawBody);
   if (!parsed.ok) {
-    deps.logger.warn('Signed webhook is malformed', { connectionId, code: parsed.code, reason: parsed.message });
+    deps.logger.warn('Signed webhook is malformed', { code: parsed.code, reason: parsed.message });
     return reject(400, parsed.code, parsed.message);
   }
   const envelope = parsed.envelope;
+  deps.logger.appendKeys({ notificationType: envelope.notificationType });
   if (envelope.sequenceAccountId !== connection.sequenceAccountId) {
-    deps.logger.warn('Signed webhook names another Sequence account', { connectionId, notificationType: envelope.notificationType });
+    deps.logger.warn('Signed webhook names another Sequence account');
     return reject(400, 'account_mismatch', 'sequenceAccountId does not match the connection');
   }
   const route = routeFor(envelope.notificationType);
   const resourceId = resourceIdOf(envelope);
   if (route && !resourceId) return reject(400, 'invalid_envelope', 'resource.id (or resourceId) is required for this notification type');
+  if (resourceId) deps.logger.appendKeys({ resourceId, ...(route ? { resourceType: route.resource } : {}) });
 
   // ---- dedupe + route -----------------------------------------------------------------------
   const { deliveries } = syncStores(deps);
   const key = deliveryKey(envelope, rawBody);
   const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) });
-  const logKeys = { connectionId, notificationType: envelope.notificationType, resourceId };
   if (!first) {
-    deps.logger.info('Duplicate webhook delivery', logKeys);
+    deps.logger.info('Duplicate webhook delivery');
     deps.metrics.addMetric('WebhookDuplicate', MetricUnit.Count, 1);
     return { status: 200, body: { status: 'duplicate' }, outcome: 'duplicate' };
   }
   if (!route) {
-    deps.logger.info('Webhook type not consumed; acknowledged without queueing', logKeys);
+    deps.logger.info('Webhook type not consumed; acknowledged without queueing');
     deps.metrics.addMetric('WebhookIgnored', MetricUnit.Count, 1);
     await deliveries.countIgnored(connectionId, envelope.notificationType).catch((error: unknown) => deps.logger.warn('Could not count an ignored webhook', { error: String(error) }));
     return { status: 202, body: { status: 'ignored', notificationType: envelope.notificationType }, outcome: 'ignored' };
@@ -148,11 +162,11 @@ export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): 
     // The delivery key doubles as the SQS deduplication id: a racing duplicate within 5 minutes is dropped by SQS too.
     await deps.queues.send(out.queue, { message: out.message as never, groupId: messageGroupId(connectionId, resourceId!), deduplicationId: key });
   } catch (error) {
-    deps.logger.error('Could not queue the webhook; releasing the claim so a retry is accepted', { ...logKeys, error: error instanceof Error ? error.message : String(error) });
+    deps.logger.error('Could not queue the webhook; releasing the claim so a retry is accepted', { error: error instanceof Error ? error.message : String(error) });
     await deliveries.release(connectionId, key).catch(() => undefined);
     return reject(503, 'queue_unavailable', 'The webhook could not be queued; retry later');
   }
   deps.metrics.addMetric('WebhookAccepted', MetricUnit.Count, 1);
-  deps.logger.info('Webhook queued', { ...logKeys, queue: out.queue });
+  deps.logger.info('Webhook queued', { queue: out.queue });
   return { status: 202, body: { status: 'accepted' }, outcome: 'queued' };
 }

@@ -48,11 +48,11 @@ describe('ConnectorFunction', () => {
   it.each([
     ['sandbox', 14, 'Delete'],
     ['production', 90, 'Retain'],
-  ] as const)('%s: explicit log group with %i days retention (%s)', (stage, days, policy) => {
+  ] as const)('%s: explicit log group named per stage, with %i days retention (%s)', (stage, days, policy) => {
     const { template } = synth(stage);
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
     template.hasResource('AWS::Logs::LogGroup', {
-      Properties: { RetentionInDays: days },
+      Properties: { RetentionInDays: days, LogGroupName: `/sphere-connector-${stage}/lambda/echo` },
       DeletionPolicy: policy,
     });
   });

@@ -10,7 +10,7 @@ describe.each<Stage>(['sandbox', 'production'])('ServiceStack (%s)', (stage) => 
 
   it('has one HTTP API with an explicit, throttled, auto-deployed $default stage', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP', Name: `sphere-connector-${stage}-api` });
     template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -33,7 +33,15 @@ describe.each<Stage>(['sandbox', 'production'])('ServiceStack (%s)', (stage) => 
     const format = String(stageResource?.Properties?.AccessLogSettings?.Format);
     expect(JSON.parse(format)).toEqual(expect.objectContaining({ status: '$context.status' }));
     expect(format).not.toMatch(/requestBody|header/i);
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: stage === 'production' ? 90 : 14 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: stage === 'production' ? 90 : 14, LogGroupName: `/sphere-connector-${stage}/api-access` });
+  });
+
+  it('names every log group per stage, once (a duplicate name would only fail at deploy time)', () => {
+    const names = Object.values(template.findResources('AWS::Logs::LogGroup')).map((r) => r.Properties?.LogGroupName as string);
+    expect(names.length).toBeGreaterThanOrEqual(9); // access logs + the eight functions
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(new RegExp(`^/sphere-connector-${stage}/(api-access|lambda/[a-z-]+)$`));
+    expect(names).toEqual(expect.arrayContaining([`/sphere-connector-${stage}/lambda/calculate-invoice-tax`, `/sphere-connector-${stage}/lambda/webhook-ingest`]));
   });
 
   it('outputs the API URL and routes API 5xx alarms to the alarm topic', () => {

@@ -20,6 +20,7 @@ const BIN = path.join(ROOT, 'bin', 'sphere-connector.cjs');
 const TOKEN = 'cli-test-admin-token';
 const SEQUENCE_SECRET = 'cli-test-sequence-secret-7f3a';
 const SPHERE_KEY = 'sph_test_cli_key_91b2';
+const SPHERE_KEY_ROTATED = 'sph_test_cli_key_rotated_5c4d';
 
 const loadAdmin = () => import('../../fixtures/handlers/cli-admin');
 const route = (method: string, p: string): HttpRoute => ({ method, path: p, auth: 'admin', functionName: 'connect', load: loadAdmin });
@@ -61,9 +62,9 @@ interface CliRun {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+function cli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), CONNECTOR_URL: runtime.url, CONNECTOR_ADMIN_TOKEN: TOKEN, ...env }, timeout: 60_000 },
@@ -72,11 +73,13 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> 
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
+    // Piped stdin, as `printf '%s\n' "$KEY" | sphere-connector …` gives it (closed when unused).
+    child.stdin?.end(stdin ?? '');
   });
 }
 
 function expectNoSecrets(run: CliRun): void {
-  for (const secret of [SEQUENCE_SECRET, SPHERE_KEY, TOKEN]) {
+  for (const secret of [SEQUENCE_SECRET, SPHERE_KEY, SPHERE_KEY_ROTATED, TOKEN]) {
     expect(run.stdout).not.toContain(secret);
     expect(run.stderr).not.toContain(secret);
   }
@@ -85,7 +88,7 @@ function expectNoSecrets(run: CliRun): void {
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cli-'));
   sequence = await startSequenceSimulator({ port: 0, clientSecret: SEQUENCE_SECRET, webhookRetryDelaysMs: [50] });
-  sphere = await startSphereSimulator({ port: 0, apiKeys: [SPHERE_KEY] });
+  sphere = await startSphereSimulator({ port: 0, apiKeys: [SPHERE_KEY, SPHERE_KEY_ROTATED] });
   const address = { line1: '1 Market St', town: 'San Francisco', state: 'CA', postcode: '94105', country: 'US' };
   await fetch(`${sequence.url}/_sim/seed`, {
     method: 'POST',
@@ -224,6 +227,30 @@ it('errors: the API error printed, exit 1; usage errors exit 2', async () => {
   const usage = await cli(['retry', connectionId]);
   expect(usage.code).toBe(2);
   expect(usage.stderr).toMatch(/either --all or --resource-type/);
+});
+
+it('update: rotates the Sphere key piped on stdin (a refused key changes nothing) and changes options', async () => {
+  const refused = await cli(['update', connectionId, '--sphere-api-key-stdin'], {}, 'sph_not_a_key_of_this_org\n');
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^Error 422 sphere_credentials_rejected: /);
+  expect(refused.stderr + refused.stdout).not.toContain('sph_not_a_key_of_this_org');
+
+  const rotated = await cli(['update', connectionId, '--sphere-api-key-stdin', '--no-record-transactions'], {}, `${SPHERE_KEY_ROTATED}\n`);
+  expect(rotated.stderr).toBe('');
+  expect(rotated.code).toBe(0);
+  expect(rotated.stdout).toMatch(/^Updated \(checked and stored: Sphere API key; revoke the old one now\)\./);
+  expect(rotated.stdout).toMatch(/^record transactions\s+false$/m);
+  expectNoSecrets(rotated);
+
+  // The connection now calls Sphere with the new key (the simulator logs which key, never the key).
+  expect((await cli(['test', connectionId])).code).toBe(0);
+  const requests = ((await (await fetch(`${sphere.url}/_sim/requests`)).json()) as { requests: { keyIndex: number }[] }).requests;
+  expect(requests.at(-1)!.keyIndex).toBe(1);
+
+  const flagged = await cli(['update', connectionId, '--sphere-api-key', SPHERE_KEY_ROTATED]);
+  expect(flagged.code).toBe(2);
+  expect(flagged.stderr).toMatch(/never from flags/);
+  expectNoSecrets(flagged);
 });
 
 it('disconnect --json: status DISCONNECTED', async () => {

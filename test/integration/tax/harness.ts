@@ -44,6 +44,8 @@ export function taxRoutes(): HttpRoute[] {
     { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/finalize', auth: 'admin', functionName: 'connect', load: admin },
     { method: 'GET', path: '/connections/{id}/failures', auth: 'admin', functionName: 'connect', load: admin },
     { method: 'POST', path: '/connections/{id}/failures/retry', auth: 'admin', functionName: 'connect', load: admin },
+    // The per-connection audit log of upstream calls, read as an operator reads it.
+    { method: 'GET', path: '/connections/{id}/audit', auth: 'admin', functionName: 'connect', load: () => import('../../fixtures/handlers/operations-admin') },
     { method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../../functions/webhook-ingest/handler') },
   ];
 }
@@ -69,6 +71,8 @@ export interface TaxHarnessOptions {
   routes?: HttpRoute[];
   /** Hosted in addition to taxQueues(). */
   extraQueues?: QueueBinding[];
+  /** Extra environment for the hosted handlers. */
+  env?: Record<string, string>;
 }
 
 export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<TaxHarness> {
@@ -81,7 +85,7 @@ export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<
   const sphere = await startSphereSimulator({ port: 0 });
   let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1 });
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
   } catch (error) {
     await sequence.stop();
     await sphere.stop();

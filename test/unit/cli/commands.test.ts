@@ -13,7 +13,8 @@ interface Call {
   body?: string;
 }
 
-function harness(answers: Array<{ status: number; body: unknown }>, env: NodeJS.ProcessEnv = {}) {
+function harness(answers: Array<{ status: number; body: unknown }>, env: NodeJS.ProcessEnv = {}, secrets: string[] = []) {
+  const prompts: string[] = [];
   const calls: Call[] = [];
   const out: string[] = [];
   const err: string[] = [];
@@ -29,10 +30,16 @@ function harness(answers: Array<{ status: number; body: unknown }>, env: NodeJS.
     isTTY: false,
     sleep: async () => undefined,
     fetch,
+    readSecret: async (prompt) => {
+      prompts.push(prompt);
+      const secret = secrets.shift();
+      if (secret === undefined) throw new Error('no secret on stdin');
+      return secret;
+    },
     awsSigner: async (region) =>
       createSigV4Signer({ region, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }, now: () => new Date('2026-01-02T03:04:05Z') }),
   };
-  return { io, calls, out: () => out.join(''), err: () => err.join('') };
+  return { io, calls, prompts, out: () => out.join(''), err: () => err.join('') };
 }
 
 it('--aws signs the request (region from the execute-api URL) and sends no bearer token', async () => {
@@ -85,4 +92,71 @@ it('retry sends the selection; redrive keeps calling while the API answers 202 w
   expect(await runCli(['redrive', 'invoiceTax', '--json'], d.io)).toBe(0);
   expect(d.calls).toHaveLength(2);
   expect(JSON.parse(d.out())).toEqual({ queue: 'invoiceTax', moved: 15, failed: 0, remaining: 0 });
+});
+
+describe('update (PATCH /connections/{id})', () => {
+  const connection = (overrides: Record<string, unknown> = {}) => ({
+    id: 'c1',
+    name: 'Acme',
+    status: 'ACTIVE',
+    environment: 'sandbox',
+    taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat_saas: 'txcd_10103001', cat_old: 'txcd_1' } },
+    options: { recordTransactions: true, calculateOnDraft: true },
+    counts: {},
+    backfill: {},
+    ...overrides,
+  });
+
+  it('rotates both credentials read from stdin (Sequence first), sends them only in the PATCH body and never prints them', async () => {
+    const h = harness([{ status: 200, body: connection() }], {}, ['seq-new-secret-123', 'sph_new_key_456']);
+    const code = await runCli(['update', 'c1', '--sequence-client-secret-stdin', '--sphere-api-key-stdin'], h.io);
+    expect(code).toBe(0);
+    expect(h.prompts).toEqual(['Sequence client secret: ', 'Sphere API key: ']);
+    expect(h.calls).toHaveLength(1);
+    expect(h.calls[0]).toMatchObject({ method: 'PATCH', url: 'http://127.0.0.1:3000/connections/c1' });
+    expect(JSON.parse(h.calls[0]!.body!)).toEqual({ sequence: { clientSecret: 'seq-new-secret-123' }, sphere: { apiKey: 'sph_new_key_456' } });
+    expect(h.out()).toMatch(/^Updated \(checked and stored: Sequence client secret, Sphere API key; revoke the old one now\)\./);
+    expect(h.out() + h.err()).not.toMatch(/seq-new-secret-123|sph_new_key_456/);
+  });
+
+  it('refuses secrets given as flags (they would land in shell history) and sends nothing', async () => {
+    const h = harness([]);
+    expect(await runCli(['update', 'c1', '--sphere-api-key', 'sph_in_history'], h.io)).toBe(2);
+    expect(h.err()).toMatch(/reads secrets from stdin, never from flags/);
+    expect(h.calls).toHaveLength(0);
+  });
+
+  it('merges --tax-code changes into the current map (CATEGORY= removes one) and toggles options', async () => {
+    const h = harness([
+      { status: 200, body: connection() },
+      { status: 200, body: connection({ taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat_saas: 'txcd_2', cat_new: 'txcd_3' } }, options: { recordTransactions: false, calculateOnDraft: true } }) },
+    ]);
+    const code = await runCli(['update', 'c1', '--tax-code', 'cat_saas=txcd_2', '--tax-code', 'cat_new=txcd_3', '--tax-code', 'cat_old=', '--no-record-transactions'], h.io);
+    expect(code).toBe(0);
+    expect(h.calls.map((c) => c.method)).toEqual(['GET', 'PATCH']);
+    expect(JSON.parse(h.calls[1]!.body!)).toEqual({ taxCodes: { byTaxCategory: { cat_saas: 'txcd_2', cat_new: 'txcd_3' } }, options: { recordTransactions: false } });
+    expect(h.prompts).toEqual([]);
+    expect(h.out()).toMatch(/^tax codes\s+cat_saas=txcd_2, cat_new=txcd_3$/m);
+    expect(h.out()).toMatch(/^record transactions\s+false$/m);
+  });
+
+  it('rejects contradictions, malformed tax codes and an update with nothing to change (exit 2)', async () => {
+    for (const argv of [
+      ['update', 'c1', '--record-transactions', '--no-record-transactions'],
+      ['update', 'c1', '--tax-code', 'no-equals-sign'],
+      ['update', 'c1'],
+      ['update', 'c1', '--sequence-client-id', 'new-client'],
+    ]) {
+      const h = harness([]);
+      expect(await runCli(argv, h.io)).toBe(2);
+      expect(h.calls).toHaveLength(0);
+    }
+  });
+
+  it('prints the API refusal of a new key (422, nothing changed) and exits 1', async () => {
+    const h = harness([{ status: 422, body: { error: { code: 'sphere_credentials_rejected', message: 'Sphere rejected the API key; nothing was changed' } } }], {}, ['sph_wrong']);
+    expect(await runCli(['update', 'c1', '--sphere-api-key-stdin'], h.io)).toBe(1);
+    expect(h.err()).toMatch(/Error 422 sphere_credentials_rejected: Sphere rejected the API key/);
+    expect(h.err()).not.toContain('sph_wrong');
+  });
 });

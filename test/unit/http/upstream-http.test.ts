@@ -103,6 +103,20 @@ describe('UpstreamHttp', () => {
     await expect(slow.request({ method: 'GET', path: '/x' })).rejects.toMatchObject({ code: 'upstream_timeout', message: expect.stringContaining('within 20 ms') });
   });
 
+  it('records the request id from the configured header, else from the mapped error', async () => {
+    const withHeader = client([{ status: 200, body: '{"id":"d"}', headers: { 'x-request-id': 'req_header' } }], { requestIdHeader: 'X-Request-Id' });
+    await withHeader.http.request({ method: 'GET', path: '/x', schema: Thing });
+    expect(withHeader.records).toEqual([expect.objectContaining({ status: 200, requestId: 'req_header' })]);
+
+    // No header: the id the upstream put in its error body (as mapError read it) lands in the record.
+    const fromBody = client([{ status: 400 }], {
+      requestIdHeader: 'X-Request-Id',
+      mapError: (r) => new UserActionRequiredError('rejected', `HTTP ${r.status}`, { fix: 'fix it', upstream: { service: 'sphere', status: r.status, requestId: 'req_body' } }),
+    });
+    await expect(fromBody.http.request({ method: 'POST', path: '/x', body: {} })).rejects.toBeInstanceOf(UserActionRequiredError);
+    expect(fromBody.records).toEqual([expect.objectContaining({ status: 400, requestId: 'req_body', errorCode: 'rejected' })]);
+  });
+
   it('reports a malformed body as a typed bug, not a crash', async () => {
     const { http } = client([{ status: 200, body: '<html>oops' }]);
     await expect(http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toBeInstanceOf(ConnectorBugError);

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { z } from 'zod';
 import { UpstreamRateLimitedError, UserActionRequiredError } from '../../../shared/domain/errors';
 import { HttpError, json } from '../../../shared/runtime/api-response';
-import { adminRouter, httpHandler, parseJsonBody, rawBody } from '../../../shared/runtime/http-handler';
+import { adminRouter, httpHandler, parseJsonBody, rawBody, routeLogKeys } from '../../../shared/runtime/http-handler';
 
 function event(method: string, path: string, body?: string, isBase64Encoded = false): APIGatewayProxyEventV2 {
   return {
@@ -67,5 +67,14 @@ describe('admin HTTP plumbing', () => {
     const bytes = Buffer.from([0, 255, 10, 13, 0x7b]);
     expect(rawBody({ body: bytes.toString('base64'), isBase64Encoded: true }).equals(bytes)).toBe(true);
     expect(rawBody({ body: 'é', isBase64Encoded: false }).equals(Buffer.from('é', 'utf8'))).toBe(true);
+  });
+});
+
+describe('routeLogKeys', () => {
+  it('names the connection and the resource a route is about, as the workers log them', () => {
+    expect(routeLogKeys({ id: 'conn_1', invoiceId: 'inv_1' })).toEqual({ connectionId: 'conn_1', resourceType: 'invoice', resourceId: 'inv_1' });
+    expect(routeLogKeys({ queue: 'invoice-tax' })).toEqual({ resourceType: 'queue', resourceId: 'invoice-tax' });
+    expect(routeLogKeys({ id: 'conn_1' })).toEqual({ connectionId: 'conn_1' });
+    expect(routeLogKeys({})).toEqual({});
   });
 });

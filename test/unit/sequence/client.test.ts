@@ -15,6 +15,7 @@ import {
   sequenceBaseUrlFor,
 } from '../../../shared/sequence';
 import { z } from 'zod';
+import { type UpstreamCallRecord } from '../../../shared/http/upstream-http';
 
 type Reply = { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | Error;
 
@@ -175,6 +176,14 @@ describe('SequenceClient headers', () => {
       expect(call.headers.accept).toBe('application/json');
     }
     expect(calls[1].headers['content-type']).toBe('application/json');
+  });
+
+  it('records Sequence\'s X-Request-Id of each call for the audit log', async () => {
+    const records: UpstreamCallRecord[] = [];
+    const f = fakeFetch([{ status: 200, body: customer('c1'), headers: { 'X-Request-Id': 'seq-req-42' } }]);
+    const client = new SequenceClient({ baseUrl: 'https://sequence.test/api', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, rateLimitPerMinute: 60_000_000, fetch: f.impl, onCall: (r) => void records.push(r) });
+    await client.getCustomer('c1');
+    expect(records).toEqual([expect.objectContaining({ service: 'sequence', method: 'GET', path: '/customers/c1', status: 200, requestId: 'seq-req-42' })]);
   });
 
   it('encodes ids into the path', async () => {

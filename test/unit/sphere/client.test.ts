@@ -1,6 +1,6 @@
 import { ConnectorBugError, ConnectorError, UpstreamUnavailableError, UserActionRequiredError } from '../../../shared/domain/errors';
 import { TokenBucketRateLimiter } from '../../../shared/http/rate-limiter';
-import { type UpstreamErrorResponse } from '../../../shared/http/upstream-http';
+import { type UpstreamCallRecord, type UpstreamErrorResponse } from '../../../shared/http/upstream-http';
 import {
   KEY_CHECK_CUSTOMER_ID,
   SphereClient,
@@ -18,6 +18,7 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 function setup(replies: Reply[]) {
   const calls: { url: string; init: RequestInit }[] = [];
   const sleeps: number[] = [];
+  const records: UpstreamCallRecord[] = [];
   const fetchImpl = (async (url: string | URL | Request, init?: RequestInit) => {
     calls.push({ url: String(url), init: init ?? {} });
     const next = replies.shift();
@@ -39,8 +40,9 @@ function setup(replies: Reply[]) {
     random: () => 0,
     backoff: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100 },
     rateLimiters: { read: fast(), write: fast() },
+    onCall: (record) => void records.push(record),
   });
-  return { client, calls, sleeps };
+  return { client, calls, sleeps, records };
 }
 
 function resp(status: number, body: unknown, headers: Record<string, string> = {}, path = '/tax_api/calculate_tax'): UpstreamErrorResponse {
@@ -126,6 +128,20 @@ describe('mapSphereError', () => {
 });
 
 describe('SphereClient', () => {
+  it('records the request id of each call for the audit log: X-Request-Id, else the 429 body', async () => {
+    const customer = { external_id: 'c1', name: 'Acme' };
+    const { client, records } = setup([
+      { status: 429, body: { error: { code: 'rate_limit_exceeded', message: 'slow', retryable: true, retry_after_seconds: 1, request_id: 'req_in_body' } } },
+      { status: 200, body: customer, headers: { 'X-Request-Id': 'req_in_header' } },
+    ]);
+    await client.getCustomer('c1');
+    expect(records.map((r) => [r.status, r.requestId])).toEqual([
+      [429, 'req_in_body'],
+      [200, 'req_in_header'],
+    ]);
+    expect(JSON.stringify(records)).not.toContain(KEY);
+  });
+
   it('sends X-API-KEY and the encoded request, and returns the normalised calculation', async () => {
     const { client, calls } = setup([{ status: 200, body: wrapped }]);
     const result = await client.calculateTax(calcInput);
