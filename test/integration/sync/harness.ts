@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startLocalRuntime, type LocalRuntime, type QueueBinding, type HttpRoute } from '../../../local/runtime';
+import { startPoller } from '../../../local/runtime/poller';
 import { startSequenceSimulator, SIM_SEQUENCE_ACCOUNT_ID, type SequenceSimulator, type SequenceSimulatorOptions } from '../../../local/sequence-sim/server';
 import { startSphereSimulator, type SphereSimulator, type SphereSimulatorOptions } from '../../../local/sphere-sim/server';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
@@ -58,7 +59,11 @@ export interface HarnessOptions {
   backfillVisibilityTimeoutSeconds?: number;
   /** Emulated maxConcurrency of the sync queues (default 2, as deployed). */
   syncMaxConcurrency?: number;
+  /** Also host the connect function's admin routes (bearer token `ADMIN_TOKEN`), for flows driven through the admin API. */
+  adminRoutes?: boolean;
 }
+
+export const ADMIN_TOKEN = 'sync-test-admin-token';
 
 export function routes(): HttpRoute[] {
   return [{ method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../../functions/webhook-ingest/handler') }];
@@ -86,8 +91,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       port: 0,
       dataDir,
       inMemory: true,
-      routes: routes(),
+      routes: options.adminRoutes ? [...routes(), ...(await import('../connect/harness')).CONNECT_ROUTES] : routes(),
       queues: queues(options.visibilityTimeoutSeconds ?? 2, options.backfillVisibilityTimeoutSeconds, options.syncMaxConcurrency),
+      adminToken: ADMIN_TOKEN,
       log: () => undefined,
       pollWaitSeconds: 1,
     });
@@ -158,6 +164,43 @@ export function sequenceApi<T = Record<string, unknown>>(h: Harness, method: str
 }
 
 export const sim = callSimulator;
+
+/** The admin API through the front door, with the harness's bearer token (needs `adminRoutes`). */
+export async function admin(h: Harness, method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${h.runtime.url}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/**
+ * Stop the worker of one queue (its event source mapping disabled, or every instance gone) so
+ * messages wait in the queue; `resume()` starts a fresh poller for it, replacing the stopped one
+ * in `h.runtime.pollers` (so drain/stop cover it).
+ */
+export async function pauseWorker(h: Harness, queueName: string): Promise<{ resume(): void }> {
+  const index = h.runtime.pollers.findIndex((p) => p.binding.queueName === queueName);
+  const stopped = h.runtime.pollers[index]!;
+  await stopped.stop();
+  return {
+    resume() {
+      const region = process.env.AWS_REGION ?? 'eu-west-1';
+      const binding = stopped.binding;
+      h.runtime.pollers[index] = startPoller({ binding, client: h.runtime.sqs.client, queueUrl: h.runtime.queueUrls[queueName]!, queueArn: h.runtime.queueArns[queueName]!, region, log: () => undefined, waitTimeSeconds: 1 });
+    },
+  };
+}
+
+/** Messages waiting in a queue (visible, in flight or delayed). */
+export async function queueDepth(h: Harness, queueName: string): Promise<number> {
+  const { Attributes } = await h.runtime.sqs.client.send(
+    new GetQueueAttributesCommand({ QueueUrl: h.runtime.queueUrls[queueName]!, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  return ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'].reduce((n, k) => n + Number((Attributes as Record<string, string> | undefined)?.[k] ?? 0), 0);
+}
 
 export interface SphereRequestRecord {
   method: string;
