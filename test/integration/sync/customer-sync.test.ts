@@ -2,7 +2,9 @@
  * Customer sync end to end: Sequence simulator → signed webhooks → front door → customer-sync
  * worker → Sphere simulator; plus exemption changes, archive, Sphere failures and a poisoned message.
  */
+import { restoreLogLevel } from '../../fixtures/log-level-info'; // first: the handlers' logger is built at import
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { captureLogs, type LogCapture } from '../../../bench/lib/chaos-log-capture';
 import { type ExemptionChangedMessage } from '../../../shared/runtime/queue-messages';
 import { syncCustomerToSphere } from '../../../shared/sync/ensure';
 import { syncStores } from '../../../shared/sync/stores';
@@ -13,6 +15,7 @@ import {
   createConnection,
   customerBody,
   dlqBodies,
+  queueDepth,
   sequenceApi,
   settle,
   sim,
@@ -25,14 +28,19 @@ import {
 
 let h: Harness;
 let c: TestConnection;
+let logs: LogCapture;
 
 beforeAll(async () => {
+  // What the handlers log (INFO and up), kept off the terminal for the assertions that read it.
+  logs = captureLogs();
   h = await startHarness();
   c = await createConnection(h);
 });
 
 afterAll(async () => {
   await h?.stop();
+  logs?.stop();
+  restoreLogLevel();
 });
 
 beforeEach(async () => {
@@ -231,14 +239,31 @@ it("an address Sphere cannot use (customer_tax_location_invalid) becomes a failu
   }
 });
 
-it('a queued message that no longer parses goes to the DLQ with its reason, never loops', async () => {
-  await h.runtime.sqs.client.send(
-    new SendMessageCommand({ QueueUrl: h.runtime.queueUrls['customer-sync.fifo']!, MessageBody: JSON.stringify({ kind: 'customer', connectionId: c.connection.id }), MessageGroupId: 'poison', MessageDeduplicationId: `poison-${Date.now()}` }),
+it('a queued message that no longer parses goes to the DLQ with its reason logged, handled once, never loops', async () => {
+  const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
+  const before = { ...poller.stats };
+  const body = JSON.stringify({ kind: 'customer', connectionId: c.connection.id });
+  const { MessageId } = await h.runtime.sqs.client.send(
+    new SendMessageCommand({ QueueUrl: h.runtime.queueUrls['customer-sync.fifo']!, MessageBody: body, MessageGroupId: 'poison', MessageDeduplicationId: `poison-${Date.now()}` }),
   );
   await settle(h);
   const dead = await waitFor('DLQ message', async () => {
-    const bodies = await dlqBodies(h, 'customer-sync-dlq.fifo');
+    const bodies = (await dlqBodies(h, 'customer-sync-dlq.fifo')).filter((m) => m.body === body);
     return bodies.length > 0 ? bodies : undefined;
   });
+  expect(dead).toHaveLength(1);
   expect(dead[0]!.reason).toMatch(/trigger|customerId/);
+
+  // Handled once: received once, then deleted from the source queue (not left to SQS retries),
+  // never a failed batch; nothing is left to be received again.
+  expect(poller.stats.received - before.received).toBe(1);
+  expect(poller.stats.deleted - before.deleted).toBe(1);
+  expect(poller.stats.failedRecords - before.failedRecords).toBe(0);
+  expect(await queueDepth(h, 'customer-sync.fifo')).toBe(0);
+
+  // The reason is in the log, with the message id.
+  const logged = logs.lines.filter((l) => l.includes('Queued message no longer parses; moved to the DLQ') && l.includes(MessageId!));
+  expect(logged).toHaveLength(1);
+  expect(logged[0]).toMatch(/customerId/);
+  expect(logged[0]).toContain('customerSync');
 });
