@@ -126,7 +126,7 @@ export interface TestConnection {
 }
 
 /** A connection straight into the store + vault, with a webhook policy in the Sequence simulator (unless `policy: false`). */
-export async function createConnection(h: Harness, options: { policy?: boolean; taxCodes?: Connection['taxCodes']; sphereBaseUrl?: string } = {}): Promise<TestConnection> {
+export async function createConnection(h: Harness, options: { policy?: boolean; taxCodes?: Connection['taxCodes']; sphereBaseUrl?: string; sequenceBaseUrl?: string } = {}): Promise<TestConnection> {
   const id = `conn_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const now = new Date().toISOString();
   const connection: Connection = {
@@ -135,7 +135,7 @@ export async function createConnection(h: Harness, options: { policy?: boolean; 
     status: 'ACTIVE',
     environment: 'sandbox',
     sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID,
-    sequenceBaseUrl: h.sequence.apiUrl,
+    sequenceBaseUrl: options.sequenceBaseUrl ?? h.sequence.apiUrl,
     sphereBaseUrl: options.sphereBaseUrl ?? h.sphere.url,
     taxCodes: options.taxCodes ?? { default: DEFAULT_SPHERE_TAX_CODE, byTaxCategory: {} },
     options: DEFAULT_OPTIONS,
@@ -253,42 +253,50 @@ export async function dlqBodies(h: Harness, dlqName: string): Promise<{ body: st
   return (Messages ?? []).map((m) => ({ body: m.Body ?? '', ...(m.MessageAttributes?.connectorRejectReason?.StringValue ? { reason: m.MessageAttributes.connectorRejectReason.StringValue } : {}) }));
 }
 
+export interface InterceptedRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  body: Buffer;
+}
+
 /**
- * A pass-through proxy in front of the Sphere simulator that answers `POST /v1/customers` for a
- * billing address with postal code "00000" (the simulator's own unresolvable-address sentinel) the
- * way Sphere reports an address it cannot use: 400 `customer_tax_location_invalid`. The simulator
- * only validates addresses in calculate_tax and finalised transactions, not on customer upserts.
+ * A pass-through proxy in front of a simulator; `intercept` may answer a request itself instead
+ * (a fault the simulator cannot scope to one call, like "only this page read fails").
  */
-export async function startAddressCheckingSphereProxy(target: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startInterceptingProxy(
+  target: string,
+  intercept: (req: InterceptedRequest) => { status: number; body: unknown } | undefined,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (req.method === 'POST' && req.url === '/v1/customers') {
-        try {
-          const parsed = JSON.parse(body.toString('utf8')) as { billing_address?: { postal_code?: string } };
-          if (parsed.billing_address?.postal_code === '00000') {
-            const reply = JSON.stringify({ type: 'api_error', code: 'customer_tax_location_invalid', message: "Postal code '00000' could not be resolved to a tax jurisdiction." });
-            res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
-            res.end(reply);
-            return;
-          }
-        } catch {
-          // not JSON: let the simulator answer
-        }
+      const answer = intercept({ method: req.method ?? 'GET', url: req.url ?? '/', body });
+      if (answer) {
+        const reply = JSON.stringify(answer.body);
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
+        res.end(reply);
+        return;
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-      void fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body } : {}) }).then(async (r) => {
-        const text = Buffer.from(await r.arrayBuffer());
-        const out: Record<string, string> = {};
-        r.headers.forEach((v, k) => {
-          if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
-        });
-        res.writeHead(r.status, { ...out, 'content-length': String(text.length) });
-        res.end(text);
-      });
+      void fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body } : {}) }).then(
+        async (r) => {
+          const text = Buffer.from(await r.arrayBuffer());
+          const out: Record<string, string> = {};
+          r.headers.forEach((v, k) => {
+            if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
+          });
+          res.writeHead(r.status, { ...out, 'content-length': String(text.length) });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(502);
+          res.end();
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -301,4 +309,23 @@ export async function startAddressCheckingSphereProxy(target: string): Promise<{
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A proxy in front of the Sphere simulator that answers `POST /v1/customers` for a billing address
+ * with postal code "00000" (the simulator's own unresolvable-address sentinel) the way Sphere
+ * reports an address it cannot use: 400 `customer_tax_location_invalid`. The simulator only
+ * validates addresses in calculate_tax and finalised transactions, not on customer upserts.
+ */
+export function startAddressCheckingSphereProxy(target: string): Promise<{ url: string; stop(): Promise<void> }> {
+  return startInterceptingProxy(target, (req) => {
+    if (req.method !== 'POST' || req.url !== '/v1/customers') return undefined;
+    try {
+      const parsed = JSON.parse(req.body.toString('utf8')) as { billing_address?: { postal_code?: string } };
+      if (parsed.billing_address?.postal_code !== '00000') return undefined;
+    } catch {
+      return undefined; // not JSON: let the simulator answer
+    }
+    return { status: 400, body: { type: 'api_error', code: 'customer_tax_location_invalid', message: "Postal code '00000' could not be resolved to a tax jurisdiction." } };
+  });
 }
