@@ -128,8 +128,8 @@ export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): 
 
   // ---- dedupe + route -----------------------------------------------------------------------
   const { deliveries } = syncStores(deps);
-  const key = deliveryKey(envelope, rawBody);
-  const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) });
+  const { key, ttlSeconds } = deliveryKey(envelope, rawBody, verdict.timestampMs);
+  const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) }, ttlSeconds);
   const logKeys = { connectionId, notificationType: envelope.notificationType, resourceId };
   if (!first) {
     deps.logger.info('Duplicate webhook delivery', logKeys);

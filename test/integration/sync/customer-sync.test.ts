@@ -77,11 +77,14 @@ it('a customer created then updated twice, with duplicated and reordered deliver
     tax_exempt: 'none',
     tax_ids: [],
   });
-  // Every delivery was duplicated; the deliveries the connector saw twice were answered 200.
+  // Every delivery was duplicated, and every copy answered 2xx. The simulator signs each copy anew
+  // and a customer carries no version, so the copies count as new events and are queued (a key on
+  // the body alone would also swallow a real A → B → A change): the worker re-reads, so Sphere
+  // still ends with one copy in its final state.
   const deliveries = h.sequence.deliveries.filter((d) => d.resourceId === created.id);
   expect(deliveries.some((d) => d.duplicate)).toBe(true);
   expect(deliveries.every((d) => d.state === 'delivered')).toBe(true);
-  expect(deliveries.flatMap((d) => d.attempts.map((a) => a.status)).filter((s) => s === 200).length).toBeGreaterThan(0);
+  expect(deliveries.flatMap((d) => d.attempts.map((a) => a.status)).every((s) => s === 200 || s === 202)).toBe(true);
 
   // Linked, and the Sequence customer is tagged without losing its contacts.
   const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
