@@ -36,13 +36,15 @@ export interface StartBackfillOptions {
 }
 
 /**
- * `POST /connections/{id}/backfill`: queue a run unless one is already QUEUED or RUNNING (then the
- * call is a no-op answering the current progress; `restart` forces a new run).
+ * `POST /connections/{id}/backfill`: a QUEUED run is left alone (its first message is on its way:
+ * the call answers the current progress); a RUNNING run is resumed from its saved cursor (its chain
+ * may have broken, e.g. a page message dead-lettered; a second kick of a healthy chain is harmless
+ * because the run item and the FIFO group serialise the pages); otherwise a new run starts.
+ * `restart` always starts a new run.
  */
 export async function startBackfill(deps: Dependencies, connectionId: string, options: StartBackfillOptions = {}): Promise<Connection> {
   const connection = await requireConnection(deps, connectionId);
   requireLive(connection, 'be backfilled');
-  const inProgress = connection.backfill.state === 'QUEUED' || connection.backfill.state === 'RUNNING';
-  if (inProgress && !options.restart) return connection;
+  if (connection.backfill.state === 'QUEUED' && !options.restart) return connection;
   return queueBackfill(deps, connection, 'admin', { restart: options.restart === true });
 }

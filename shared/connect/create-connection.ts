@@ -157,7 +157,7 @@ export async function activate(
   try {
     const notificationPolicyId = await registerWebhookPolicy(sequence, connection, publicUrl, webhookSigningSecret);
     deps.logger.info('Webhook policy registered', { connectionId: connection.id, notificationPolicyId });
-    return await deps.connections.update(connection.id, { notificationPolicyId, status: 'ACTIVE' });
+    return await deps.connections.update(connection.id, { notificationPolicyId, status: 'ACTIVE' }, { clear: ['lastError'] });
   } catch (error) {
     const failure = describeFailure(error);
     deps.logger.warn('Webhook policy registration failed', { connectionId: connection.id, code: failure.code });

@@ -135,13 +135,35 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     });
   }
 
+  /** Still refused after a fresh read of the secret: the connection shows it (GET /connections/{id}). */
+  async function recordCredentialRefusal(connection: Connection, error: ConnectorError): Promise<void> {
+    const side = error.code === 'sphere_credentials_rejected' ? 'Sphere' : 'Sequence';
+    const lastError = {
+      code: error.code,
+      message: `${side} refused the stored credentials even after the secret was re-read (${error.message}). ${error.fix ?? ''} Then check with POST /connections/${connection.id}/test.`.replace(/\s+/g, ' '),
+      at: new Date().toISOString(),
+    };
+    try {
+      if (await connections.recordCredentialRefusal(connection.id, lastError)) logger.warn('Upstream refused the stored credentials; recorded on the connection', { connectionId: connection.id, code: error.code });
+    } catch (recordError) {
+      logger.error('Could not record the refused credentials on the connection', { connectionId: connection.id, error: String(recordError) });
+    }
+  }
+
+  const isCredentialError = (error: unknown): error is ConnectorError => error instanceof ConnectorError && CREDENTIAL_ERRORS.has(error.code);
+
   async function withUpstream<T>(connection: Connection, work: (clients: UpstreamClients) => Promise<T>): Promise<T> {
     try {
       return await work(await clientsForConnection(connection, false));
     } catch (error) {
-      if (!(error instanceof ConnectorError) || !CREDENTIAL_ERRORS.has(error.code)) throw error;
+      if (!isCredentialError(error)) throw error;
       logger.info('Upstream rejected cached credentials; re-reading the secret once', { connectionId: connection.id, code: error.code });
-      return work(await clientsForConnection(connection, true));
+    }
+    try {
+      return await work(await clientsForConnection(connection, true));
+    } catch (error) {
+      if (isCredentialError(error)) await recordCredentialRefusal(connection, error);
+      throw error;
     }
   }
 

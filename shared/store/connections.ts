@@ -120,8 +120,11 @@ export class ConnectionRepository {
     }
   }
 
-  /** Set top-level fields (never keys). Returns the updated connection. */
-  async update(connectionId: string, fields: Partial<Omit<Connection, 'id' | 'createdAt' | 'counts'>>): Promise<Connection> {
+  /**
+   * Set top-level fields (never keys); `clear` removes optional ones (a resolved `lastError`).
+   * Returns the updated connection.
+   */
+  async update(connectionId: string, fields: Partial<Omit<Connection, 'id' | 'createdAt' | 'counts'>>, options: { clear?: 'lastError'[] } = {}): Promise<Connection> {
     const entries = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).filter(([, v]) => v !== undefined);
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -130,11 +133,15 @@ export class ConnectionRepository {
       values[`:v${i}`] = v;
       return `#f${i} = :v${i}`;
     });
+    const removes = (options.clear ?? []).filter((k) => !(k in fields)).map((k, i) => {
+      names[`#r${i}`] = k;
+      return `#r${i}`;
+    });
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { PK: connectionPk(connectionId), SK: SK.meta },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: 'attribute_exists(PK)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -144,8 +151,40 @@ export class ConnectionRepository {
     return toConnection(out.Attributes)!;
   }
 
+  /** A connection set ACTIVE works again: whatever `lastError` it showed is resolved and removed. */
   async setStatus(connectionId: string, status: ConnectionStatus, lastError?: ConnectionError): Promise<Connection> {
-    return this.update(connectionId, { status, ...(lastError ? { lastError } : {}) });
+    return this.update(connectionId, { status, ...(lastError ? { lastError } : {}) }, status === 'ACTIVE' ? { clear: ['lastError'] } : {});
+  }
+
+  /**
+   * An upstream refused the connection's stored credential in a flow (not the credentials test):
+   * record it as `lastError`; an ACTIVE connection becomes ERROR, as the test endpoint would make
+   * it (its queued work is still processed, see acceptsWork). A DISCONNECTED or missing connection
+   * is left alone. Returns whether anything was recorded.
+   */
+  async recordCredentialRefusal(connectionId: string, lastError: ConnectionError): Promise<boolean> {
+    const attempt = async (condition: string, values: Record<string, string>, setStatusToError: boolean) => {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { PK: connectionPk(connectionId), SK: SK.meta },
+            UpdateExpression: `SET lastError = :e, updatedAt = :now${setStatusToError ? ', #status = :error' : ''}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':e': lastError, ':now': new Date().toISOString(), ...values },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    };
+    return (
+      (await attempt('#status = :active', { ':active': 'ACTIVE', ':error': 'ERROR' }, true)) ||
+      (await attempt('#status IN (:error, :pending)', { ':error': 'ERROR', ':pending': 'PENDING' }, false))
+    );
   }
 
   /** Atomic counter moves; concurrent workers never lose an increment. */

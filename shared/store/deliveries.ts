@@ -1,7 +1,8 @@
 /**
  * Webhook dedupe. The documented Sequence envelope has no delivery id, so the key is derived from
- * its content (shared/webhooks/envelope.ts) and claimed with a conditional put on
- * `DELIVERY#<key>`; the item expires after `ttlSeconds` (DynamoDB TTL on `ttl`).
+ * its content and signature timestamp (shared/webhooks/envelope.ts) and claimed with a conditional
+ * put on `DELIVERY#<key>`; the item expires after the key's ttl (DynamoDB TTL on `ttl`). DynamoDB
+ * deletes expired items only eventually (up to days later), so the claim itself ignores them.
  * Also keeps per-connection counts of notifications the connector does not consume.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -20,7 +21,7 @@ export class DeliveryRepository {
   ) {}
 
   /** true: first time this delivery is seen (now claimed); false: a duplicate. */
-  async claim(connectionId: string, key: string, info: { notificationType: string; resourceId?: string }): Promise<boolean> {
+  async claim(connectionId: string, key: string, info: { notificationType: string; resourceId?: string }, ttlSeconds: number = this.ttlSeconds): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
@@ -31,9 +32,11 @@ export class DeliveryRepository {
             notificationType: info.notificationType,
             ...(info.resourceId ? { resourceId: info.resourceId } : {}),
             receivedAt: new Date().toISOString(),
-            ttl: ttlAfterSeconds(this.ttlSeconds),
+            ttl: ttlAfterSeconds(ttlSeconds),
           },
-          ConditionExpression: 'attribute_not_exists(PK)',
+          ConditionExpression: 'attribute_not_exists(PK) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
         }),
       );
       return true;

@@ -1,11 +1,20 @@
 /**
  * The Sequence webhook envelope (reference §5): `{notificationType, sequenceAccountId,
  * resourceType?, resourceId?, resource?}`, `resource` being the object's current state. The
- * envelope has no delivery id, so dedupe keys on (notificationType, resource id, resource.updatedAt)
- * and falls back to a hash of the raw body when the resource has no `updatedAt` (customers).
+ * envelope has no delivery id, so dedupe keys on (notificationType, resource id, resource.updatedAt).
+ *
+ * A resource without `updatedAt` (customers) has no version to key on. Its body alone is not
+ * one: a customer changed A → B → A sends a third body byte-identical to the first, and keying on
+ * the body would answer that real change "duplicate" and leave Sphere with B until the reconcile.
+ * So the fallback key also holds the Sequence-Signature timestamp: only the same signed request
+ * (a true redelivery, e.g. our 2xx was lost) dedupes; a new event, or a retry Sequence signs anew,
+ * is queued, which is harmless (the worker re-reads and skips unchanged content by hash). A signed
+ * request is refused as stale outside ±5 minutes, so such a key is kept only that long (plus a
+ * margin), not the week a versioned key is kept.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { DEFAULT_TOLERANCE_MS } from './signature';
 
 export const WebhookEnvelopeSchema = z.looseObject({
   notificationType: z.string().min(1).max(100),
@@ -26,10 +35,26 @@ function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** sha256 of (notificationType, resource id, resource.updatedAt ?? sha256(raw body)). */
-export function deliveryKey(envelope: WebhookEnvelope, rawBody: Buffer): string {
-  const version = envelope.resource?.updatedAt ?? `body:${sha256(rawBody)}`;
-  return sha256([envelope.notificationType, resourceIdOf(envelope) ?? '', version].join('\u0000'));
+/** How long a key with a resource version (`updatedAt`) is remembered: Sequence's retries of one event. */
+export const VERSIONED_DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
+/** How long a key of one signed request is remembered: the ± signature tolerance, plus a margin for clock skew. */
+export const SIGNED_REQUEST_DELIVERY_TTL_SECONDS = (2 * DEFAULT_TOLERANCE_MS) / 1000 + 5 * 60;
+
+export interface DeliveryKey {
+  /** Hex sha256; also the SQS deduplication id of the queued message. */
+  key: string;
+  ttlSeconds: number;
+}
+
+/**
+ * sha256 of (notificationType, resource id, resource.updatedAt), kept a week; without `updatedAt`,
+ * sha256 of (notificationType, resource id, sha256(raw body), signature timestamp), kept minutes.
+ */
+export function deliveryKey(envelope: WebhookEnvelope, rawBody: Buffer, signedAtMs: number): DeliveryKey {
+  const id = resourceIdOf(envelope) ?? '';
+  const updatedAt = envelope.resource?.updatedAt;
+  if (updatedAt) return { key: sha256([envelope.notificationType, id, updatedAt].join('\u0000')), ttlSeconds: VERSIONED_DELIVERY_TTL_SECONDS };
+  return { key: sha256([envelope.notificationType, id, `body:${sha256(rawBody)}`, `t:${signedAtMs}`].join('\u0000')), ttlSeconds: SIGNED_REQUEST_DELIVERY_TTL_SECONDS };
 }
 
 export type EnvelopeParse = { ok: true; envelope: WebhookEnvelope } | { ok: false; code: 'invalid_json' | 'invalid_envelope'; message: string };

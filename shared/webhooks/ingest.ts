@@ -143,8 +143,8 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
 
   // ---- dedupe + route -----------------------------------------------------------------------
   const { deliveries } = syncStores(deps);
-  const key = deliveryKey(envelope, rawBody);
-  const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) });
+  const { key, ttlSeconds } = deliveryKey(envelope, rawBody, verdict.timestampMs);
+  const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) }, ttlSeconds);
   if (!first) {
     deps.logger.info('Duplicate webhook delivery');
     deps.metrics.addMetric('WebhookDuplicate', MetricUnit.Count, 1);

@@ -168,6 +168,7 @@ describe('connect → use → disconnect', () => {
     const fixed = await stack.admin('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_rotated' } });
     expect(fixed.status).toBe(200);
     expect(fixed.json).toMatchObject({ status: 'ACTIVE' });
+    expect(fixed.json).not.toHaveProperty('lastError'); // resolved by the working key
     expect((await stack.admin('POST', `/connections/${connection.id}/test`)).json).toMatchObject({ sphere: { ok: true }, connection: { status: 'ACTIVE' } });
   });
 

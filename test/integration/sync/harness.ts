@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startLocalRuntime, type LocalRuntime, type QueueBinding, type HttpRoute } from '../../../local/runtime';
+import { startPoller } from '../../../local/runtime/poller';
 import { startSequenceSimulator, SIM_SEQUENCE_ACCOUNT_ID, type SequenceSimulator, type SequenceSimulatorOptions } from '../../../local/sequence-sim/server';
 import { startSphereSimulator, type SphereSimulator, type SphereSimulatorOptions } from '../../../local/sphere-sim/server';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
@@ -58,7 +59,11 @@ export interface HarnessOptions {
   backfillVisibilityTimeoutSeconds?: number;
   /** Emulated maxConcurrency of the sync queues (default 2, as deployed). */
   syncMaxConcurrency?: number;
+  /** Also host the connect function's admin routes (bearer token `ADMIN_TOKEN`), for flows driven through the admin API. */
+  adminRoutes?: boolean;
 }
+
+export const ADMIN_TOKEN = 'sync-test-admin-token';
 
 export function routes(): HttpRoute[] {
   return [{ method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../../functions/webhook-ingest/handler') }];
@@ -86,8 +91,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       port: 0,
       dataDir,
       inMemory: true,
-      routes: routes(),
+      routes: options.adminRoutes ? [...routes(), ...(await import('../connect/harness')).CONNECT_ROUTES] : routes(),
       queues: queues(options.visibilityTimeoutSeconds ?? 2, options.backfillVisibilityTimeoutSeconds, options.syncMaxConcurrency),
+      adminToken: ADMIN_TOKEN,
       log: () => undefined,
       pollWaitSeconds: 1,
     });
@@ -120,7 +126,7 @@ export interface TestConnection {
 }
 
 /** A connection straight into the store + vault, with a webhook policy in the Sequence simulator (unless `policy: false`). */
-export async function createConnection(h: Harness, options: { policy?: boolean; taxCodes?: Connection['taxCodes']; sphereBaseUrl?: string } = {}): Promise<TestConnection> {
+export async function createConnection(h: Harness, options: { policy?: boolean; taxCodes?: Connection['taxCodes']; sphereBaseUrl?: string; sequenceBaseUrl?: string } = {}): Promise<TestConnection> {
   const id = `conn_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const now = new Date().toISOString();
   const connection: Connection = {
@@ -129,7 +135,7 @@ export async function createConnection(h: Harness, options: { policy?: boolean; 
     status: 'ACTIVE',
     environment: 'sandbox',
     sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID,
-    sequenceBaseUrl: h.sequence.apiUrl,
+    sequenceBaseUrl: options.sequenceBaseUrl ?? h.sequence.apiUrl,
     sphereBaseUrl: options.sphereBaseUrl ?? h.sphere.url,
     taxCodes: options.taxCodes ?? { default: DEFAULT_SPHERE_TAX_CODE, byTaxCategory: {} },
     options: DEFAULT_OPTIONS,
@@ -158,6 +164,43 @@ export function sequenceApi<T = Record<string, unknown>>(h: Harness, method: str
 }
 
 export const sim = callSimulator;
+
+/** The admin API through the front door, with the harness's bearer token (needs `adminRoutes`). */
+export async function admin(h: Harness, method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${h.runtime.url}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/**
+ * Stop the worker of one queue (its event source mapping disabled, or every instance gone) so
+ * messages wait in the queue; `resume()` starts a fresh poller for it, replacing the stopped one
+ * in `h.runtime.pollers` (so drain/stop cover it).
+ */
+export async function pauseWorker(h: Harness, queueName: string): Promise<{ resume(): void }> {
+  const index = h.runtime.pollers.findIndex((p) => p.binding.queueName === queueName);
+  const stopped = h.runtime.pollers[index]!;
+  await stopped.stop();
+  return {
+    resume() {
+      const region = process.env.AWS_REGION ?? 'eu-west-1';
+      const binding = stopped.binding;
+      h.runtime.pollers[index] = startPoller({ binding, client: h.runtime.sqs.client, queueUrl: h.runtime.queueUrls[queueName]!, queueArn: h.runtime.queueArns[queueName]!, region, log: () => undefined, waitTimeSeconds: 1 });
+    },
+  };
+}
+
+/** Messages waiting in a queue (visible, in flight or delayed). */
+export async function queueDepth(h: Harness, queueName: string): Promise<number> {
+  const { Attributes } = await h.runtime.sqs.client.send(
+    new GetQueueAttributesCommand({ QueueUrl: h.runtime.queueUrls[queueName]!, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  return ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'].reduce((n, k) => n + Number((Attributes as Record<string, string> | undefined)?.[k] ?? 0), 0);
+}
 
 export interface SphereRequestRecord {
   method: string;
@@ -210,42 +253,50 @@ export async function dlqBodies(h: Harness, dlqName: string): Promise<{ body: st
   return (Messages ?? []).map((m) => ({ body: m.Body ?? '', ...(m.MessageAttributes?.connectorRejectReason?.StringValue ? { reason: m.MessageAttributes.connectorRejectReason.StringValue } : {}) }));
 }
 
+export interface InterceptedRequest {
+  method: string;
+  /** Path and query, as received. */
+  url: string;
+  body: Buffer;
+}
+
 /**
- * A pass-through proxy in front of the Sphere simulator that answers `POST /v1/customers` for a
- * billing address with postal code "00000" (the simulator's own unresolvable-address sentinel) the
- * way Sphere reports an address it cannot use: 400 `customer_tax_location_invalid`. The simulator
- * only validates addresses in calculate_tax and finalised transactions, not on customer upserts.
+ * A pass-through proxy in front of a simulator; `intercept` may answer a request itself instead
+ * (a fault the simulator cannot scope to one call, like "only this page read fails").
  */
-export async function startAddressCheckingSphereProxy(target: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startInterceptingProxy(
+  target: string,
+  intercept: (req: InterceptedRequest) => { status: number; body: unknown } | undefined,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (req.method === 'POST' && req.url === '/v1/customers') {
-        try {
-          const parsed = JSON.parse(body.toString('utf8')) as { billing_address?: { postal_code?: string } };
-          if (parsed.billing_address?.postal_code === '00000') {
-            const reply = JSON.stringify({ type: 'api_error', code: 'customer_tax_location_invalid', message: "Postal code '00000' could not be resolved to a tax jurisdiction." });
-            res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
-            res.end(reply);
-            return;
-          }
-        } catch {
-          // not JSON: let the simulator answer
-        }
+      const answer = intercept({ method: req.method ?? 'GET', url: req.url ?? '/', body });
+      if (answer) {
+        const reply = JSON.stringify(answer.body);
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply) });
+        res.end(reply);
+        return;
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-      void fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body } : {}) }).then(async (r) => {
-        const text = Buffer.from(await r.arrayBuffer());
-        const out: Record<string, string> = {};
-        r.headers.forEach((v, k) => {
-          if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
-        });
-        res.writeHead(r.status, { ...out, 'content-length': String(text.length) });
-        res.end(text);
-      });
+      void fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body.length > 0 ? { body } : {}) }).then(
+        async (r) => {
+          const text = Buffer.from(await r.arrayBuffer());
+          const out: Record<string, string> = {};
+          r.headers.forEach((v, k) => {
+            if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
+          });
+          res.writeHead(r.status, { ...out, 'content-length': String(text.length) });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(502);
+          res.end();
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -258,4 +309,23 @@ export async function startAddressCheckingSphereProxy(target: string): Promise<{
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A proxy in front of the Sphere simulator that answers `POST /v1/customers` for a billing address
+ * with postal code "00000" (the simulator's own unresolvable-address sentinel) the way Sphere
+ * reports an address it cannot use: 400 `customer_tax_location_invalid`. The simulator only
+ * validates addresses in calculate_tax and finalised transactions, not on customer upserts.
+ */
+export function startAddressCheckingSphereProxy(target: string): Promise<{ url: string; stop(): Promise<void> }> {
+  return startInterceptingProxy(target, (req) => {
+    if (req.method !== 'POST' || req.url !== '/v1/customers') return undefined;
+    try {
+      const parsed = JSON.parse(req.body.toString('utf8')) as { billing_address?: { postal_code?: string } };
+      if (parsed.billing_address?.postal_code !== '00000') return undefined;
+    } catch {
+      return undefined; // not JSON: let the simulator answer
+    }
+    return { status: 400, body: { type: 'api_error', code: 'customer_tax_location_invalid', message: "Postal code '00000' could not be resolved to a tax jurisdiction." } };
+  });
 }

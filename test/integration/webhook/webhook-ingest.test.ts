@@ -91,15 +91,15 @@ describe('rejections leave nothing in any queue', () => {
   });
 });
 
-it('accepts a signed delivery (202), queues one customer sync, and answers a duplicate with 200 without queueing', async () => {
+it('accepts a signed delivery (202), queues one customer sync, and answers an exact redelivery with 200 without queueing', async () => {
   const body = JSON.stringify(envelope({}, { legalName: 'Webhook Co', marker: 'first' }));
   const before = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!.stats.received;
   const t0 = Date.now();
-  const first = await post(body);
+  const first = await post(body, { t: t0 });
   expect(Date.now() - t0).toBeLessThan(2000);
   expect(first).toEqual({ status: 202, body: { status: 'accepted' } });
-  // Sequence re-sends the same bytes with a new timestamp.
-  const again = await post(body, { t: Date.now() + 10 });
+  // The same signed request again (our first answer was lost, say): same bytes, same signature.
+  const again = await post(body, { t: t0 });
   expect(again).toEqual({ status: 200, body: { status: 'duplicate' } });
   await settle(h);
   const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
@@ -137,6 +137,37 @@ it('keys on resource.id, not resourceId, and treats a new resource version as a 
   const b = await post(JSON.stringify({ notificationType: 'INVOICE_UPDATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceId: 'schedule-9', resource: { id: 'inv-2', updatedAt: '2026-01-01T00:00:01Z' } }));
   expect([a.status, b.status]).toEqual([202, 202]);
   await waitFor('two invoice messages', () => captured.filter((m) => m.invoiceId === 'inv-2').length === 2);
+});
+
+it('a retry of a versioned event signed anew is still a duplicate (the key is the resource version)', async () => {
+  const body = JSON.stringify({ notificationType: 'INVOICE_UPDATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceId: 'inv-3', resource: { id: 'inv-3', updatedAt: '2026-01-02T00:00:00Z' } });
+  expect((await post(body, { t: Date.now() - 60_000 })).status).toBe(202);
+  expect(await post(body)).toEqual({ status: 200, body: { status: 'duplicate' } });
+});
+
+it('a customer changed A → B → A is queued three times though the third body is byte-identical to the first', async () => {
+  // Customers carry no updatedAt: the body is all there is, so the signature timestamp tells a new
+  // event from a redelivery. Deduping the third as "already seen" would leave Sphere with B.
+  const poller = () => h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
+  const before = poller().stats.received;
+  const taxed = JSON.stringify(envelope({}, { legalName: 'Webhook Co', taxStatus: 'TAXED' }));
+  const exempt = JSON.stringify(envelope({}, { legalName: 'Webhook Co', taxStatus: 'TAX_EXEMPT' }));
+  const t0 = Date.now() - 3_000;
+  expect(await post(taxed, { t: t0 })).toEqual({ status: 202, body: { status: 'accepted' } });
+  expect(await post(exempt, { t: t0 + 1_000 })).toEqual({ status: 202, body: { status: 'accepted' } });
+  expect(await post(taxed, { t: t0 + 2_000 })).toEqual({ status: 202, body: { status: 'accepted' } });
+  // An exact redelivery of the third is still a duplicate.
+  expect(await post(taxed, { t: t0 + 2_000 })).toEqual({ status: 200, body: { status: 'duplicate' } });
+  await settle(h);
+  expect(poller().stats.received - before).toBe(3);
+});
+
+it('an expired delivery claim that DynamoDB has not deleted yet does not count as a duplicate', async () => {
+  const { deliveries } = syncStores(h.deps);
+  const info = { notificationType: 'CUSTOMER_UPDATED', resourceId: customerId };
+  expect(await deliveries.claim(c.connection.id, 'expired-claim', info, -60)).toBe(true); // already past its ttl
+  expect(await deliveries.claim(c.connection.id, 'expired-claim', info, 900)).toBe(true);
+  expect(await deliveries.claim(c.connection.id, 'expired-claim', info, 900)).toBe(false);
 });
 
 it('picks up a rotated webhook secret (re-reads the vault once on a mismatch)', async () => {

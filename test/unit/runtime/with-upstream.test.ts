@@ -1,3 +1,5 @@
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
 import { loadConfig } from '../../../shared/runtime/config';
 import { createDependencies } from '../../../shared/runtime/dependencies';
@@ -52,9 +54,14 @@ describe('withUpstream: credential rotation without a redeploy', () => {
     expect(new Set(used).size).toBe(2);
   });
 
-  it('does not loop: a credential still rejected after the refresh surfaces as the user error', async () => {
-    const vault: CredentialVault = { get: async () => secrets('sph_revoked'), put: async () => undefined, scheduleDeletion: async () => undefined };
-    const deps = createDependencies(config, { vault, fetch: sphereFetch, sleep: async () => undefined });
+  const revokedVault: CredentialVault = { get: async () => secrets('sph_revoked'), put: async () => undefined, scheduleDeletion: async () => undefined };
+  const table = mockClient(DynamoDBDocumentClient);
+  afterEach(() => table.reset());
+  afterAll(() => table.restore());
+
+  it('does not loop: a credential still rejected after the refresh surfaces as the user error, and is recorded on the connection', async () => {
+    table.on(UpdateCommand).resolves({});
+    const deps = createDependencies(config, { vault: revokedVault, fetch: sphereFetch, sleep: async () => undefined });
     let attempts = 0;
     await expect(
       deps.withUpstream(connection, async ({ sphere }) => {
@@ -63,6 +70,20 @@ describe('withUpstream: credential rotation without a redeploy', () => {
       }),
     ).rejects.toMatchObject({ kind: 'user', code: 'sphere_credentials_rejected' });
     expect(attempts).toBe(2);
+    // ACTIVE → ERROR with the reason, in one conditional update (the integration test reads it back).
+    const updates = table.commandCalls(UpdateCommand);
+    expect(updates).toHaveLength(1);
+    const input = updates[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('#status = :active');
+    expect(input.ExpressionAttributeValues?.[':e']).toMatchObject({ code: 'sphere_credentials_rejected', message: expect.stringMatching(/^Sphere refused the stored credentials/), at: expect.any(String) });
+    expect(JSON.stringify(input)).not.toContain('sph_revoked');
+  });
+
+  it('a failure to record the refusal does not hide the upstream error', async () => {
+    table.on(UpdateCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    const deps = createDependencies(config, { vault: revokedVault, fetch: sphereFetch, sleep: async () => undefined });
+    await expect(deps.withUpstream(connection, async ({ sphere }) => sphere.verifyKey())).rejects.toMatchObject({ code: 'sphere_credentials_rejected' });
+    expect(table.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
   it('does not re-read the secret for other errors', async () => {
