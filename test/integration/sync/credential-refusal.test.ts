@@ -47,7 +47,7 @@ it('Sphere refusing the key in the customer-sync worker marks the connection ERR
   expect(JSON.stringify(status.json)).not.toContain(SPHERE_KEY);
 
   // ERROR does not drop queued work: once Sphere accepts the key again, a queued sync goes through.
-  await sim(h.sphere.url, 'POST', '/_sim/faults', {});
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
   await h.deps.queues.send('customerSync', { message: { kind: 'customer', connectionId: id, trigger: 'retry', customerId: customer.id }, groupId: messageGroupId(id, customer.id), deduplicationId: `retry-${customer.id}` });
   await settle(h);
   expect((await sphereState(h)).customers.map((x) => x.external_id)).toContain(customer.id);
