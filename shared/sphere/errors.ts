@@ -132,7 +132,9 @@ export function mapSphereError(response: UpstreamErrorResponse, apiKey?: string)
   }
   if (r.status === 400 || r.status === 422) {
     if (apiCode && USER_CODES.has(apiCode)) {
-      return new UserActionRequiredError(apiCode, `Sphere could not calculate tax: ${apiMessage ?? apiCode}`, {
+      // Say what was being done: the same codes come back from a customer upsert or a transaction.
+      const doing = r.path.includes('calculate_tax') ? 'calculate tax' : `accept ${r.method} ${r.path}`;
+      return new UserActionRequiredError(apiCode, `Sphere could not ${doing}: ${apiMessage ?? apiCode}`, {
         fix: SPHERE_USER_ERROR_FIXES[apiCode] ?? 'Correct the data Sphere named, then retry.',
         upstream: upstream(apiCode),
       });

@@ -71,6 +71,12 @@ describe('mapSphereError', () => {
     expect(err.upstream).toMatchObject({ service: 'sphere', status: 400, upstreamCode: code, body: { code } });
   });
 
+  it('names what Sphere refused: a calculation, or the v1 call that got the same code', () => {
+    const body = { type: 'api_error', code: 'customer_tax_location_invalid', message: 'Address could not be located' };
+    expect(mapSphereError(resp(400, body)).message).toBe('Sphere could not calculate tax: Address could not be located');
+    expect(mapSphereError(resp(400, body, {}, '/v1/customers')).message).toBe('Sphere could not accept POST /v1/customers: Address could not be located');
+  });
+
   it('maps v1 400 field errors to validation_errors naming the fields', () => {
     const err = mapSphereError(resp(400, { customer_id: ["No customer with external_id 'cus_999'."] }, {}, '/v1/transactions'));
     expect(err).toBeInstanceOf(UserActionRequiredError);
