@@ -1,7 +1,7 @@
 /**
  * `npm start` itself: the package.json start command (tsx bin/local.ts) as a child process, on free
  * ports and a throwaway data directory, until it prints its URLs and GET /health answers 200.
- * Stopped with SIGTERM to its whole process group, as Ctrl-C would.
+ * Stopped with SIGTERM, as a process supervisor would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -95,7 +95,10 @@ it('GET /health answers 200 with every component ok', async () => {
 }, GIVE_UP_MS + 10_000);
 
 it('stops cleanly on SIGTERM', async () => {
-  process.kill(-child!.pid!, 'SIGTERM');
+  // To tsx only, which relays it to bin/local.ts and exits with its code. (Signalling the whole group
+  // races: when bin/local.ts has already stopped by the time tsx handles its own copy, tsx exits
+  // 128 + 15 although the runtime stopped cleanly.)
+  process.kill(child!.pid!, 'SIGTERM');
   await expect(exited).resolves.toBe(0);
   expect(stdout).toContain('Stopped.');
 }, 30_000);
