@@ -4,9 +4,9 @@
  * without this their sum could be several times Sphere's 10 writes/s.
  *
  * The budget is a shared pace (the generic cell rate algorithm): one item per scope,
- * `RATE#<scope>` / `PACE`, holds the theoretical arrival time of the next call. A caller reserves
- * its slot by moving that time on by one interval with a conditional update (retrying when another
- * process moved it first), then waits until its slot. Calls from all processes therefore go out one
+ * `RATE#<scope>` / `PACE`, holds the theoretical arrival time of the next call. A process reserves
+ * a few slots at a time by moving that time on atomically (a conditional set when the pace is idle,
+ * an increment when it is busy), then sends each call at its slot. Calls from all processes therefore go out one
  * interval apart, after an initial `burst`, which is what a sliding-window limit such as Sphere's
  * needs; fixed per-second counters would let two processes put a window's worth each side of a
  * boundary.
@@ -16,7 +16,7 @@
  * (reported to `onUnavailable`): the upstream's own 429 and Retry-After still protect it, and tax
  * must not stop for a counter.
  */
-import { GetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type RateLimit, type SharedRateGate, type SharedRateGateFactory } from '../http/rate-limiter';
 import { ttlAfterSeconds } from './keys';
@@ -32,6 +32,11 @@ export interface SharedPaceOptions {
   onUnavailable?: (error: unknown) => void;
 }
 
+/** A slot this old was not used in time; using it now could exceed the budget, so it is dropped. */
+const STALE_SLOT_MS = 1000;
+/** Most slots reserved at once (bounded by the burst): one table round trip per few calls, not per call. */
+const MAX_BATCH = 5;
+
 export class DynamoSharedPace implements SharedRateGate {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -39,8 +44,12 @@ export class DynamoSharedPace implements SharedRateGate {
   private readonly intervalMs: number;
   /** How far ahead of the pace a call may go (the burst after an idle period). */
   private readonly toleranceMs: number;
-  /** This process's reservations, one at a time: concurrent ones would only collide on the item. */
-  private queue: Promise<void> = Promise.resolve();
+  /** Slots reserved per round trip: a burst-friendly limit (Sequence's) takes several at once. */
+  private readonly batch: number;
+  /** Send times this process reserved and has not used yet, earliest first. */
+  private granted: number[] = [];
+  /** This process's callers, one at a time: concurrent reservations would only collide on the item. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -50,52 +59,68 @@ export class DynamoSharedPace implements SharedRateGate {
     private readonly options: SharedPaceOptions = {},
   ) {
     if (!(rate.limit > 0) || !(rate.intervalMs > 0)) throw new RangeError('a shared pace needs a positive rate');
+    const burst = Math.max(1, rate.burst ?? 1);
     this.intervalMs = rate.intervalMs / rate.limit;
-    this.toleranceMs = (Math.max(1, rate.burst ?? 1) - 1) * this.intervalMs;
+    this.toleranceMs = (burst - 1) * this.intervalMs;
+    this.batch = Math.min(MAX_BATCH, burst);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** Resolves when this call's slot has come. Reservations are made in arrival order. */
+  /** Resolves when this call's slot has come. Slots are handed out in arrival order. */
   acquire(): Promise<void> {
-    const reserved = this.queue.then(() => this.reserve());
-    this.queue = reserved.then(() => undefined);
-    return reserved.then(async (waitMs) => {
+    const turn = this.queue.then(async () => {
+      const now = this.now();
+      while (this.granted.length > 0 && this.granted[0]! < now - STALE_SLOT_MS) this.granted.shift();
+      if (this.granted.length === 0) this.granted = await this.reserve(now);
+      return this.granted.shift()! - now;
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn.then(async (waitMs) => {
       if (waitMs > 0) await this.sleep(waitMs);
     });
   }
 
-  /** Reserve the next slot; how long to wait for it. */
-  private async reserve(): Promise<number> {
+  /** Reserve the next `batch` slots; their send times. One round trip when the pace is idle, two when busy. */
+  private async reserve(now: number): Promise<number[]> {
     const key = { PK: ratePk(this.scopeKey), SK: RATE_PACE_SK };
+    const span = this.batch * this.intervalMs;
+    const ttl = ttlAfterSeconds(PACE_TTL_SECONDS, now);
+    let first: number;
     try {
-      for (;;) {
-        const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-        const previous = typeof out.Item?.tat === 'number' ? out.Item.tat : undefined;
-        const now = this.now();
-        const slot = Math.max(now, previous ?? 0);
-        const sendAt = Math.max(now, slot - this.toleranceMs);
-        try {
-          await this.db.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: key,
-              UpdateExpression: 'SET tat = :next, #ttl = :ttl',
-              ConditionExpression: previous === undefined ? 'attribute_not_exists(tat)' : 'tat = :previous',
-              ExpressionAttributeNames: { '#ttl': 'ttl' },
-              ExpressionAttributeValues: { ':next': slot + this.intervalMs, ':ttl': ttlAfterSeconds(PACE_TTL_SECONDS, now), ...(previous === undefined ? {} : { ':previous': previous }) },
-            }),
-          );
-        } catch (error) {
-          if (error instanceof ConditionalCheckFailedException) continue; // another process took that slot: read again
-          throw error;
-        }
-        return sendAt - now;
+      try {
+        // Idle (the pace is behind the clock): our slots start now.
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET tat = :next, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(tat) OR tat <= :now',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':next': now + span, ':now': now, ':ttl': ttl },
+          }),
+        );
+        first = now;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Busy: take the slots after the last one handed out, atomically.
+        const out = await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET tat = tat + :span, #ttl = :ttl',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':span': span, ':ttl': ttl },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        first = Number(out.Attributes?.tat) - span;
       }
     } catch (error) {
       this.options.onUnavailable?.(error);
-      return 0;
+      return [now];
     }
+    return Array.from({ length: this.batch }, (_, i) => Math.max(now, first + i * this.intervalMs - this.toleranceMs));
   }
 }
 
