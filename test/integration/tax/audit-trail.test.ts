@@ -5,6 +5,7 @@
  * simulator answers with, so the ids can be matched against the simulators' own request logs), and
  * nothing else: no bodies, headers or credentials.
  */
+import { type AuditEntry } from '../../../shared/store/audit-log';
 import { type TaxHarness, CATEGORY, SPHERE_KEY, admin, customerBody, priceBody, seed, sim, startTaxHarness } from './harness';
 
 let h: TaxHarness;
@@ -17,17 +18,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-interface AuditItem {
-  at: string;
-  service: 'sequence' | 'sphere';
-  method: string;
-  path: string;
-  status?: number;
-  latencyMs: number;
-  attempt: number;
-  requestId?: string;
-  errorCode?: string;
-}
+/** An item of GET …/audit, as the route answers it. */
+type AuditItem = AuditEntry;
 
 it('records every upstream call of a tax calculation with method, path, status, latency and request id, and no body or secret', async () => {
   const seeded = await seed(h, {

@@ -8,6 +8,7 @@
  * Sphere through the sync tests' address-checking proxy, which answers the documented
  * `customer_tax_location_invalid` for the unlocatable postal code and forwards everything else.
  */
+import { type FailureView } from '../../../shared/tax';
 import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
@@ -49,16 +50,8 @@ const MISTYPED_CODE = 'txcd_1O000000'; // a letter O for a zero: Sphere knows no
 
 const base = () => `/connections/${h.connection.id}`;
 
-interface FailureItem {
-  resourceType: string;
-  resourceId: string;
-  code: string;
-  kind: string;
-  reason: string;
-  fix?: string;
-  retryable: boolean;
-  attempts: number;
-}
+/** An item of GET …/failures, as the route answers it. */
+type FailureItem = FailureView;
 
 async function listed(): Promise<FailureItem[]> {
   const response = await admin<{ items: FailureItem[]; count: number }>(h, 'GET', `${base()}/failures`);
