@@ -18,7 +18,7 @@ function build(options: { nag?: boolean; apiServerErrorAlarm?: boolean; asArrays
   const app = new App({ context: NO_BUNDLING });
   const stack = new Stack(app, 'OperationsTest');
   const config = stageConfig('production');
-  const fn = (id: string) => new ConnectorFunction(stack, id, { name: 'echo', entry: FIXTURE_HANDLER, config });
+  const fn = (id: string) => new ConnectorFunction(stack, id, { name: `echo-${id.toLowerCase()}`, entry: FIXTURE_HANDLER, config });
   const ingest = fn('WebhookIngest');
   const tax = fn('CalculateInvoiceTax');
   const invoiceTax = new FifoQueueWithDlq(stack, 'InvoiceTax', { queueName: 'ops-test-invoice-tax', consumerTimeout: tax.timeout });
