@@ -129,6 +129,10 @@ const FaultsSchema = z
     responseShape: z.enum(['wrapped', 'legacy']).optional(),
     malformedRate: z.number().min(0).max(1).optional(),
     malformedBody: z.enum(['not_json', 'wrong_shape']).optional(),
+    // Part of the fault body architecture §5.3 names for both simulators; Sphere sends no webhooks,
+    // so they are accepted (one body fits both) and have no effect here.
+    duplicateWebhooks: z.boolean().optional(),
+    reorderWebhooks: z.boolean().optional(),
   })
   .strict();
 

@@ -172,6 +172,11 @@ describe('SphereClient ↔ Sphere simulator', () => {
     expect(body.malformedRatio![0]).toMatch(/Unknown fault "malformedRatio"\. Known: .*malformedRate/);
     // A rejected patch changes nothing.
     expect(((await control('/_sim/state')) as { faults: Record<string, unknown> }).faults).toMatchObject({ errorRate: 0 });
+
+    // The fault body architecture §5.3 names for both simulators is accepted whole (webhook faults do nothing here).
+    const contractBody = { errorRate: 0, statuses: [503], latencyMs: 0, rateLimitPerSecond: null, duplicateWebhooks: true, reorderWebhooks: false };
+    const accepted = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(contractBody) });
+    expect(accepted.status).toBe(200);
   });
 
   it('upserts by external_id: re-posting updates, never duplicates', async () => {
