@@ -466,7 +466,8 @@ describe('Sequence client ↔ simulator', () => {
     const receiver = await startReceiver();
     try {
       await client.createNotificationPolicy({ name: 'customers', recipients: [receiver.url], channel: 'WEBHOOK', notificationTypes: ['CUSTOMER_CREATED', 'CUSTOMER_ARCHIVED'] });
-      await simPost(sim, '/_sim/faults', { reorderWebhooks: true, reorderWindowMs: 100 });
+      // A window long enough that all five creations fall into one held batch, even on a loaded machine.
+      await simPost(sim, '/_sim/faults', { reorderWebhooks: true, reorderWindowMs: 3000 });
       const created: string[] = [];
       for (const name of ['Alpha', 'Beta', 'Gamma', 'Delta', 'Alphabet']) created.push((await client.createCustomer(customerBody(name))).id);
       const auth = { authorization: basic(sim.clientId, sim.clientSecret), 'sequence-version': '2024-07-30' };
