@@ -9,7 +9,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SK, connectionPk, ttlAfterSeconds } from './keys';
 
-export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 /** Sort key of the per-connection webhook statistics item. */
 export const WEBHOOK_STATS_SK = 'WEBHOOK_STATS';
 
@@ -17,11 +16,13 @@ export class DeliveryRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly ttlSeconds: number = DELIVERY_TTL_SECONDS,
   ) {}
 
-  /** true: first time this delivery is seen (now claimed); false: a duplicate. */
-  async claim(connectionId: string, key: string, info: { notificationType: string; resourceId?: string }, ttlSeconds: number = this.ttlSeconds): Promise<boolean> {
+  /**
+   * true: first time this delivery is seen (now claimed for `ttlSeconds`, which the key decides:
+   * shared/webhooks/envelope.ts); false: a duplicate.
+   */
+  async claim(connectionId: string, key: string, info: { notificationType: string; resourceId?: string }, ttlSeconds: number): Promise<boolean> {
     try {
       await this.db.send(
         new PutCommand({
