@@ -18,8 +18,7 @@ import { type Connection } from '../domain/connection';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { type InvoiceStatus } from '../sequence';
-import { TaxRecordRepository } from '../store/tax-records';
-import { TransactionRepository } from '../store/transactions';
+import { taxContext } from './context';
 
 export const MAX_PAGES_PER_STATUS = 10;
 
@@ -31,8 +30,7 @@ export interface StuckInvoiceCounts {
 type Verdict = (connection: Connection, invoiceId: string) => Promise<boolean>;
 
 export async function queueStuckInvoices(deps: Dependencies, connection: Connection, clients: UpstreamClients, stamp: string): Promise<StuckInvoiceCounts> {
-  const taxRecords = new TaxRecordRepository(deps.db, deps.config.connectorTableName);
-  const transactions = new TransactionRepository(deps.db, deps.config.connectorTableName);
+  const { taxRecords, transactions } = taxContext(deps);
   const counts: StuckInvoiceCounts = { invoicesChecked: 0, invoicesQueued: 0 };
   if (!deps.config.queueUrls.invoiceTax) return counts;
 
