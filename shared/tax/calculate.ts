@@ -68,15 +68,15 @@ export class InvoiceBusyError extends ConnectorError {
  * One tax calculation, finalisation or transaction record per invoice at a time, whichever way it
  * was reached. The queue serialises its own messages; the admin routes and the direct invocation do
  * not, so without this the INVOICE_UPDATED caused by our own line PUTs could be calculated (and
- * written again) while those PUTs are still going.
+ * written again) while those PUTs are still going. `work` gets the connection's upstream clients.
  */
-export function withInvoiceLease<T>(ctx: TaxContext, connectionId: string, invoiceId: string, work: () => Promise<T>): Promise<T> {
+export function withInvoiceLease<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients) => Promise<T>): Promise<T> {
   return withLease(
     ctx.leases,
-    connectionId,
+    connection.id,
     `INVOICE#${invoiceId}`,
     { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) },
-    work,
+    () => ctx.deps.withUpstream(connection, work),
   );
 }
 
@@ -254,9 +254,7 @@ export async function calculateDraftInvoice(ctx: TaxContext, connection: Connect
 
 /** The use case behind the queue worker, the admin route and the direct invocation. */
 export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<CalculationOutcome> {
-  return withInvoiceLease(ctx, connection.id, invoiceId, () =>
-    ctx.deps.withUpstream(connection, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId))),
-  );
+  return withInvoiceLease(ctx, connection, invoiceId, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId)));
 }
 
 export interface FinalizeOutcome {
@@ -270,15 +268,13 @@ export interface FinalizeOutcome {
  * invoice is queued so its Sphere transaction is recorded even if no webhook arrives (idempotent).
  */
 export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<FinalizeOutcome> {
-  const outcome = await withInvoiceLease(ctx, connection.id, invoiceId, () =>
-    ctx.deps.withUpstream(connection, async (clients) => {
-      const invoice = await clients.sequence.getInvoice(invoiceId);
-      const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
-      if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
-      const finalized = await clients.sequence.finalizeInvoice(invoiceId);
-      return { invoice: finalized, record };
-    }),
-  );
+  const outcome = await withInvoiceLease(ctx, connection, invoiceId, async (clients) => {
+    const invoice = await clients.sequence.getInvoice(invoiceId);
+    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
+    if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+    const finalized = await clients.sequence.finalizeInvoice(invoiceId);
+    return { invoice: finalized, record };
+  });
   if (ctx.deps.config.queueUrls.invoiceTax) {
     const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
     await ctx.deps.queues

@@ -95,7 +95,7 @@ export async function processInvoiceTaxMessage(ctx: TaxContext, connection: Conn
   if (message.kind === 'invoice') {
     // Under the invoice's lease, so an admin calculation or finalisation in flight finishes first
     // and this message then reads its result (usually: unchanged, nothing to do).
-    return withInvoiceLease(ctx, connection.id, message.invoiceId, () => ctx.deps.withUpstream(connection, (clients) => processInvoice(ctx, connection, clients, message)));
+    return withInvoiceLease(ctx, connection, message.invoiceId, (clients) => processInvoice(ctx, connection, clients, message));
   }
   return ctx.deps.withUpstream(connection, (clients) => processCreditNote(ctx, connection, clients, message));
 }
