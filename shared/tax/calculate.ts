@@ -30,8 +30,10 @@ import {
   isUnchanged,
   planLineProducts,
   sphereProductIdFor,
+  taxIdFor,
   taxInputHash,
 } from '../domain/invoice-tax';
+import { assertNoTaxForExemptCustomer, assertReverseChargeHasTaxId, assertSequenceTaxMatches, invoiceTaxMismatch, lineTaxMismatches } from '../domain/tax-write-check';
 import { taxCategoryProductId } from '../domain/tax-codes';
 import { type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
@@ -141,6 +143,17 @@ async function storeFailure(ctx: TaxContext, connection: Connection, invoice: In
   await ctx.taxRecords.put(connection.id, record);
 }
 
+/** Before finalising: the invoice's totalTax as Sequence shows it must be Sphere's total (else FAILED record, no finalisation). */
+async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
+  const current = await clients.sequence.getInvoice(invoiceId);
+  try {
+    assertSequenceTaxMatches(invoiceId, [invoiceTaxMismatch(record.totalTax, current.totalTax)]);
+  } catch (error) {
+    await storeFailure(ctx, connection, current, error);
+    throw error;
+  }
+}
+
 async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice): Promise<CalculationOutcome> {
   const { deps } = ctx;
   const { invoice, lines, groups } = loaded;
@@ -150,6 +163,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     loadProducts(clients, lines),
     ctx.taxRecords.get(connection.id, invoice.id),
   ]);
+  assertReverseChargeHasTaxId({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, taxId: taxIdFor(customer.taxStatus, invoice, registrations) });
   const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
   const inputHash = taxInputHash({ invoice, lines, plans, customer, registrations });
   if (isUnchanged(stored, inputHash, lines)) {
@@ -201,10 +215,14 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   const calculation = await clients.sphere.calculateTax(request);
   const application = applySphereResult({ currency: invoice.currency, lines, results: calculation.lines, lineProducts });
 
-  const byId = new Map(lines.map((l) => [l.id, l]));
-  await forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, (write) =>
-    clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate })),
-  );
+  assertNoTaxForExemptCustomer({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: ensured.customer.taxStatus, lines: application.lines });
+
+  // Each PUT's response is kept: Sequence's own arithmetic on what we wrote is checked, line by line.
+  const asSequenceHasIt = new Map(lines.map((l) => [l.id, l]));
+  await forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
+    asSequenceHasIt.set(write.lineItemId, await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(asSequenceHasIt.get(write.lineItemId)!, { taxRate: write.taxRate })));
+  });
+  assertSequenceTaxMatches(invoice.id, lineTaxMismatches(application.lines, [...asSequenceHasIt.values()]));
   if (calculation.calculationId) {
     const metadata = [
       ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
@@ -272,6 +290,7 @@ export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connec
     const invoice = await clients.sequence.getInvoice(invoiceId);
     const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
     if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+    await confirmSequenceTotal(ctx, connection, clients, invoiceId, record);
     const finalized = await clients.sequence.finalizeInvoice(invoiceId);
     return { invoice: finalized, record };
   });
