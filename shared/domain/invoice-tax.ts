@@ -16,7 +16,7 @@
 import { type SequenceAddressLike, type SequenceTaxStatus, contentHash } from './canonical';
 import { type TaxCodeMapping } from './connection';
 import { type CurrencyCode } from './currency';
-import { Decimal } from './decimal';
+import { Decimal, isDecimalString } from './decimal';
 import { ConnectorBugError, UserActionRequiredError } from './errors';
 import { type MinorUnits, decimalToMinorUnits, minorUnitsToDecimal, sumMinorUnits } from './money';
 import { sphereTaxCodeFor, taxCategoryProductId } from './tax-codes';
@@ -47,6 +47,8 @@ export interface LineLike {
   rate: string;
   taxRate: string;
   netTotal: string;
+  /** The tax Sequence shows on the line now; a line showing other than Sphere's amount is written again. */
+  totalTax?: string;
   groupId?: string | null;
   productId?: string | null;
 }
@@ -328,6 +330,10 @@ export interface TaxApplication {
   reason?: string;
 }
 
+function showsMinorUnits(amount: string, target: MinorUnits, currency: CurrencyCode): boolean {
+  return isDecimalString(amount) && new Decimal(amount).equals(new Decimal(minorUnitsToDecimal(target, currency)));
+}
+
 /**
  * Map Sphere's result onto the lines: per line the summed minor units, the rate Sequence needs, and
  * the jurisdiction breakdown. A line whose current rate already yields Sphere's amount is left alone.
@@ -350,6 +356,10 @@ export function applySphereResult(input: {
       const choice = chooseTaxRate({ netTotal: line.netTotal, targetTax: target, currency, percentages: result.taxAmounts.map((t) => t.percentage) });
       if (!choice.ok) throw new ConnectorBugError('tax_not_representable', `Line ${line.id}: ${choice.message}`);
       taxRate = choice.taxRate;
+      writes.push({ lineItemId: line.id, taxRate });
+    } else if (line.totalTax !== undefined && !showsMinorUnits(line.totalTax, target, currency)) {
+      // The rate is right by our rule but Sequence shows another amount (e.g. computed when its
+      // arithmetic differed): write it again, so the PUT's response is checked.
       writes.push({ lineItemId: line.id, taxRate });
     }
     return {
