@@ -238,7 +238,11 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
         const c = state.customers.get(id);
         if (!c) return undefined;
         if (state.faults.ignoreExemption) return { exemption: null, taxIds: [] };
-        return { exemption: c[C.exemptionStatus] ?? null, taxIds: (c[C.taxIds] ?? []).map((t) => t[T.value]) };
+        const exemption = c[C.exemptionStatus];
+        return { exemption: exemption === null || exemption === undefined ? null : String(exemption), taxIds: (c[C.taxIds] ?? []).flatMap((t) => {
+          const value = t[T.value];
+          return value ? [value] : [];
+        }) };
       },
       registrations: state.registrations,
       taxCodes: state.taxCodes,

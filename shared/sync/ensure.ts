@@ -9,6 +9,8 @@ import { forEachLimited } from '../runtime/concurrency';
 import { expectCustomerEcho } from '../domain/customer-echo';
 import { exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
 import { type Connection } from '../domain/connection';
+import { SphereFieldNotAcceptedError } from '../domain/echo-checks';
+import { classifyError } from '../domain/errors';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId, type Trigger } from '../runtime/queue-messages';
@@ -170,6 +172,31 @@ export async function syncCustomerToSphere(
 }
 
 /**
+ * When another flow (an invoice's calculation or transaction) syncs a customer or product and Sphere
+ * did not keep a field we wrote (`sphere_field_not_accepted`), the customer or product gets its own
+ * failure record too, retried through its sync queue; the caller's document fails with the same
+ * error. (The sync workers record their own failures.)
+ */
+async function withOwnFailureRecord<T>(
+  deps: Dependencies,
+  connection: Connection,
+  resource: { kind: 'customer'; customerId: string } | { kind: 'product'; productId: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SphereFieldNotAcceptedError) {
+      const [resourceType, resourceId, queue] = resource.kind === 'customer' ? (['customer', resource.customerId, 'customerSync'] as const) : (['product', resource.productId, 'productSync'] as const);
+      await deps.failures
+        .record({ connectionId: connection.id, resourceType, resourceId, error: classifyError(error), retry: { queue, body: { ...resource, connectionId: connection.id, trigger: 'retry' } } })
+        .catch((e: unknown) => deps.logger.error('Could not write the failure record', { resourceType, resourceId, error: String(e) }));
+    }
+    throw error;
+  }
+}
+
+/**
  * Re-read the customer (and its tax registrations) from Sequence and make Sphere match: upsert only
  * when the content hash changed or there is no link; record the link; tag the Sequence customer's
  * integrationIds when missing. Throws the taxonomy errors (e.g. `customer_tax_location_invalid`,
@@ -182,7 +209,9 @@ export async function ensureCustomerInSphere(
   customerId: string,
   prefetched?: CustomerSyncOptions['prefetched'],
 ): Promise<EnsuredCustomer> {
-  const outcome = await syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change', ...(prefetched ? { prefetched } : {}) });
+  const outcome = await withOwnFailureRecord(deps, connection, { kind: 'customer', customerId }, () =>
+    syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change', ...(prefetched ? { prefetched } : {}) }),
+  );
   return { customer: outcome.customer, taxRegistrations: outcome.taxRegistrations, sphereCustomerId: outcome.sphereCustomerId, changed: outcome.changed };
 }
 
@@ -239,7 +268,9 @@ export async function ensureProductsInSphere(
   const ids = [...new Set(productIds)];
   const ensured = new Map<string, EnsuredProduct>();
   await forEachLimited(ids, ENSURE_PRODUCTS_CONCURRENCY, async (productId) => {
-    const { changed: _changed, ...product } = await syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId));
+    const { changed: _changed, ...product } = await withOwnFailureRecord(deps, connection, { kind: 'product', productId }, () =>
+      syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId)),
+    );
     ensured.set(productId, product);
   });
   // In the callers' order, whatever order they finished in.

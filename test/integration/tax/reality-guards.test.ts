@@ -14,9 +14,11 @@ import {
   priceBody,
   seed,
   sequenceRequests,
+  settle,
   sim,
   sphereRequests,
   startTaxHarness,
+  waitFor,
 } from './harness';
 
 let h: TaxHarness;
@@ -60,6 +62,13 @@ async function taxRecord(invoiceId: string): Promise<TaxRecord> {
 }
 
 async function seedInvoice(name: string, options: { address?: Record<string, string>; taxStatus?: string; currency?: string; taxId?: string } = {}): Promise<string> {
+  return (await seedInvoiceWithIds(name, options)).invoiceId;
+}
+
+async function seedInvoiceWithIds(
+  name: string,
+  options: { address?: Record<string, string>; taxStatus?: string; currency?: string; taxId?: string } = {},
+): Promise<{ invoiceId: string; customerId: string; productId: string }> {
   const currency = options.currency ?? 'USD';
   const seeded = await seed(h, {
     customers: [customerBody(name, options.address ?? SACRAMENTO, options.taxStatus ?? 'TAXED')],
@@ -77,7 +86,7 @@ async function seedInvoice(name: string, options: { address?: Record<string, str
       },
     ],
   });
-  return seeded.invoices[0]!.id;
+  return { invoiceId: seeded.invoices[0]!.id, customerId: seeded.customers[0]!, productId: seeded.products[0]! };
 }
 
 describe('§1 Sequence arithmetic is checked on every write (sequence_tax_mismatch)', () => {
@@ -160,5 +169,57 @@ describe('§3 exempt and reverse-charged customers never get tax written', () =>
     expect((await sphereRequests(h)).length).toBe(sphereBefore);
     expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
     expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'reverse_charge_without_tax_id' });
+  });
+});
+
+describe("§2 Sphere's writes are checked against what it echoes (sphere_field_not_accepted)", () => {
+  it("fails a customer whose exemption Sphere dropped, on the customer's failure record, and blocks its invoice's finalisation with the same reason", async () => {
+    const { invoiceId, customerId } = await seedInvoiceWithIds('Dropped Exemption School', { taxStatus: 'TAX_EXEMPT' });
+    // A Sphere that does not know the field name: it ignores it and still answers 200.
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: ['tax_exempt'] });
+
+    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('sphere_field_not_accepted');
+    expect(response.body.error.message).toContain(`customer ${customerId}: tax_exempt: sent "exempt", Sphere returned (missing)`);
+    expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+    expect(await taxRecord(invoiceId)).toMatchObject({ status: 'FAILED', errorCode: 'sphere_field_not_accepted' });
+    expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'sphere_field_not_accepted' });
+    const customerFailure = await failureOf('customer', customerId);
+    expect(customerFailure).toMatchObject({ code: 'sphere_field_not_accepted', retryable: false, reason: expect.stringContaining('tax_exempt') });
+
+    // Every later attempt is blocked by the same reason until Sphere keeps the field.
+    const again = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(again.body.error.code).toBe('sphere_field_not_accepted');
+
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: [] });
+    const retry = await admin<{ requeued: number }>(h, 'POST', `${base()}/failures/retry`, { resourceType: 'customer', resourceId: customerId });
+    expect(retry.status).toBe(202);
+    await settle(h);
+    expect(await failureOf('customer', customerId)).toBeUndefined();
+    const finalized = await admin<{ invoice: { status: string } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(finalized.status).toBe(200);
+    expect(finalized.body.invoice.status).toBe('FINAL');
+  });
+
+  it("fails a product whose tax code Sphere dropped, on the product's failure record and the invoice's", async () => {
+    const { invoiceId, productId } = await seedInvoiceWithIds('Dropped Tax Code Co');
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: ['tax_code'] });
+    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('sphere_field_not_accepted');
+    expect(response.body.error.message).toMatch(/tax_code: sent "txcd_\d+", Sphere returned \(missing\)/);
+    expect(await failureOf('product', productId)).toMatchObject({ code: 'sphere_field_not_accepted' });
+    expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'sphere_field_not_accepted' });
+  });
+
+  it('fails the transaction record of a finalised invoice when Sphere drops its date, keeping a failure record', async () => {
+    const { invoiceId } = await seedInvoiceWithIds('Dateless Filing Ltd');
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: ['transaction_date'] });
+    const finalized = await admin<{ invoice: { status: string } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(finalized.status).toBe(200);
+    await settle(h);
+    const failure = await waitFor('the transaction failure', () => failureOf('invoice', invoiceId));
+    expect(failure).toMatchObject({ code: 'sphere_field_not_accepted', reason: expect.stringContaining(`transaction ${invoiceId}: transaction_date: sent "`) });
   });
 });
