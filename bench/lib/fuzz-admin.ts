@@ -77,7 +77,7 @@ export class AdminCaseBuilder {
 
   private createBody(): Obj {
     const s = this.stack.secrets;
-    return { name: 'Fuzz create', sequence: { environment: 'sandbox', clientId: s.clientId, clientSecret: s.clientSecret }, sphere: { apiKey: s.sphereKey } };
+    return { name: 'Fuzz create', sequence: { environment: 'sandbox', clientId: s.clientId, clientSecret: s.clientSecret }, sphere: { apiKey: s.sphereKey }, taxCodes: { default: 'txcd_10000000' } };
   }
 
   /** The fields each route's body has, as paths into the valid body (for missing/wrong type/huge). */

@@ -85,7 +85,7 @@ Commands:
   connect                       connect a Sequence account to Sphere
       --name N --environment sandbox|production --sequence-client-id ID
       [--sequence-client-secret S | env SEQUENCE_CLIENT_SECRET] [--sphere-api-key K | env SPHERE_API_KEY]
-      [--sequence-base-url URL] [--sphere-base-url URL] [--tax-code-default CODE]
+      [--sequence-base-url URL] [--sphere-base-url URL] --tax-code-default CODE
   update <id>                   rotate a credential or change settings (PATCH /connections/{id})
       [--sphere-api-key-stdin] [--sequence-client-secret-stdin [--sequence-client-id ID]]
       [--name N] [--tax-code-default CODE] [--tax-code CATEGORY=CODE ...] (CATEGORY= removes one)
@@ -206,6 +206,8 @@ async function connect(ctx: Context): Promise<number> {
     !flags['sequence-client-id'] && '--sequence-client-id',
     !clientSecret && '--sequence-client-secret (or SEQUENCE_CLIENT_SECRET)',
     !apiKey && '--sphere-api-key (or SPHERE_API_KEY)',
+    // No built-in default: Sphere assigns its own product tax codes (Sphere > Products).
+    !flags['tax-code-default'] && '--tax-code-default (your Sphere product tax code)',
   ].filter(Boolean);
   if (missing.length > 0) throw new UsageError(`connect needs ${missing.join(', ')}`);
   const environment = flags.environment ?? 'sandbox';
@@ -214,7 +216,7 @@ async function connect(ctx: Context): Promise<number> {
     name: flags.name,
     sequence: { environment, clientId: flags['sequence-client-id'], clientSecret, ...(flags['sequence-base-url'] ? { baseUrl: flags['sequence-base-url'] } : {}) },
     sphere: { apiKey, ...(flags['sphere-base-url'] ? { baseUrl: flags['sphere-base-url'] } : {}) },
-    ...(flags['tax-code-default'] ? { taxCodes: { default: flags['tax-code-default'] } } : {}),
+    taxCodes: { default: flags['tax-code-default'] },
   };
   const { body: connection } = await ctx.client.request<Json>('POST', '/connections', body);
   print(ctx, connection, () => `Connected.\n${connectionSummary(connection)}`);

@@ -3,7 +3,8 @@
  * path. Order (dynalite has no transactions, so each step is safe to fail after the previous):
  *
  *  1. public URL configured? (webhooks cannot be registered without it) — nothing stored yet
- *  2. check both credentials (Sequence: list accounts → sequenceAccountId; Sphere: verifyKey)
+ *  2. check both credentials (Sequence: list accounts → sequenceAccountId; Sphere: verifyKey), then
+ *     that Sphere accepts every configured tax code (./tax-codes-check.ts)
  *  3. refuse an account that already has a live connection in this environment (409)
  *  4. generate the webhook signing secret; write the one secret of the connection (vault)
  *  5. write the connection record, PENDING (account lock; a lost race → 409 and the secret is
@@ -16,7 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../domain/connection';
 import { type CreateConnectionInput } from '../domain/connection-input';
 import { ConnectorError } from '../domain/errors';
-import { DEFAULT_SPHERE_TAX_CODE } from '../domain/tax-codes';
 import { HttpError } from '../runtime/api-response';
 import { type Dependencies } from '../runtime/dependencies';
 import { type ConnectionSecrets } from '../secrets';
@@ -25,6 +25,7 @@ import { DEFAULT_SPHERE_BASE_URL } from '../sphere';
 import { AccountAlreadyConnectedError } from '../store/connections';
 import { queueBackfill } from './backfill';
 import { checkBoth, requireBoth } from './credentials';
+import { requireTaxCodesAccepted } from './tax-codes-check';
 import { describeFailure, newWebhookSigningSecret, registerWebhookPolicy, requirePublicUrl } from './webhook-policy';
 
 /** Secrets Manager's shortest recovery window; the local vault mirrors it. */
@@ -80,6 +81,9 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
     sphere: { baseUrl: sphereBaseUrl, ...(options.checkDeadlineMs ? { deadlineMs: options.checkDeadlineMs } : {}) },
   });
   const { sequenceAccountId } = requireBoth(checks);
+  const taxCodes = { default: input.taxCodes.default, byTaxCategory: input.taxCodes.byTaxCategory ?? {} };
+  // Every configured tax code must be one Sphere accepts (no built-in default to fall back on).
+  await requireTaxCodesAccepted(checkClients.sphere, taxCodes);
 
   // 3. One live connection per Sequence account and environment.
   const existing = (await deps.connections.list()).find((c) => c.environment === environment && c.sequenceAccountId === sequenceAccountId && c.status !== 'DISCONNECTED');
@@ -115,7 +119,7 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
     sequenceAccountId,
     sequenceBaseUrl,
     sphereBaseUrl,
-    taxCodes: { default: input.taxCodes?.default ?? DEFAULT_SPHERE_TAX_CODE, byTaxCategory: input.taxCodes?.byTaxCategory ?? {} },
+    taxCodes,
     options: { ...DEFAULT_OPTIONS, ...definedOnly(input.options ?? {}) },
     counts: zeroCounts(),
     backfill: { state: 'NOT_STARTED', done: 0, total: 0 },

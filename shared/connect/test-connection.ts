@@ -1,7 +1,7 @@
 /**
  * `POST /connections/{id}/test`: the "Test credentials" button. Re-reads the stored secret past any
  * cache, checks both sides with calls that change nothing, and reports each side; the webhook
- * policy is checked too. The status follows the result: a refused credential moves an ACTIVE
+ * policy is checked too, and that Sphere accepts every configured tax code (./tax-codes-check.ts). The status follows the result: a refused credential moves an ACTIVE
  * connection to ERROR (with the reason), and an ERROR connection whose checks all pass (policy
  * registered) is ACTIVE again. An outage changes nothing.
  */
@@ -9,7 +9,9 @@ import { type Connection } from '../domain/connection';
 import { ConnectorError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { SequenceNotFoundError } from '../sequence';
+import { type SphereClient } from '../sphere';
 import { type SideResult, checkBoth } from './credentials';
+import { TAX_CODE_FIX, checkTaxCodes, describeRejections } from './tax-codes-check';
 import { requireConnection, requireLive } from './lookup';
 import { describeFailure } from './webhook-policy';
 
@@ -23,12 +25,24 @@ export interface TestReport {
   sequence: SideReport;
   sphere: SideReport;
   webhookPolicy: SideReport;
+  /** Does Sphere accept every configured tax code (default and per category)? Checked with a calculate_tax quote. */
+  taxCodes: SideReport;
 }
 
 function report<T>(result: SideResult<T>, okMessage: string): SideReport {
   if (result.ok) return { ok: true, message: okMessage };
   const e = result.error;
   return { ok: false, code: e.code, message: e.fix ? `${e.message}. ${e.fix}` : e.message };
+}
+
+async function taxCodesReport(sphere: SphereClient, connection: Connection): Promise<SideReport> {
+  try {
+    const rejections = await checkTaxCodes(sphere, connection.taxCodes);
+    if (rejections.length === 0) return { ok: true, message: 'Sphere accepted every configured tax code' };
+    return { ok: false, code: 'sphere_tax_code_not_accepted', message: `Sphere did not accept: ${describeRejections(rejections)}. ${TAX_CODE_FIX}` };
+  } catch (error) {
+    return { ok: false, code: describeFailure(error).code, message: `The tax codes could not be checked (${describeFailure(error).code}).` };
+  }
 }
 
 export async function testConnection(deps: Dependencies, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {
@@ -73,7 +87,9 @@ export async function testConnection(deps: Dependencies, connectionId: string, o
     }
   }
 
-  const result: TestReport = { sequence, sphere, webhookPolicy };
+  const taxCodes = checks.sphere.ok ? await taxCodesReport(clients.sphere, connection) : { ok: false, code: 'not_checked', message: 'Not checked: Sphere could not be called.' };
+
+  const result: TestReport = { sequence, sphere, webhookPolicy, taxCodes };
   const refused = [checks.sequence, checks.sphere].find((r): r is { ok: false; error: ConnectorError } => !r.ok && r.error.kind === 'user');
   let current = connection;
   if (refused && connection.status === 'ACTIVE') {
