@@ -1,5 +1,5 @@
 /**
- * Did an upstream keep what we wrote? (issue 13 §2, assumption SPHERE-V1-FIELD-NAMES.) Sphere's v1 API
+ * Did an upstream keep what we wrote? (issue 13 §2, assumptions SPHERE-V1-*-FIELDS in shared/assumptions/registry.ts.) Sphere's v1 API
  * behaves like Django REST Framework, which ignores request fields it does not know and still answers
  * 200: a wrong field name would be dropped without a word. So after every v1 write the connector
  * compares each field it sent with the record Sphere returned. Pure: the Sphere client calls it with

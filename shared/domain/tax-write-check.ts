@@ -3,7 +3,7 @@
  * the invoice-tax flow calls them with what Sphere answered and what Sequence returned, and stops
  * (no finalisation) when they differ.
  *
- *  - `sequence_tax_mismatch` (assumption SEQ-TAX-RULE): Sequence computes a line's `totalTax` from the
+ *  - `sequence_tax_mismatch` (assumption SEQ-LINE-TAX-RULE): Sequence computes a line's `totalTax` from the
  *    `taxRate` we write exactly as shared/domain/sequence-tax-rule.ts says. Checked on every line PUT's
  *    response, on the lines left alone, and on the invoice's `totalTax` before finalising.
  *  - `sphere_charged_exempt_customer` (assumption SPHERE-EXEMPTION-HONOURED): Sphere returns no tax for a
