@@ -82,7 +82,7 @@ export class AdminCaseBuilder {
 
   /** The fields each route's body has, as paths into the valid body (for missing/wrong type/huge). */
   private fields(route: Route): string[][] {
-    if (route === 'create') return [['name'], ['sequence'], ['sequence', 'environment'], ['sequence', 'clientId'], ['sequence', 'clientSecret'], ['sphere'], ['sphere', 'apiKey']];
+    if (route === 'create') return [['name'], ['sequence'], ['sequence', 'environment'], ['sequence', 'clientId'], ['sequence', 'clientSecret'], ['sphere'], ['sphere', 'apiKey'], ['taxCodes'], ['taxCodes', 'default']];
     if (route === 'patch') return [['name'], ['options', 'calculateOnDraft'], ['taxCodes', 'default'], ['options']];
     return [['all']];
   }

@@ -186,7 +186,7 @@ export class SphereClient {
   /** Create or update by external_id [C]; every field sent must come back (sphere_field_not_accepted). */
   async upsertCustomer(customer: SphereCustomerInput): Promise<SphereCustomer> {
     const body = validateRequest(CustomerRequestWireSchema, encodeCustomer(customer), 'customer');
-    return decodeCustomer(await this.writeChecked('customer', SPHERE_PATHS.customers, body, CustomerResponseWireSchema, ECHO_CHECKED.customer));
+    return decodeCustomer(await this.writeChecked('customer', customer.externalId, SPHERE_PATHS.customers, body, CustomerResponseWireSchema, ECHO_CHECKED.customer));
   }
 
   /** null when Sphere has no such customer (404). */
@@ -199,7 +199,7 @@ export class SphereClient {
 
   async upsertProduct(product: SphereProductInput): Promise<SphereProduct> {
     const body = validateRequest(ProductRequestWireSchema, encodeProduct(product), 'product');
-    return decodeProduct(await this.writeChecked('product', SPHERE_PATHS.products, body, ProductResponseWireSchema, ECHO_CHECKED.product));
+    return decodeProduct(await this.writeChecked('product', product.externalId, SPHERE_PATHS.products, body, ProductResponseWireSchema, ECHO_CHECKED.product));
   }
 
   async getProduct(externalId: string): Promise<SphereProduct | null> {
@@ -212,7 +212,7 @@ export class SphereClient {
   /** Invoice (`debit`) or credit note (`credit` + originalTransactionId), pending or finalized; upsert by external_id. */
   async createTransaction(transaction: SphereTransactionInput): Promise<SphereTransaction> {
     const body = validateRequest(TransactionRequestWireSchema, encodeTransaction(transaction), 'transaction');
-    return decodeTransaction(await this.writeChecked('transaction', SPHERE_PATHS.transactions, body, TransactionResponseWireSchema, ECHO_CHECKED.transaction));
+    return decodeTransaction(await this.writeChecked('transaction', transaction.externalId, SPHERE_PATHS.transactions, body, TransactionResponseWireSchema, ECHO_CHECKED.transaction));
   }
 
   async getTransaction(externalId: string): Promise<SphereTransaction | null> {
@@ -236,9 +236,9 @@ export class SphereClient {
    * A v1 write (upsert): the answer is compared with what was sent before it is decoded, so a field
    * Sphere dropped or changed is `sphere_field_not_accepted` naming it, not a silently wrong record.
    */
-  private async writeChecked<W>(resource: string, path: string, body: Record<string, unknown>, schema: ZodType<W>, checked: EchoCheckOptions): Promise<W> {
+  private async writeChecked<W>(resource: string, externalId: string, path: string, body: Record<string, unknown>, schema: ZodType<W>, checked: EchoCheckOptions): Promise<W> {
     const echoed = await this.#writes.request({ method: 'POST', path, body, schema: AnyBodySchema });
-    assertEchoed(resource, String(body.external_id), body, echoed, checked);
+    assertEchoed(resource, externalId, body, echoed, checked);
     const parsed = schema.safeParse(echoed);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);

@@ -177,17 +177,20 @@ export async function syncCustomerToSphere(
  * failure record too, retried through its sync queue; the caller's document fails with the same
  * error. (The sync workers record their own failures.)
  */
-async function withOwnFailureRecord<T>(
+async function withOwnFailureRecord<T extends { changed: boolean }>(
   deps: Dependencies,
   connection: Connection,
   resource: { kind: 'customer'; customerId: string } | { kind: 'product'; productId: string },
   work: () => Promise<T>,
 ): Promise<T> {
+  const [resourceType, resourceId, queue] = resource.kind === 'customer' ? (['customer', resource.customerId, 'customerSync'] as const) : (['product', resource.productId, 'productSync'] as const);
   try {
-    return await work();
+    const outcome = await work();
+    // A write Sphere kept clears a failure recorded by an earlier attempt (only on writes: no extra call otherwise).
+    if (outcome.changed) await deps.failures.resolve(connection.id, resourceType, resourceId);
+    return outcome;
   } catch (error) {
     if (error instanceof SphereFieldNotAcceptedError) {
-      const [resourceType, resourceId, queue] = resource.kind === 'customer' ? (['customer', resource.customerId, 'customerSync'] as const) : (['product', resource.productId, 'productSync'] as const);
       await deps.failures
         .record({ connectionId: connection.id, resourceType, resourceId, error: classifyError(error), retry: { queue, body: { ...resource, connectionId: connection.id, trigger: 'retry' } } })
         .catch((e: unknown) => deps.logger.error('Could not write the failure record', { resourceType, resourceId, error: String(e) }));
