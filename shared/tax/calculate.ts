@@ -20,6 +20,7 @@
  */
 import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
+import { registrationsHash } from '../domain/customer-mapping';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
 import { withLease } from '../store/leases';
 import {
@@ -224,6 +225,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     totalTax: application.totalTax,
     ...(application.reason ? { reason: application.reason } : {}),
     inputHash,
+    registrationsHash: registrationsHash(ensured.taxRegistrations),
     calculatedAt: now,
     updatedAt: now,
   };

@@ -20,6 +20,7 @@ import {
   registerWebhooks,
   seed,
   sequenceApi,
+  setCustomerTaxStatus,
   settle,
   sim,
   sphereTransactions,
@@ -296,21 +297,10 @@ it("re-taxes a customer's open drafts when its tax status changes (exemptions wo
   expect((await getInvoice(h, invoiceId)).totalTax).toBe('0.00');
 });
 
-/** What the merchant does in Sequence's UI: change the customer's tax status (a full PUT, contacts and integration ids kept). */
-async function setTaxStatus(customerId: string, name: string, taxStatus: 'TAXED' | 'TAX_EXEMPT'): Promise<void> {
-  const current = await sequenceApi<{ contacts: Record<string, unknown>[]; integrationIds: Record<string, unknown>[] }>(h, 'GET', `/customers/${customerId}`);
-  await sequenceApi(h, 'PUT', `/customers/${customerId}`, {
-    ...customerBody(name, SACRAMENTO, taxStatus),
-    contacts: current.contacts.map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })),
-    integrationIds: current.integrationIds.map((i) => ({ service: i.service, id: i.id })),
-  });
-}
-
 // Through the real chain: CUSTOMER_UPDATED webhook → ingest → customer-sync worker → exemptions worker → invoice-tax worker.
 // fauxqs deduplicates FIFO messages for 5 minutes like SQS: a change repeating an earlier one's shape must still arrive.
 it("re-taxes the open draft on every exemption change, even one repeating an earlier change's shape within SQS's 5-minute deduplication window", async () => {
-  const name = 'Flip Flop Foundation';
-  const { invoiceId, customerId } = await seedTaxedInvoice(name);
+  const { invoiceId, customerId } = await seedTaxedInvoice('Flip Flop Foundation');
   // The first calculation syncs (and tags) the customer: its link now says TAXED.
   const first = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
   expect(first.body).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAXED', totalTax: '10.87' });
@@ -318,7 +308,7 @@ it("re-taxes the open draft on every exemption change, even one repeating an ear
 
   const expected = { TAXED: '10.87', TAX_EXEMPT: '0.00' } as const;
   for (const taxStatus of ['TAX_EXEMPT', 'TAXED', 'TAX_EXEMPT'] as const) {
-    await setTaxStatus(customerId, name, taxStatus);
+    await setCustomerTaxStatus(h, customerId, taxStatus);
     await settle(h);
     const record = (await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body;
     expect({ taxStatus: record.taxStatus, totalTax: record.totalTax }).toEqual({ taxStatus, totalTax: expected[taxStatus] });

@@ -15,7 +15,7 @@ import { type SphereSimulator, startSphereSimulator } from '../../../local/spher
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
 import { Decimal } from '../../../shared/domain/decimal';
 import { loadConfig } from '../../../shared/runtime/config';
-import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
+import { type Dependencies, createDependencies, flushAuditLog } from '../../../shared/runtime/dependencies';
 import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
@@ -125,6 +125,8 @@ export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<
     connection,
     webhookSecret,
     async stop() {
+      // Audit-log writes run beside the flow: a test's last direct call may still be writing one.
+      await flushAuditLog();
       await runtime.stop();
       await sequence.stop();
       await sphere.stop();
@@ -195,6 +197,17 @@ export function customerBody(legalName: string, address: Record<string, string>,
     contacts: [{ name: 'Billing', email: `billing+${legalName.replace(/\W/g, '').toLowerCase()}@example.com`, billingPreference: 'PRIMARY' }],
     taxStatus,
   };
+}
+
+/** What a merchant does in Sequence's UI: change a customer's tax status (a full PUT keeping its contacts and integration ids). */
+export async function setCustomerTaxStatus(h: TaxHarness, customerId: string, taxStatus: string): Promise<void> {
+  const current = await sequenceApi<{ legalName: string; address: Record<string, string>; contacts: Record<string, unknown>[]; integrationIds: Record<string, unknown>[] }>(h, 'GET', `/customers/${customerId}`);
+  const address = Object.fromEntries(Object.entries(current.address).filter(([, v]) => v !== null));
+  await sequenceApi(h, 'PUT', `/customers/${customerId}`, {
+    ...customerBody(current.legalName, address, taxStatus),
+    contacts: current.contacts.map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })),
+    integrationIds: current.integrationIds.map((i) => ({ service: i.service, id: i.id })),
+  });
 }
 
 /** A FIXED monthly price for product `$products[i]` in `currency`. */
