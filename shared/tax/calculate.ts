@@ -22,6 +22,7 @@ import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
 import { registrationsHash } from '../domain/customer-mapping';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
+import { minorUnitsToDecimal } from '../domain/money';
 import { withLease } from '../store/leases';
 import {
   type LineProductPlan,
@@ -132,7 +133,7 @@ async function storeFailure(ctx: TaxContext, connection: Connection, invoice: In
     currency: invoice.currency,
     customerId: invoice.customerId,
     lines: previous?.lines ?? [],
-    totalTax: previous?.totalTax ?? '0',
+    totalTax: previous?.totalTax ?? minorUnitsToDecimal(0, invoice.currency),
     reason: classified.fix ? `${classified.message}. ${classified.fix}` : classified.message,
     errorCode: classified.code,
     retryable: classified.retryable,
@@ -168,7 +169,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       customerId: invoice.customerId,
       taxStatus: customer.taxStatus,
       lines: [],
-      totalTax: '0',
+      totalTax: minorUnitsToDecimal(0, invoice.currency),
       reason: 'no_lines',
       inputHash,
       calculatedAt: now,
