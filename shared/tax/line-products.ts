@@ -73,29 +73,34 @@ function recordedChoices(taxRecord: Pick<TaxRecord, 'lines'> | null | undefined)
   return new Map((taxRecord?.lines ?? []).filter((l) => l.sphereProductId).map((l) => [l.lineItemId, l.sphereProductId]));
 }
 
-/** The Sphere product each line of a finalised invoice is filed as: the tax record's choice, else the planning rules. */
+/**
+ * The Sphere product each line of a finalised document is filed as: the tax record's choice (what
+ * Sphere calculated it with), else the planning rules. The planned products are ensured in Sphere;
+ * with `ensureRecorded` also those of the lines the record covers (a credit note, possibly long
+ * after the sale, brings its products up to date first).
+ */
 export async function resolveLineProducts(
   ctx: TaxContext,
   connection: Connection,
   clients: UpstreamClients,
-  input: { lines: readonly LineLike[]; groups: readonly GroupLike[]; taxRecord?: Pick<TaxRecord, 'lines'> | null },
+  input: { lines: readonly LineLike[]; groups: readonly GroupLike[]; taxRecord?: Pick<TaxRecord, 'lines'> | null; ensureRecorded?: boolean },
 ): Promise<LineProducts> {
   const chosen = recordedChoices(input.taxRecord);
-  const resolved: LineProducts = new Map();
-  for (const line of input.lines) if (chosen.has(line.id)) resolved.set(line.id, chosen.get(line.id)!);
-  const unplanned = input.lines.filter((l) => !resolved.has(l.id));
-  if (unplanned.length === 0) return resolved;
-  const products = await loadProducts(clients, unplanned);
-  // A finalised document is recorded as it is: a missing category was the calculation's to refuse.
-  const plans = planLineProducts({ lines: unplanned, groups: input.groups, products, requireTaxCategory: false, taxCodes: connection.taxCodes });
-  for (const [lineId, productId] of await ensurePlannedProducts(ctx, connection, clients, { plans, groups: input.groups, products })) resolved.set(lineId, productId);
-  return resolved;
+  const toPlan = input.ensureRecorded ? input.lines : input.lines.filter((l) => !chosen.has(l.id));
+  let planned: LineProducts = new Map();
+  if (toPlan.length > 0) {
+    const products = await loadProducts(clients, toPlan);
+    // A finalised document is recorded as it is: a missing category was the calculation's to refuse.
+    const plans = planLineProducts({ lines: toPlan, groups: input.groups, products, requireTaxCategory: false, taxCodes: connection.taxCodes });
+    planned = await ensurePlannedProducts(ctx, connection, clients, { plans, groups: input.groups, products });
+  }
+  return new Map(input.lines.map((l) => [l.id, chosen.get(l.id) ?? planned.get(l.id)!]));
 }
 
 /**
  * The Sphere product each credit-note line is filed as: that of the invoice line it refunds
- * (`lineItemId`), resolved exactly as the debit was; a line that refunds no invoice line is planned
- * on its own (its product, else the "no category" stand-in).
+ * (`lineItemId`), resolved as the debit was; a line that refunds no invoice line is planned on its
+ * own (its product, else the "no category" stand-in).
  */
 export async function resolveCreditLineProducts(
   ctx: TaxContext,
@@ -103,20 +108,13 @@ export async function resolveCreditLineProducts(
   clients: UpstreamClients,
   input: { lines: readonly CreditNoteLineItem[]; invoiceId: string; invoiceTaxRecord?: Pick<TaxRecord, 'lines'> | null },
 ): Promise<LineProducts> {
-  const chosen = recordedChoices(input.invoiceTaxRecord);
-  const resolved: LineProducts = new Map();
-  for (const line of input.lines) if (line.lineItemId && chosen.has(line.lineItemId)) resolved.set(line.id, chosen.get(line.lineItemId)!);
-  const pending = input.lines.filter((l) => !resolved.has(l.id));
-  if (pending.length === 0) return resolved;
-  // The invoice is read only for refunded lines its tax record does not cover.
-  const [invoiceLines, groups] = pending.some((l) => l.lineItemId)
+  const [invoiceLines, groups] = input.lines.some((l) => l.lineItemId)
     ? await Promise.all([clients.sequence.listLineItems(input.invoiceId), clients.sequence.listLineItemGroups(input.invoiceId)])
     : [[], []];
   const invoiceLineById = new Map<string, LineLike>(invoiceLines.map((l) => [l.id, l]));
   // A credit line's own groupId names a credit-note group, which carries no tax category.
-  const filedAs = new Map(pending.map((l) => [l.id, (l.lineItemId && invoiceLineById.get(l.lineItemId)) || { ...l, groupId: null }]));
+  const filedAs = new Map(input.lines.map((l) => [l.id, (l.lineItemId && invoiceLineById.get(l.lineItemId)) || { ...l, groupId: null }]));
   const lines = [...new Map([...filedAs.values()].map((l) => [l.id, l])).values()];
-  const products = await resolveLineProducts(ctx, connection, clients, { lines, groups });
-  for (const line of pending) resolved.set(line.id, products.get(filedAs.get(line.id)!.id)!);
-  return resolved;
+  const products = await resolveLineProducts(ctx, connection, clients, { lines, groups, taxRecord: input.invoiceTaxRecord, ensureRecorded: true });
+  return new Map(input.lines.map((l) => [l.id, products.get(filedAs.get(l.id)!.id)!]));
 }
