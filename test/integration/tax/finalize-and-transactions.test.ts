@@ -215,11 +215,14 @@ it('records an issued credit note as a credit against the original invoice trans
   expect(await transactions.get(h.connection.id, creditNote.id)).toMatchObject({ state: 'RECORDED', type: 'credit', originalTransactionId: invoiceId });
 });
 
-it('files a refund of a group-categorised line under the same Sphere product as the sale (debit and credit)', async () => {
+it.each([
+  ['finalised with tax (the tax record names the product)', 'connector'],
+  ['finalised in Sequence without a calculation (the planning rules name it)', 'sequence'],
+] as const)('files a refund of a group-categorised line under the same Sphere product as the sale: %s', async (_how, finalizedBy) => {
   // A product with no tax category of its own, sold in a group that has one: the line is taxed as
   // the group category's stand-in product, so its refund must be filed under that product too.
   const seeded = await seed(h, {
-    customers: [customerBody('Grouped Refund Co', SACRAMENTO)],
+    customers: [customerBody(`Grouped Refund ${finalizedBy} Co`, SACRAMENTO)],
     products: [{ name: 'Uncategorised consulting' }],
     prices: [priceBody('$products[0]', 'USD')],
     invoices: [
@@ -227,13 +230,14 @@ it('files a refund of a group-categorised line under the same Sphere product as 
         customerId: '$customers[0]',
         currency: 'USD',
         lineItemGroups: [{ title: 'Cloud', taxCategoryId: CATEGORY.saas, lineItems: [{ title: 'Consulting', quantity: '2', rate: '50.00', taxRate: '0', priceId: '$prices[0]' }] }],
+        ...(finalizedBy === 'sequence' ? { status: 'FINAL' } : {}),
       },
     ],
   });
   const invoiceId = seeded.invoices[0]!.id;
-  const lineId = seeded.invoices[0]!.lineItemIds[0]!;
   const standIn = `sequence-tax-category:${CATEGORY.saas}`;
-  expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  if (finalizedBy === 'connector') expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  else await notify('invoice', invoiceId);
   const debit = await waitFor('debit transaction', () => transactionOf(invoiceId));
   expect(debit.line_items.map((l) => l.product_id)).toEqual([standIn]);
 
@@ -244,7 +248,7 @@ it('files a refund of a group-categorised line under the same Sphere product as 
     rate: '50.00',
     taxRate: '0.0725',
     externalIds: [],
-    lineItemId: lineId,
+    lineItemId: seeded.invoices[0]!.lineItemIds[0],
     productId: seeded.products[0],
   });
   await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
