@@ -10,7 +10,8 @@
  *  3. hash the inputs; equal to the stored record's hash and every line still at the stored rate →
  *     nothing to do (this is what ends the loop "our PUT → INVOICE_UPDATED → calculate again");
  *  4. ensure the customer and the products in Sphere (the sync flow's ensure functions; a
- *     per-category stand-in product for lines without their own category);
+ *     per-category stand-in product for lines without their own category: ./line-products.ts,
+ *     which the transaction records share, so a document is filed as it was taxed);
  *  5. one calculate_tax call with every line (a quote: no side effect in Sphere);
  *  6. PUT only the lines whose current rate does not reproduce Sphere's amount, with the rate chosen
  *     by shared/domain/tax-rate.ts; attach sphere_tax_calculation_id to the invoice metadata;
