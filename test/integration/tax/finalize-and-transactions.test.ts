@@ -11,6 +11,7 @@ import { logger } from '../../../shared/runtime/observability';
 import { TransactionRepository } from '../../../shared/store/transactions';
 import {
   CATEGORY,
+  TAX_CODES,
   type TaxHarness,
   admin,
   customerBody,
@@ -214,6 +215,53 @@ it('records an issued credit note as a credit against the original invoice trans
   expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
   expect(credit!.line_items).toEqual([expect.objectContaining({ amount: '20.00', product_id: debit.line_items[0]!.product_id })]);
   expect(await transactions.get(h.connection.id, creditNote.id)).toMatchObject({ state: 'RECORDED', type: 'credit', originalTransactionId: invoiceId });
+});
+
+it.each([
+  ['finalised with tax (the tax record names the product)', 'connector'],
+  ['finalised in Sequence without a calculation (the planning rules name it)', 'sequence'],
+] as const)('files a refund of a group-categorised line under the same Sphere product as the sale: %s', async (_how, finalizedBy) => {
+  // A product with no tax category of its own, sold in a group that has one: the line is taxed as
+  // the group category's stand-in product, so its refund must be filed under that product too.
+  const seeded = await seed(h, {
+    customers: [customerBody(`Grouped Refund ${finalizedBy} Co`, SACRAMENTO)],
+    products: [{ name: 'Uncategorised consulting' }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [
+      {
+        customerId: '$customers[0]',
+        currency: 'USD',
+        lineItemGroups: [{ title: 'Cloud', taxCategoryId: CATEGORY.saas, lineItems: [{ title: 'Consulting', quantity: '2', rate: '50.00', taxRate: '0', priceId: '$prices[0]' }] }],
+        ...(finalizedBy === 'sequence' ? { status: 'FINAL' } : {}),
+      },
+    ],
+  });
+  const invoiceId = seeded.invoices[0]!.id;
+  const standIn = `sequence-tax-category:${CATEGORY.saas}`;
+  if (finalizedBy === 'connector') expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  else await notify('invoice', invoiceId);
+  const debit = await waitFor('debit transaction', () => transactionOf(invoiceId));
+  expect(debit.line_items.map((l) => l.product_id)).toEqual([standIn]);
+
+  const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0], invoiceId });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, {
+    title: 'Refund consulting',
+    quantity: '1',
+    rate: '50.00',
+    taxRate: '0.0725',
+    externalIds: [],
+    lineItemId: seeded.invoices[0]!.lineItemIds[0],
+    productId: seeded.products[0],
+  });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+  await notify('credit_note', creditNote.id);
+  await settle(h);
+  const credit = (await transactionOf(creditNote.id))!;
+  expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
+  expect(credit.line_items).toEqual([expect.objectContaining({ amount: '50.00', product_id: standIn })]);
+  // Filed under the group category's tax code, not the connection's default.
+  const products = (await sim<{ products: { external_id: string; tax_code: string }[] }>(h.sphere.url, 'GET', '/_sim/state')).products;
+  expect(products.find((p) => p.external_id === standIn)?.tax_code).toBe(TAX_CODES.byTaxCategory[CATEGORY.saas]);
 });
 
 it('keeps an invoice with an address Sphere cannot locate in DRAFT (422), lists the failure, and a retry after the fix succeeds', async () => {
