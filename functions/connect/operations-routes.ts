@@ -10,6 +10,7 @@
  */
 import { requireConnection } from '../../shared/connect/lookup';
 import { RequestError, invalidRequest } from '../../shared/domain/errors';
+import { describeRejectedId } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
@@ -115,7 +116,7 @@ export function createOperationsRoutes(getDeps: () => Dependencies, options: Ope
       handle: async ({ params }) => {
         const deps = getDeps();
         const queue = params.queue ?? '';
-        if (!isQueueKey(queue)) throw new RequestError('queue_not_found', `No queue "${queue}"; use one of ${QUEUE_KEYS.join(', ')}`);
+        if (!isQueueKey(queue)) throw new RequestError('queue_not_found', `No queue ${describeRejectedId(queue)}; use one of ${QUEUE_KEYS.join(', ')}`);
         const { sourceUrl, dlqUrl } = urls(queue);
         if (!sourceUrl || !dlqUrl) {
           throw new RequestError('queue_not_configured', `Queue ${queue} is not configured for this function (${QUEUES[queue].envVar} and ${deadLetterEnvVar(queue)} must be set)`);
