@@ -96,7 +96,8 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const { rawBody } = request;
   if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) return reject(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes`);
 
-  // The one connection guard; §5.2 answers unknown and disconnected alike (404), so no `live` here.
+  // The one connection id pattern first, so a hostile id is neither logged nor looked up; §5.2
+  // answers unknown and disconnected alike (404), so the lookup is findConnection, not `live`.
   if (!isConnectionId(request.connectionId)) return reject(404, 'connection_not_found', 'No such connection');
   const connectionId = request.connectionId;
   deps.logger.appendKeys({ connectionId });
