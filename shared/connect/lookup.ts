@@ -6,10 +6,9 @@
  */
 import { type Connection, acceptsWork } from '../domain/connection';
 import { RequestError } from '../domain/errors';
-import { CONNECTION_ID_PATTERN, isConnectionId } from '../domain/ids';
+import { isConnectionId } from '../domain/ids';
 import { type Dependencies } from '../runtime/dependencies';
 
-export { CONNECTION_ID_PATTERN };
 
 type ConnectionsPort = Pick<Dependencies, 'connections'>;
 
