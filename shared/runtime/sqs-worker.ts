@@ -19,6 +19,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { findConnection } from '../connect/lookup';
 import { type Connection, acceptsWork } from '../domain/connection';
 import { classifyError } from '../domain/errors';
 import { type ConnectionRepository } from '../store/connections';
@@ -97,7 +98,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
     const logKeys = { connectionId: message.connectionId, resourceType: target.resourceType, resourceId: target.resourceId, messageId: record.messageId };
     deps.logger.appendKeys(logKeys);
     try {
-      const connection = await deps.connections.get(message.connectionId);
+      const connection = await findConnection(deps, message.connectionId);
       if (!connection || !acceptsWork(connection)) {
         deps.logger.info('Dropping message for a missing or disconnected connection', { status: connection?.status ?? 'MISSING' });
         return 'dropped';
