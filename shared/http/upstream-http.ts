@@ -7,7 +7,7 @@
  */
 import { type ZodType } from 'zod';
 import { ConnectorBugError, ConnectorError, UpstreamRateLimitedError, UpstreamUnavailableError, type UpstreamService } from '../domain/errors';
-import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs, parseRateLimitReset, parseRetryAfter, retriesInProcess } from '../domain/retry-policy';
+import { type BackoffPolicy, DEFAULT_BACKOFF, DEFAULT_MAX_IN_PROCESS_WAIT_MS, backoffDelayMs, parseRateLimitReset, parseRetryAfter, retriesInProcess } from '../domain/retry-policy';
 import { type SharedRateGate, type TokenBucketRateLimiter } from './rate-limiter';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -100,7 +100,10 @@ export class UpstreamHttp {
         const retryAfterMs = (error as ConnectorError).retryAfterMs;
         const rateLimited = error instanceof UpstreamRateLimitedError;
         if (rateLimited && retryAfterMs !== undefined) {
-          this.options.rateLimiter?.pauseFor(retryAfterMs);
+          // Everyone sharing the bucket holds off, but no longer than an in-process wait: after a
+          // long Retry-After the rest of a batch fails over to the queue's delay instead of
+          // sleeping towards the Lambda timeout.
+          this.options.rateLimiter?.pauseFor(Math.min(retryAfterMs, this.backoff.maxInProcessWaitMs ?? DEFAULT_MAX_IN_PROCESS_WAIT_MS));
         }
         if (!retriesInProcess(rateLimited, retryAfterMs, this.backoff)) throw error;
         await this.sleep(backoffDelayMs(attempt, this.backoff, retryAfterMs, this.random));

@@ -76,9 +76,13 @@ describe('UpstreamHttp', () => {
     await expect(bare.http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: undefined });
     expect(bare.calls).toHaveLength(1);
 
-    const long = client([{ status: 429, headers: { 'retry-after': '30' } }, { status: 200, body: '{"id":"c"}' }]);
+    let now = 0;
+    const limiter = new TokenBucketRateLimiter({ limit: 10, intervalMs: 1000 }, () => now, async (ms) => void (now += ms));
+    const long = client([{ status: 429, headers: { 'retry-after': '30' } }, { status: 200, body: '{"id":"c"}' }], { rateLimiter: limiter });
     await expect(long.http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: 30_000 });
     expect(long.calls).toHaveLength(1);
+    await limiter.acquire(); // the next caller holds off for an in-process wait, not the whole 30 s
+    expect(now).toBe(2000);
 
     const reset = client([{ status: 429, headers: { 'ratelimit-reset': '12' } }]);
     await expect(reset.http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: 12_000 });
