@@ -5,6 +5,8 @@
  * honours the change the way SQS does. While Sphere answers 503, a draft goes stale (a line added)
  * and another invoice is finalised in Sequence; both messages fail twice. Once Sphere is back, the
  * draft is re-taxed and the finalised invoice's Sphere transaction recorded within 60 s.
+ * Sequence's per-minute rate limit (429, no Retry-After) takes the same path: one call per
+ * receive, not four quick retries; a Retry-After, when given, is honoured.
  */
 import { randomUUID } from 'node:crypto';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../../lib/constructs/fifo-queue-with-dlq';
@@ -26,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sim(h?.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 }).catch(() => undefined);
+  await sim(h?.sequence.url, 'POST', '/_sim/faults', { failNext: 0, retryAfterSeconds: null }).catch(() => undefined);
   await h?.stop();
 });
 
@@ -100,3 +103,43 @@ it('re-taxes a stale draft and records a pending transaction within 60 s of Sphe
   expect(failures.filter((f) => f.resourceId === staleDraft || f.resourceId === finalised)).toEqual([]);
   await h.runtime.drain({ timeoutMs: 10_000 });
 }, 180_000); // set-up, ~20 s of outage, then up to the 60 s deadline
+
+interface LoggedRequest {
+  method: string;
+  path: string;
+  status: number;
+  timestamp: string;
+}
+
+it("returns a message rate-limited by Sequence to the queue: one call per receive, then the queue's delay (at least Retry-After)", async () => {
+  const invoiceTaxPoller = h.runtime.pollers.find((p) => p.binding.queueName === 'invoice-tax.fifo')!;
+  const seeded = await seed(h, {
+    customers: [customerBody('Rate Limited Ltd', SACRAMENTO)],
+    products: [{ name: 'Limited plan', taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [0, 1].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] })),
+  });
+  const [withoutRetryAfter, withRetryAfter] = seeded.invoices.map((i) => i.id) as [string, string];
+
+  // Sequence's real 429 carries no Retry-After: the receive spends one call, and the message comes back later.
+  await sim(h.sequence.url, 'DELETE', '/_sim/requests');
+  const failedBefore = invoiceTaxPoller.stats.failedRecords;
+  await sim(h.sequence.url, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: null });
+  await notifyInvoice(withoutRetryAfter, 'INVOICE_CREATED');
+  await waitFor('the rate-limited draft taxed', async () => (await taxRecord(withoutRetryAfter)).status === 'CALCULATED', RECOVERY_DEADLINE_MS, 250);
+  const limited = (await sim<{ items: LoggedRequest[] }>(h.sequence.url, 'GET', '/_sim/requests')).items.filter((r) => r.status === 429);
+  expect(limited).toHaveLength(1);
+  expect(invoiceTaxPoller.stats.failedRecords - failedBefore).toBe(1); // the 429 failed the receive, not a quick retry
+
+  // A Retry-After longer than an in-process wait: the next call comes no sooner than it says.
+  await sim(h.sequence.url, 'DELETE', '/_sim/requests');
+  await sim(h.sequence.url, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: 4 });
+  await notifyInvoice(withRetryAfter, 'INVOICE_CREATED');
+  await waitFor('the draft taxed after Retry-After', async () => (await taxRecord(withRetryAfter)).status === 'CALCULATED', RECOVERY_DEADLINE_MS, 250);
+  const calls = (await sim<{ items: LoggedRequest[] }>(h.sequence.url, 'GET', '/_sim/requests')).items.filter((r) => !r.path.startsWith('/_sim'));
+  const tooMany = calls.findIndex((r) => r.status === 429);
+  expect(tooMany).toBeGreaterThanOrEqual(0);
+  const next = calls[tooMany + 1]!;
+  expect(Date.parse(next.timestamp) - Date.parse(calls[tooMany]!.timestamp)).toBeGreaterThanOrEqual(4000);
+  await sim(h.sequence.url, 'POST', '/_sim/faults', { retryAfterSeconds: null });
+}, 120_000);
