@@ -231,7 +231,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
  * group resumes in order at once instead of after the visibility timeout. Other failures (bugs, and
  * records held back behind one) are left to the visibility timeout.
  */
-export function retryDelays(
+function retryDelays(
   failed: SQSRecord[],
   errors: Error[],
   delayFor: (receiveCount: number, retryAfterMs: number | undefined) => number,
