@@ -131,15 +131,15 @@ it("returns a message rate-limited by Sequence to the queue: one call per receiv
   expect(limited).toHaveLength(1);
   expect(invoiceTaxPoller.stats.failedRecords - failedBefore).toBe(1); // the 429 failed the receive, not a quick retry
 
-  // A Retry-After longer than an in-process wait: the next call comes no sooner than it says.
+  // A Retry-After longer than an in-process wait and than the first backoff (≤ 5 s): the next call comes no sooner than it says.
   await sim(h.sequence.url, 'DELETE', '/_sim/requests');
-  await sim(h.sequence.url, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: 4 });
+  await sim(h.sequence.url, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: 8 });
   await notifyInvoice(withRetryAfter, 'INVOICE_CREATED');
   await waitFor('the draft taxed after Retry-After', async () => (await taxRecord(withRetryAfter)).status === 'CALCULATED', RECOVERY_DEADLINE_MS, 250);
   const calls = (await sim<{ items: LoggedRequest[] }>(h.sequence.url, 'GET', '/_sim/requests')).items.filter((r) => !r.path.startsWith('/_sim'));
   const tooMany = calls.findIndex((r) => r.status === 429);
   expect(tooMany).toBeGreaterThanOrEqual(0);
   const next = calls[tooMany + 1]!;
-  expect(Date.parse(next.timestamp) - Date.parse(calls[tooMany]!.timestamp)).toBeGreaterThanOrEqual(4000);
+  expect(Date.parse(next.timestamp) - Date.parse(calls[tooMany]!.timestamp)).toBeGreaterThanOrEqual(8000);
   await sim(h.sequence.url, 'POST', '/_sim/faults', { retryAfterSeconds: null });
 }, 120_000);
