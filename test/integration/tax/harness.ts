@@ -50,8 +50,9 @@ export function taxRoutes(): HttpRoute[] {
   ];
 }
 
-export function taxQueues(): QueueBinding[] {
-  const common = { batchSize: 10, visibilityTimeoutSeconds: 2, maxReceiveCount: MAX_RECEIVE_COUNT, maxConcurrency: 2 };
+/** `visibilityTimeoutSeconds`: 2 by default, so a failed message is retried soon; the stack's 720 to test the retry delays themselves. */
+export function taxQueues(visibilityTimeoutSeconds = 2): QueueBinding[] {
+  const common = { batchSize: 10, visibilityTimeoutSeconds, maxReceiveCount: MAX_RECEIVE_COUNT, maxConcurrency: 2 };
   return [
     { queueName: 'invoice-tax.fifo', dlqName: 'invoice-tax-dlq.fifo', functionName: 'calculate-invoice-tax', load: () => import('../../../functions/calculate-invoice-tax/handler'), ...common },
     { queueName: 'exemptions.fifo', dlqName: 'exemptions-dlq.fifo', functionName: 'exemptions', load: () => import('../../../functions/exemptions/handler'), ...common },
@@ -73,6 +74,8 @@ export interface TaxHarnessOptions {
   extraQueues?: QueueBinding[];
   /** Extra environment for the hosted handlers. */
   env?: Record<string, string>;
+  /** Visibility timeout of the hosted queues (default 2 s, see taxQueues). */
+  visibilityTimeoutSeconds?: number;
 }
 
 export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<TaxHarness> {
@@ -85,7 +88,7 @@ export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<
   const sphere = await startSphereSimulator({ port: 0 });
   let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(options.visibilityTimeoutSeconds), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
   } catch (error) {
     await sequence.stop();
     await sphere.stop();
