@@ -1,0 +1,38 @@
+/** The admin API's answers as the console reads them (only the fields it shows), and the per-connection tabs. */
+import { h } from './dom';
+
+export interface ConnectionView {
+  id: string;
+  name: string;
+  status: string;
+  environment: string;
+  sequenceAccountId: string;
+  taxCodes: { default: string; byTaxCategory: Record<string, string> };
+  options: { recordTransactions: boolean; calculateOnDraft: boolean };
+  counts: { customersSynced: number; productsSynced: number; invoicesTaxed: number; transactionsRecorded: number; failures: number };
+  backfill: { state: string; done: number; total: number };
+  lastError?: { code: string; message: string; at: string };
+}
+
+export interface SideReport {
+  ok: boolean;
+  code?: string;
+  message?: string;
+}
+
+const TABS: [key: string, label: string, suffix: string][] = [
+  ['overview', 'Overview', ''],
+  ['records', 'Synced records', '/records'],
+  ['invoice', 'Invoice', '/invoices'],
+  ['failures', 'Failures', '/failures'],
+  ['audit', 'Audit log', '/audit'],
+];
+
+export function connectionNav(id: string, current: string): HTMLElement {
+  const base = `#/connections/${encodeURIComponent(id)}`;
+  return h(
+    'nav',
+    { class: 'tabs', 'aria-label': 'Connection' },
+    TABS.map(([key, label, suffix]) => h('a', { href: `${base}${suffix}`, ...(key === current ? { 'aria-current': 'page' } : {}) }, label)),
+  );
+}
