@@ -63,8 +63,9 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
 
 /** Answer a console request (call only when isConsolePath is true). */
 export async function serveConsole(rawPath: string, res: http.ServerResponse, options: ConsoleServeOptions): Promise<void> {
-  const file = rawPath.slice('/console/'.length);
-  switch (file) {
+  // The page's URLs are relative: it must be loaded from the directory, never from `/console`.
+  if (rawPath === '/console') return send(res, 308, 'text/plain', '', { location: '/console/' });
+  switch (rawPath.slice('/console/'.length)) {
     case '':
       return send(res, 200, 'text/html; charset=utf-8', readFileSync(path.join(APP_DIR, 'index.html')));
     case 'style.css':
@@ -78,7 +79,6 @@ export async function serveConsole(rawPath: string, res: http.ServerResponse, op
     case 'config.json':
       return send(res, 200, 'application/json', JSON.stringify({ auth: options.auth, target: options.target, ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}) }));
     default:
-      if (rawPath === '/console') return send(res, 308, 'text/plain', '', { location: '/console/' });
       return send(res, 404, 'application/json', JSON.stringify({ error: { code: 'not_found', message: `No console file ${rawPath}` } }));
   }
 }

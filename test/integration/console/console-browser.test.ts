@@ -117,8 +117,8 @@ describeInBrowser('operator console in Chromium', () => {
     connectionUrl = page.url();
     await page.locator('.badge[data-status="ACTIVE"]', { hasText: 'Active' }).waitFor();
     await page.getByText(/^completed · \d+ \/ \d+$/).waitFor();
-    const bar = await page.getByLabel('Backfill progress').evaluate((el) => ({ value: (el as HTMLProgressElement).value, max: (el as HTMLProgressElement).max }));
-    expect(bar.value).toBe(bar.max);
+    const bar = page.getByLabel('Backfill progress');
+    expect(await bar.getAttribute('value')).toBe(await bar.getAttribute('max'));
     await page.getByText(/Customers synced\s*2/).waitFor();
     await shot('connection-detail');
 
@@ -191,7 +191,7 @@ describeInBrowser('operator console in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(connectionUrl);
     await page.locator('.badge[data-status="ACTIVE"]').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
