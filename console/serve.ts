@@ -58,7 +58,7 @@ export function isConsolePath(method: string, rawPath: string): boolean {
 
 function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...SECURITY_HEADERS, ...extra });
-  res.end(body);
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
 /** Answer a console request (call only when isConsolePath is true). */

@@ -24,7 +24,11 @@ export class ApiError extends Error {
 }
 
 /** Thrown when the token is missing or refused: the shell shows the token prompt. */
-export class NeedTokenError extends Error {}
+export class NeedTokenError extends Error {
+  constructor(readonly refused = false) {
+    super(refused ? 'The admin token was refused' : 'The admin token is needed');
+  }
+}
 
 const TOKEN_KEY = 'sphere-connector-admin-token';
 let config: ConsoleConfig | undefined;
@@ -74,7 +78,7 @@ export async function api<T = Record<string, unknown>>(method: string, path: str
   }
   if (answer.status === 401 && cfg.auth === 'token') {
     forgetToken();
-    throw new NeedTokenError();
+    throw new NeedTokenError(true);
   }
   if (answer.status >= 400) {
     const error = (parsed as { error?: { code?: string; message?: string; field?: string }; message?: string } | undefined) ?? {};

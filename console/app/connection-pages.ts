@@ -216,8 +216,14 @@ export async function detailPage(ctx: PageContext): Promise<void> {
     c = (await api<ConnectionView>('GET', path)).body;
     renderLive();
   };
-  void poll(ctx.signal, 1000, async () => {
-    await refresh();
+  // Every second while something is moving (connecting, backfill running), then every 10 s.
+  const moving = () => c.status === 'PENDING' || c.backfill.state === 'QUEUED' || c.backfill.state === 'RUNNING';
+  let lastCheck = 0;
+  await poll(ctx.signal, 1000, async () => {
+    if (moving() || Date.now() - lastCheck >= 10_000) {
+      lastCheck = Date.now();
+      await refresh();
+    }
     return true;
   });
 }

@@ -4,8 +4,8 @@
  */
 import { NeedTokenError, hasCredentials, loadConfig, setToken } from './api';
 import { connectPage, connectionsPage, detailPage } from './connection-pages';
-import { field, h, notice } from './dom';
-import { type Page, setTitle } from './shell';
+import { field, h, notice, setFieldError } from './dom';
+import { type Page, onNeedToken, setTitle } from './shell';
 import { auditPage, failuresPage, invoicePage, operationsPage, recordsPage } from './work-pages';
 
 const ROUTES: [pattern: RegExp, names: string[], page: Page][] = [
@@ -22,7 +22,7 @@ const ROUTES: [pattern: RegExp, names: string[], page: Page][] = [
 const main = document.getElementById('main')!;
 let current: AbortController | undefined;
 
-function tokenPrompt(): void {
+function tokenPrompt(refused = false): void {
   setTitle(main, 'Admin token', h('h1', {}, 'Admin token'));
   const token = field('Admin token', h('input', { type: 'password', autocomplete: 'off', required: true }), 'CONNECTOR_ADMIN_TOKEN of the local connector (npm start prints it). Kept for this browser tab only.');
   const form = h('form', { class: 'card' }, token.row, h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Continue')));
@@ -32,6 +32,7 @@ function tokenPrompt(): void {
     setToken(token.control.value.trim());
     void render();
   });
+  if (refused) setFieldError(token, 'The connector refused this token: check CONNECTOR_ADMIN_TOKEN and enter it again.');
   main.append(form);
   token.control.focus();
 }
@@ -66,12 +67,17 @@ async function render(): Promise<void> {
     if (controller.signal.aborted) return;
     if (error instanceof NeedTokenError) {
       main.replaceChildren();
-      return tokenPrompt();
+      return tokenPrompt(error.refused);
     }
     main.append(notice('error', error instanceof Error ? error.message : String(error)));
   }
 }
 
+onNeedToken((refused) => {
+  current?.abort();
+  main.replaceChildren();
+  tokenPrompt(refused);
+});
 window.addEventListener('hashchange', () => void render());
 void loadConfig().then((cfg) => {
   document.getElementById('target')!.textContent = cfg.target;

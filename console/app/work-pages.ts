@@ -332,7 +332,13 @@ export async function operationsPage(ctx: PageContext): Promise<void> {
     status,
     list,
     h('h2', {}, 'Audit log'),
-    h('p', { class: 'hint' }, 'Each connection’s upstream calls are under its Audit log tab.'),
+    h('p', { class: 'hint' }, 'Upstream calls (method, path, status, latency, request id) per connection:'),
+  );
+  const connections = await api<{ items: { id: string; name: string; status: string }[] }>('GET', '/connections');
+  ctx.root.append(
+    connections.body.items.length === 0
+      ? notice('info', 'No connections yet.')
+      : h('ul', {}, connections.body.items.map((c) => h('li', {}, h('a', { href: `#/connections/${encodeURIComponent(c.id)}/audit` }, `${c.name} (${c.status.toLowerCase()})`)))),
   );
   await load();
 }

@@ -91,9 +91,21 @@ describeInBrowser('operator console in Chromium', () => {
 
   it('asks once for the admin token, then connects through the form: test credentials, save, Active, backfill complete', async () => {
     await page.goto(consoleUrl);
+    // Keyboard only: type, Enter. A refused token is said next to the field.
+    await page.getByLabel('Admin token').fill('not-the-token');
+    await page.keyboard.press('Enter');
+    await page.getByText(/The connector refused this token/).waitFor();
     await page.getByLabel('Admin token').fill(stack.targets.adminToken);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('button', { name: 'New connection' }).click();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'New connection' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/connections\/new$/);
+
+    // An error the API names a field for is shown next to that field.
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('name must not be empty').waitFor();
+    expect(await page.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+
     await page.getByLabel('Name').fill('Acme (sandbox)');
     await page.getByLabel('Environment').selectOption('sandbox');
     await page.getByLabel('Sequence client ID').fill(SIM_DEFAULTS.sequenceClientId);
@@ -141,7 +153,7 @@ describeInBrowser('operator console in Chromium', () => {
     const goodInvoice = seeded.invoices[0]!.id;
     await page.getByRole('link', { name: 'Invoice' }).click();
     await page.getByLabel('Invoice ID').fill(goodInvoice);
-    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`/invoices/${goodInvoice}$`));
     await page.getByText(/No tax has been calculated/).waitFor();
     await page.getByRole('button', { name: 'Recalculate' }).click();
@@ -182,6 +194,7 @@ describeInBrowser('operator console in Chromium', () => {
   it('shows the DLQs with Redrive and the audit log of upstream calls', async () => {
     await page.getByRole('link', { name: 'Operations' }).click();
     await page.getByRole('button', { name: 'Redrive invoiceTax' }).waitFor();
+    await page.getByRole('link', { name: /^Acme \(sandbox\)/ }).waitFor();
     await shot('operations');
     await page.goto(`${connectionUrl}/audit`);
     await page.getByRole('row', { name: /sphere\s+POST/ }).first().waitFor();
@@ -208,9 +221,10 @@ describeInBrowser('operator console in Chromium', () => {
   });
 
   it('logged nothing to the browser console but the refusals the test provoked', () => {
-    // Chromium reports every 4xx answer as "Failed to load resource"; the 404 (no tax yet), the 401
-    // before the token and the 422 refusal above are expected answers the page shows, not errors.
-    const unexpected = consoleErrors.filter((line) => !/Failed to load resource: the server responded with a status of (401|404|422)/.test(line));
+    // Chromium reports every 4xx answer as "Failed to load resource"; the 400 (empty name), the 401
+    // (wrong token), the 404 (no tax yet) and the 422 refusal above are answers the test provoked and
+    // the page showed, not errors.
+    const unexpected = consoleErrors.filter((line) => !/Failed to load resource: the server responded with a status of (400|401|404|422)/.test(line));
     expect(unexpected).toEqual([]);
   });
 });
