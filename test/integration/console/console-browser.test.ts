@@ -202,10 +202,20 @@ describeInBrowser('operator console in Chromium', () => {
 
   it('works at phone width without sideways scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(connectionUrl);
-    await page.locator('.badge[data-status="ACTIVE"]').waitFor();
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
+    const pages: [string, string][] = [
+      [connectionUrl, 'Counters'],
+      [consoleUrl, 'New connection'],
+      [`${consoleUrl}#/connections/new`, 'Test credentials'],
+      [`${connectionUrl}/invoices/${seeded.invoices[0]!.id}`, 'Sphere = Sequence'],
+      [`${connectionUrl}/records`, 'Sphere link'],
+      [`${consoleUrl}#/operations`, 'Dead-letter queues'],
+    ];
+    for (const [url, landmark] of pages) {
+      await page.goto(url);
+      await page.getByText(landmark, { exact: true }).first().waitFor();
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect({ url, overflow }).toEqual({ url, overflow: 0 });
+    }
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
