@@ -1,7 +1,7 @@
 /** Connections list, the connect form and a connection's detail page. */
 import { ApiError, api } from './api';
 import { busy, field, h, notice, progressBar, setFieldError, statusBadge, when } from './dom';
-import { type ConnectionView, type SideReport, connectionNav } from './views';
+import { type ConnectionView, type SideReport, connectionNav, connectionWarnings } from './views';
 import { type PageContext, go, poll, setTitle } from './shell';
 
 const COUNTER_LABELS: [keyof ConnectionView['counts'], string][] = [
@@ -20,7 +20,7 @@ export async function connectionsPage(ctx: PageContext): Promise<void> {
   setTitle(ctx.root, 'Connections', h('h1', {}, 'Connections'));
   ctx.root.append(
     h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', onclick: () => go('#/connections/new') }, 'New connection')),
-    h('p', { class: 'hint' }, 'Turn off Sequence’s built-in tax calculation for a connected account, or invoices are taxed twice.'),
+    h('p', { class: 'hint' }, 'The connector replaces Sequence’s built-in Sphere integration and Sphere’s Sequence data connector: keep both off for a connected account, or tax is written twice and transactions are counted twice.'),
   );
   const list = h('div', { class: 'table-wrap' });
   ctx.root.append(list);
@@ -45,7 +45,7 @@ export async function connectionsPage(ctx: PageContext): Promise<void> {
                   h('td', {}, statusBadge(c.status)),
                   h('td', {}, counters(c)),
                   h('td', {}, progressBar(c.backfill.done, c.backfill.total, c.backfill.state)),
-                  h('td', { class: 'error-text' }, c.lastError ? `${c.lastError.code}: ${c.lastError.message}` : '—'),
+                  h('td', { class: 'error-text' }, c.lastError ? `${c.lastError.code}: ${c.lastError.message}` : '—', connectionWarnings(c).map((w) => h('p', { class: 'warning' }, `⚠ ${w}`))),
                 ),
               ),
             ),
@@ -174,6 +174,7 @@ export async function detailPage(ctx: PageContext): Promise<void> {
       h('h2', { id: 'status-h' }, 'Status'),
       h('p', { class: 'status-line' }, statusBadge(c.status), ` ${c.environment} · Sequence account ${c.sequenceAccountId}`),
       ...(c.lastError ? [notice('error', `Last error ${c.lastError.code} (${when(c.lastError.at)}): ${c.lastError.message}`)] : []),
+      ...(c.warnings ?? []).map((w) => h('p', { class: 'notice warning', role: 'status' }, `⚠ ${w.code}: ${w.message}`)),
       h('h3', {}, 'Backfill'),
       progressBar(c.backfill.done, c.backfill.total, c.backfill.state),
       h('h3', {}, 'Counters'),
