@@ -199,7 +199,7 @@ interface FailureView {
   resourceType: string;
   resourceId: string;
   code: string;
-  message: string;
+  reason: string;
   fix?: string;
   retryable: boolean;
   attempts: number;
@@ -235,9 +235,9 @@ export async function failuresPage(ctx: PageContext): Promise<void> {
           return h(
             'tr',
             {},
-            h('td', {}, h('code', {}, f.code)),
+            h('td', {}, h('code', { class: 'nowrap' }, f.code)),
             h('td', {}, `${f.resourceType} `, h('code', {}, f.resourceId)),
-            h('td', {}, f.message),
+            h('td', {}, f.reason),
             h('td', {}, f.fix ?? '—'),
             h('td', {}, f.retryable ? 'yes' : 'after the fix'),
             h('td', { class: 'num' }, f.attempts),

@@ -178,6 +178,10 @@ describeInBrowser('operator console in Chromium', () => {
     await page.getByRole('link', { name: 'Failures' }).click();
     const row = page.getByRole('row', { name: new RegExp(`customer_tax_location_invalid.*${badInvoice}`) });
     await row.waitFor();
+    const [reason, fix, retryable] = await Promise.all([2, 3, 4].map((i) => row.locator('td').nth(i).textContent()));
+    expect(reason).toMatch(/\w{8,}/);
+    expect(fix).toMatch(/address/);
+    expect(retryable).toBe('after the fix');
     await shot('failures');
 
     // The merchant fixes the address in Sequence, then retries from the console.
