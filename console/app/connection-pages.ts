@@ -1,7 +1,8 @@
 /** Connections list, the connect form and a connection's detail page. */
 import { ApiError, api } from './api';
 import { busy, field, h, notice, progressBar, setFieldError, statusBadge, when } from './dom';
-import { type ConnectionView, type SideReport, connectionNav, connectionWarnings } from './views';
+import { type ConnectionView, type SideReport, connectionWarnings } from './model';
+import { connectionNav } from './views';
 import { type PageContext, go, poll, setTitle } from './shell';
 
 const COUNTER_LABELS: [keyof ConnectionView['counts'], string][] = [

@@ -223,6 +223,29 @@ describeInBrowser('operator console in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('edits the tax code mapping and options, and rotates a key without showing it back', async () => {
+    await page.goto(connectionUrl);
+    await page.getByRole('button', { name: 'Add mapping' }).click();
+    await page.getByLabel('Sequence tax category').last().fill(SIM_TAX_CATEGORY_IDS.standard);
+    await page.getByLabel('Sphere tax code').last().fill('txcd_20030000');
+    await page.getByLabel('Calculate tax when a draft invoice is created or updated').uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    const id = new URL(connectionUrl).hash.split('/').pop()!;
+    const saved = (await (await fetch(`${stack.runtime.url}/connections/${id}`, { headers: { authorization: `Bearer ${stack.targets.adminToken}` } })).json()) as {
+      taxCodes: { byTaxCategory: Record<string, string> };
+      options: { calculateOnDraft: boolean; recordTransactions: boolean };
+    };
+    expect(saved.taxCodes.byTaxCategory).toEqual({ [SIM_TAX_CATEGORY_IDS.standard]: 'txcd_20030000' });
+    expect(saved.options).toEqual({ recordTransactions: true, calculateOnDraft: false });
+
+    await page.getByLabel('New Sphere API key').fill(SIM_DEFAULTS.sphereApiKey);
+    await page.getByRole('button', { name: 'Rotate keys' }).click();
+    await page.getByText('New credentials checked and stored.').waitFor();
+    expect(await page.getByLabel('New Sphere API key').inputValue()).toBe('');
+    expect(await page.content()).not.toContain(SIM_DEFAULTS.sphereApiKey);
+  });
+
   it('disconnects after a confirmation that says what happens', async () => {
     await page.goto(connectionUrl);
     await page.getByRole('button', { name: 'Disconnect', exact: true }).click();

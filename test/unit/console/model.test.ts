@@ -1,5 +1,5 @@
 /** The console's warnings on a connection: the reported ones, plus a last error about a native integration. */
-import { type ConnectionView, connectionWarnings } from '../../../console/app/views';
+import { type ConnectionView, connectionWarnings } from '../../../console/app/model';
 
 const base = { id: 'conn_1', name: 'Acme', status: 'ACTIVE', environment: 'sandbox', sequenceAccountId: 'acc' } as ConnectionView;
 
