@@ -1,7 +1,7 @@
 /** The connection lifecycle use cases (admin API §5.1); each takes the Dependencies object. */
 export { createConnection, activate, newConnectionId, resolveBaseUrls, SECRET_RECOVERY_WINDOW_DAYS, type CreateConnectionOptions } from './create-connection';
 export { updateConnection, type UpdateConnectionOptions } from './update-connection';
-export { testConnection, type TestReport, type SideReport } from './test-connection';
+export { checkCredentials, testConnection, type TestReport, type SideReport } from './test-connection';
 export { disconnectConnection } from './disconnect-connection';
 export { startBackfill, queueBackfill, type StartBackfillOptions } from './backfill';
 export { listConnections, getConnection, findConnection, requireConnection, ConnectionNotFoundError, ConnectionDisconnectedError, type RequireConnectionOptions } from './lookup';

@@ -6,11 +6,13 @@
  * registered) is ACTIVE again. An outage changes nothing.
  */
 import { type Connection } from '../domain/connection';
+import { type CheckCredentialsInput } from '../domain/connection-input';
 import { ConnectorError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { SequenceNotFoundError } from '../sequence';
 import { type SideResult, checkBoth } from './credentials';
 import { requireConnection } from './lookup';
+import { resolveBaseUrls } from './create-connection';
 import { describeFailure } from './webhook-policy';
 
 export interface SideReport {
@@ -29,6 +31,25 @@ function report<T>(result: SideResult<T>, okMessage: string): SideReport {
   if (result.ok) return { ok: true, message: okMessage };
   const e = result.error;
   return { ok: false, code: e.code, message: e.fix ? `${e.message}. ${e.fix}` : e.message };
+}
+
+/**
+ * The connect form's "Test credentials", before anything is saved: both sides checked with calls
+ * that change nothing, each side's result reported. Stores nothing, so no audit entries either.
+ */
+export async function checkCredentials(deps: Dependencies, input: CheckCredentialsInput, options: { checkDeadlineMs?: number } = {}): Promise<Pick<TestReport, 'sequence' | 'sphere'>> {
+  const environment = input.sequence.environment;
+  const { sequenceBaseUrl, sphereBaseUrl } = resolveBaseUrls(deps.config, { environment, sequenceBaseUrl: input.sequence.baseUrl, sphereBaseUrl: input.sphere.baseUrl });
+  const clients = deps.clientsFor({
+    sequence: { baseUrl: sequenceBaseUrl, clientId: input.sequence.clientId, clientSecret: input.sequence.clientSecret },
+    sphere: { baseUrl: sphereBaseUrl, apiKey: input.sphere.apiKey },
+  });
+  const deadline = options.checkDeadlineMs ? { deadlineMs: options.checkDeadlineMs } : {};
+  const checks = await checkBoth(clients, { sequence: { baseUrl: sequenceBaseUrl, environment, ...deadline }, sphere: { baseUrl: sphereBaseUrl, ...deadline } });
+  return {
+    sequence: report(checks.sequence, checks.sequence.ok ? `Sequence ${environment} accepted the API client (account ${checks.sequence.value.companyName})` : ''),
+    sphere: report(checks.sphere, 'Sphere accepted the API key'),
+  };
 }
 
 export async function testConnection(deps: Dependencies, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {

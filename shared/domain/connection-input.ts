@@ -67,6 +67,10 @@ export const CreateConnectionInputSchema = z.strictObject(
 );
 export type CreateConnectionInput = z.infer<typeof CreateConnectionInputSchema>;
 
+/** `POST /connections/test-credentials`: the credentials of a connection not saved yet. */
+export const CheckCredentialsInputSchema = CreateConnectionInputSchema.pick({ sequence: true, sphere: true });
+export type CheckCredentialsInput = z.infer<typeof CheckCredentialsInputSchema>;
+
 /**
  * `PATCH /connections/{id}`: everything optional. The environment cannot change (it decides the
  * Sequence account lock and the Sphere pairing): disconnect and create a new connection instead.
