@@ -17,6 +17,7 @@ const connect = () => import('../functions/connect/handler');
 /** Admin routes all go to the one `connect` function, as in the stack (IAM there, bearer token here). */
 const adminRoutes: [method: string, path: string][] = [
   ['POST', '/connections'],
+  ['POST', '/connections/test-credentials'],
   ['GET', '/connections'],
   ['GET', '/connections/{id}'],
   ['PATCH', '/connections/{id}'],
@@ -29,6 +30,7 @@ const adminRoutes: [method: string, path: string][] = [
   ['GET', '/connections/{id}/failures'],
   ['POST', '/connections/{id}/failures/retry'],
   ['GET', '/connections/{id}/audit'],
+  ['GET', '/connections/{id}/records'],
   ['GET', '/dlq'],
   ['POST', '/dlq/{queue}/redrive'],
 ];

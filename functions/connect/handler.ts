@@ -4,8 +4,10 @@
  */
 import { adminRouter, httpHandler } from '../../shared/runtime/http-handler';
 import { connectionRoutes } from './connection-routes';
+import { credentialRoutes } from './credential-routes';
 import { failureRoutes } from './failure-routes';
 import { invoiceRoutes } from './invoice-routes';
 import { operationsRoutes } from './operations-routes';
+import { recordRoutes } from './record-routes';
 
-export const handler = httpHandler(adminRouter([...connectionRoutes, ...invoiceRoutes, ...failureRoutes, ...operationsRoutes]));
+export const handler = httpHandler(adminRouter([...credentialRoutes, ...connectionRoutes, ...invoiceRoutes, ...failureRoutes, ...operationsRoutes, ...recordRoutes]));

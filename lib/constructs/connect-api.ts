@@ -10,15 +10,17 @@ import { CONNECTIONS_INDEX } from '../../shared/store/keys';
 import type { StageConfig } from '../stage-config';
 import { ConnectorFunction } from './connector-function';
 
-/** The connection lifecycle routes of the admin API (§5.1). */
+/** The connection lifecycle routes of the admin API (§5.1), with the console's credential check and synced records. */
 export const CONNECTION_ROUTES: ReadonlyArray<{ method: HttpMethod; path: string }> = [
   { method: HttpMethod.POST, path: '/connections' },
+  { method: HttpMethod.POST, path: '/connections/test-credentials' },
   { method: HttpMethod.GET, path: '/connections' },
   { method: HttpMethod.GET, path: '/connections/{id}' },
   { method: HttpMethod.PATCH, path: '/connections/{id}' },
   { method: HttpMethod.DELETE, path: '/connections/{id}' },
   { method: HttpMethod.POST, path: '/connections/{id}/test' },
   { method: HttpMethod.POST, path: '/connections/{id}/backfill' },
+  { method: HttpMethod.GET, path: '/connections/{id}/records' },
 ];
 
 /** What the connect function may do with secrets: only under the connector's name prefix. */

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, type FetchLike } from './client';
 import { type Column, keyValues, progressBar, redact, table } from './format';
+import { startConsoleServer } from './console-server';
 import { type SecretReader } from './secret-input';
 import { type RequestSigner, createSigV4Signer, regionFromApiUrl } from './sigv4';
 
@@ -29,6 +30,8 @@ export interface CliIo {
   awsSigner?: (region: string) => Promise<RequestSigner>;
   /** Reads one secret (piped stdin line, or a no-echo prompt on a terminal); needed by `update`. */
   readSecret?: SecretReader;
+  /** Resolves when a long-running command (`console`) should stop, e.g. on Ctrl-C. */
+  waitForStop?: () => Promise<void>;
 }
 
 export class UsageError extends Error {
@@ -75,6 +78,8 @@ const OPTIONS = {
   show: { type: 'boolean' },
   // audit
   limit: { type: 'string' },
+  // console
+  port: { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -107,6 +112,8 @@ Commands:
   audit <id> [--limit N]        upstream calls of the connection (newest first)
   dlq                           dead-letter queues and their depth
   redrive <queue>               move a DLQ's messages back to their queue (after fixing the cause)
+  console [--port P]            the operator console on http://127.0.0.1:P/console/ (default 4000),
+                                calling the admin API with these credentials (--aws: SigV4)
 
 Global flags:
   --url URL       connector base URL (default $CONNECTOR_URL or ${DEFAULT_URL})
@@ -476,6 +483,28 @@ async function redrive(ctx: Context): Promise<number> {
   return total.failed === 0 && total.remaining === 0 ? 0 : 1;
 }
 
+async function consoleCommand(ctx: Context): Promise<number> {
+  const raw = ctx.flags.port ?? '4000';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${raw}"`);
+  const baseUrl = ctx.flags.url ?? ctx.io.env.CONNECTOR_URL ?? DEFAULT_URL;
+  const server = await startConsoleServer({ client: ctx.client, port, target: `${baseUrl}${ctx.flags.aws ? ' (AWS SigV4)' : ''}` });
+  ctx.io.stdout(`Operator console: ${server.url}\n  admin API ${baseUrl}${ctx.flags.aws ? ', calls signed with your AWS credentials' : ''}\n  Press Ctrl-C to stop.\n`);
+  try {
+    await (ctx.io.waitForStop ?? waitForSignal)();
+  } finally {
+    await server.stop();
+  }
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
 const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   connect,
   update,
@@ -491,6 +520,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   audit,
   dlq,
   redrive,
+  console: consoleCommand,
 };
 
 async function defaultAwsSigner(region: string): Promise<RequestSigner> {

@@ -16,8 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../domain/connection';
 import { type CreateConnectionInput } from '../domain/connection-input';
-import { ConnectorError } from '../domain/errors';
-import { HttpError } from '../runtime/api-response';
+import { ConnectorError, RequestError, RetryableUpstreamError, UserActionRequiredError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { type ConnectionSecrets } from '../secrets';
 import { sequenceBaseUrlFor } from '../sequence';
@@ -51,9 +50,8 @@ export function resolveBaseUrls(
   };
 }
 
-export function accountConflict(existingId: string): HttpError {
-  return new HttpError(
-    409,
+export function accountConflict(existingId: string): RequestError {
+  return new RequestError(
     'account_already_connected',
     `This Sequence account is already connected in this environment (connection ${existingId}). Update that connection with PATCH, or disconnect it first.`,
     { connectionId: existingId },
@@ -101,12 +99,9 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
   } catch (error) {
     const code = error instanceof ConnectorError ? error.code : 'secret_write_failed';
     deps.logger.error('Could not store the credentials of a new connection', { connectionId: id, code });
-    const retryable = error instanceof ConnectorError && error.kind === 'retryable';
-    throw new HttpError(
-      retryable ? 503 : 500,
-      'secret_store_failed',
-      `The credentials could not be written to the secret store (${code}). Nothing was saved; try again${retryable ? ' in a moment' : ', and check the connector’s secret store permissions if it persists'}.`,
-    );
+    const message = `The credentials could not be written to the secret store (${code}). Nothing was saved`;
+    if (error instanceof ConnectorError && error.kind === 'retryable') throw new RetryableUpstreamError('secret_store_failed', message, { cause: error });
+    throw new UserActionRequiredError('secret_store_failed', message, { fix: 'Try again, and check the connector’s secret store permissions if it persists.', cause: error });
   }
 
   // 5. The record, PENDING.
