@@ -47,6 +47,8 @@ const EnvSchema = z
     LOCAL_VAULT_DIR: z.preprocess((v) => (v === '' ? undefined : v), nonEmpty.default('.local/vault')),
     /** Secret cache lifetime for the Secrets Manager adapter. */
     SECRETS_CACHE_SECONDS: positiveInt(300),
+    /** How far a webhook's signature timestamp may be from now (either way). */
+    WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: positiveInt(300),
     CONNECTOR_PUBLIC_URL: optionalUrl,
     SEQUENCE_BASE_URL: optionalUrl,
     SPHERE_BASE_URL: optionalUrl,
@@ -79,6 +81,8 @@ export interface ConnectorConfig {
   sequenceBaseUrl?: string;
   sphereBaseUrl?: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Webhook signature timestamp tolerance, either way (default 300 s). */
+  webhookSignatureToleranceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -121,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     ...(e.SEQUENCE_BASE_URL ? { sequenceBaseUrl: e.SEQUENCE_BASE_URL } : {}),
     ...(e.SPHERE_BASE_URL ? { sphereBaseUrl: e.SPHERE_BASE_URL } : {}),
     logLevel: e.LOG_LEVEL,
+    webhookSignatureToleranceSeconds: e.WEBHOOK_SIGNATURE_TOLERANCE_SECONDS,
   };
 }
 

@@ -22,7 +22,7 @@ import { type QueueMessage, messageGroupId } from '../runtime/queue-messages';
 import { syncStores } from '../sync/stores';
 import { type WebhookEnvelope, deliveryKey, parseEnvelope, resourceIdOf } from './envelope';
 import { routeFor, type NotificationRoute } from './routing';
-import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, type SignatureVerdict, verifySignature } from './signature';
+import { SIGNATURE_HEADER, type SignatureVerdict, verifySignature } from './signature';
 
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 
@@ -53,7 +53,7 @@ function header(headers: Record<string, string | undefined>, name: string): stri
 const SIGNATURE_REJECTIONS: Record<Exclude<SignatureVerdict, { ok: true }>['reason'], [string, string]> = {
   missing_signature: ['missing_signature', 'The Sequence-Signature header is missing'],
   malformed_signature: ['invalid_signature', 'The Sequence-Signature header is malformed'],
-  stale_timestamp: ['stale_signature', 'The signature timestamp is more than 5 minutes away from now'],
+  stale_timestamp: ['stale_signature', 'The signature timestamp is further from now than the tolerance allows'],
   signature_mismatch: ['invalid_signature', 'The signature does not match the body'],
 };
 
@@ -109,14 +109,15 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
 
   // ---- signature (never log the header or the secret) -----------------------------------
   const signature = header(request.headers, SIGNATURE_HEADER);
+  const toleranceMs = deps.config.webhookSignatureToleranceSeconds * 1000;
   let verdict: SignatureVerdict;
   try {
     const secrets = await deps.vault.get(connectionId);
-    verdict = verifySignature(signature, rawBody, [secrets.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
+    verdict = verifySignature(signature, rawBody, [secrets.webhookSigningSecret], now, toleranceMs);
     if (!verdict.ok && verdict.reason === 'signature_mismatch') {
       // The secret may have been rotated since it was cached: re-read once past the cache.
       const fresh = await deps.vault.get(connectionId, { forceRefresh: true });
-      if (fresh.webhookSigningSecret !== secrets.webhookSigningSecret) verdict = verifySignature(signature, rawBody, [fresh.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
+      if (fresh.webhookSigningSecret !== secrets.webhookSigningSecret) verdict = verifySignature(signature, rawBody, [fresh.webhookSigningSecret], now, toleranceMs);
     }
   } catch (error) {
     deps.logger.error('Cannot read the webhook secret of the connection', { error: error instanceof Error ? error.name : 'unknown' });
@@ -124,7 +125,13 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   }
   if (!verdict.ok) {
     const [code, message] = SIGNATURE_REJECTIONS[verdict.reason];
-    deps.logger.warn('Webhook rejected', { reason: verdict.reason });
+    if (verdict.reason === 'stale_timestamp') {
+      // Authentic: Sequence signed it, outside the tolerance (a late retry or a clock). Refused (401);
+      // the hourly reconcile sweep still brings the document to Sphere.
+      deps.logger.warn('Stale but authentic webhook refused', { reason: verdict.reason, ageMs: verdict.ageMs, toleranceMs });
+    } else {
+      deps.logger.warn('Webhook rejected', { reason: verdict.reason });
+    }
     deps.metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
     return reject(401, code, message);
   }

@@ -103,6 +103,21 @@ describe('rejections leave nothing in any queue', () => {
   });
 });
 
+it('logs a stale but authentic delivery with its age; a stale forgery is an invalid signature, not "stale"', async () => {
+  const from = logLines.length;
+  const stale = await post(JSON.stringify(envelope()), { t: Date.now() - 10 * 60_000 });
+  expect(stale.status).toBe(401);
+  expect((stale.body.error as { code: string }).code).toBe('stale_signature');
+  const line = logLines.slice(from).find((l) => l.includes('Stale but authentic webhook refused'));
+  expect(line).toBeDefined();
+  const ageMs = (JSON.parse(line!) as { ageMs: number }).ageMs;
+  expect(ageMs).toBeGreaterThanOrEqual(10 * 60_000);
+  expect(ageMs).toBeLessThan(11 * 60_000);
+
+  const forged = await post(JSON.stringify(envelope()), { secret: 'whsec_wrong', t: Date.now() - 10 * 60_000 });
+  expect((forged.body.error as { code: string }).code).toBe('invalid_signature');
+});
+
 it('accepts a signed delivery (202), queues one customer sync, and answers an exact redelivery with 200 without queueing', async () => {
   const body = JSON.stringify(envelope({}, { legalName: 'Webhook Co', marker: 'first' }));
   const before = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!.stats.received;
