@@ -42,6 +42,23 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     verify: 'PUT one draft line with taxRate "0.0825" on netTotal "10.05" and read totalTax (0.83 expected).',
   },
   {
+    id: 'SEQ-WEBHOOK-SIGNATURE',
+    upstream: 'sequence',
+    statement: 'Sequence-Signature is t=<unix ms>,s=<hex HMAC-SHA256 of "<t>.<raw body>"> keyed with the webhook secret as given; retries are signed anew (timestamp tolerance 5 minutes, configurable).',
+    reliedOnAt: ['shared/webhooks/signature.ts'],
+    runtimeCheck: { where: 'shared/webhooks/ingest.ts', errorCode: 'stale_signature', calledFrom: ['functions/webhook-ingest/handler.ts'] },
+    ifWrong: 'Deliveries are refused (401); an authentic but stale one is logged with its age, and the hourly reconcile sweep still brings every document to Sphere.',
+    verify: 'Register a policy with the connector secret, trigger a customer update, check the raw request; return 500 once and read the retry timestamp.',
+  },
+  {
+    id: 'SEQ-MARK-AS-SENT-NO-WEBHOOK',
+    upstream: 'sequence',
+    statement: 'A document marked as sent without notification sends no webhook ("Integration syncs do not happen").',
+    reliedOnAt: ['shared/tax/stuck-invoices.ts'],
+    ifWrong: 'Harmless: such documents reach Sphere through the hourly reconcile sweep, up to an hour late.',
+    verify: 'Mark a sandbox invoice as sent without notification and watch the webhook endpoint.',
+  },
+  {
     id: 'SPHERE-EXEMPTION-HONOURED',
     upstream: 'sphere',
     statement: 'Sphere returns no tax for a customer Sequence marks TAX_EXEMPT (tax_exempt: true) or REVERSE_CHARGED (tax id sent; reverse charge enabled in the Sphere account).',
