@@ -129,3 +129,19 @@ export function assertReverseChargeHasTaxId(input: { invoiceId: string; customer
     { fix: "Add the customer's VAT/GST number in Sequence (a tax registration, or the invoice's customer tax id), or change its tax status, then retry" },
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tax Sphere recorded vs tax on the Sequence document
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Sphere recomputes tax when it records a finalized transaction; the document may carry other tax
+ * (finalised without a calculation, edited after it). Sphere's tax minus the document's, both taken
+ * as absolute amounts (credit notes may be negative in Sequence), or undefined when equal or when
+ * Sphere returned no tax. Kept on the transaction record as a reconciliation warning.
+ */
+export function recordedTaxDifference(sphereTax: string | undefined, documentTax: string): string | undefined {
+  if (sphereTax === undefined || !isDecimalString(sphereTax) || !isDecimalString(documentTax)) return undefined;
+  const difference = parseDecimal(sphereTax).abs().minus(parseDecimal(documentTax).abs());
+  return difference.isZero() ? undefined : difference.toFixed();
+}

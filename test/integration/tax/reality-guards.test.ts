@@ -3,7 +3,10 @@
  * one way (a simulator fault) and shows the stable error, the FAILED tax record, the failure record
  * and that the invoice is not finalised.
  */
+import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
+import { messageGroupId } from '../../../shared/runtime/queue-messages';
+import { TransactionRepository } from '../../../shared/store/transactions';
 import {
   CATEGORY,
   type TaxHarness,
@@ -13,6 +16,7 @@ import {
   invoiceLines,
   priceBody,
   seed,
+  sequenceApi,
   sequenceRequests,
   settle,
   sim,
@@ -220,5 +224,20 @@ describe("§2 Sphere's writes are checked against what it echoes (sphere_field_n
     await settle(h);
     const failure = await waitFor('the transaction failure', () => failureOf('invoice', invoiceId));
     expect(failure).toMatchObject({ code: 'sphere_field_not_accepted', reason: expect.stringContaining(`transaction ${invoiceId}: transaction_date: sent "`) });
+  });
+});
+
+describe('§6 tax Sphere recorded vs the tax on the Sequence document', () => {
+  it('keeps the difference on the transaction record when an invoice was finalised without the connector’s tax', async () => {
+    const { invoiceId } = await seedInvoiceWithIds('Finalised By Hand Inc');
+    // Finalised straight in Sequence, no calculation: the invoice shows zero tax, Sphere computes CA tax.
+    await sequenceApi(h, 'POST', `/invoices/${invoiceId}/finalize`);
+    const message = { kind: 'invoice' as const, connectionId: h.connection.id, trigger: 'webhook' as const, invoiceId, notificationType: 'INVOICE_UPDATED' };
+    await h.deps.queues.send('invoiceTax', { message, groupId: messageGroupId(h.connection.id, invoiceId), deduplicationId: randomUUID() });
+    await settle(h);
+    const transactions = new TransactionRepository(h.deps.db, h.deps.config.connectorTableName);
+    const record = await waitFor('the transaction record', () => transactions.get(h.connection.id, invoiceId));
+    expect(record).toMatchObject({ state: 'RECORDED', documentTax: '0.00', taxDifference: record.tax });
+    expect(Number(record.taxDifference)).toBeGreaterThan(0);
   });
 });

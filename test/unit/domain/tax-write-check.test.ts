@@ -6,6 +6,7 @@ import {
   assertSequenceTaxMatches,
   invoiceTaxMismatch,
   lineTaxMismatches,
+  recordedTaxDifference,
 } from '../../../shared/domain/tax-write-check';
 
 function thrown(fn: () => void): ConnectorError {
@@ -93,5 +94,15 @@ describe('exempt and reverse-charged customers (sphere_charged_exempt_customer)'
     const error = thrown(() => assertReverseChargeHasTaxId({ invoiceId: 'i', customerId: 'c', taxStatus: 'REVERSE_CHARGED', taxId: undefined }));
     expect(error.code).toBe('reverse_charge_without_tax_id');
     expect(error.kind).toBe('user');
+  });
+});
+
+describe('recordedTaxDifference', () => {
+  it('is Sphere minus the document by absolute amount, undefined when equal or unknown', () => {
+    expect(recordedTaxDifference('10.87', '10.87')).toBeUndefined();
+    expect(recordedTaxDifference('10.87', '-10.870')).toBeUndefined();
+    expect(recordedTaxDifference('10.87', '0.00')).toBe('10.87');
+    expect(recordedTaxDifference('2.00', '-2.50')).toBe('-0.5');
+    expect(recordedTaxDifference(undefined, '1.00')).toBeUndefined();
   });
 });
