@@ -122,6 +122,14 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     verify: 'POST /connections/{id}/test.',
   },
   {
+    id: 'SPHERE-RECORDED-TAX-MATCHES',
+    upstream: 'sphere',
+    statement: 'The tax Sphere computes when it records a finalized transaction equals the tax on the Sequence document.',
+    reliedOnAt: ['shared/tax/transactions.ts'],
+    ifWrong: 'Not an error: the difference is kept on the transaction record (documentTax, taxDifference) and logged as a warning.',
+    verify: 'Record a finalized transaction for a taxed invoice and compare its tax with the invoice totalTax.',
+  },
+  {
     id: 'SPHERE-TAXABILITY-REASON-LOCATION',
     upstream: 'sphere',
     statement: 'With empty tax_amounts, taxability_reason sits on the line (else inside the first tax_rate).',
