@@ -10,6 +10,13 @@ import { METRICS_NAMESPACE, SERVICE_NAME, type StageConfig, logGroupName } from 
 /** Repository root (this file lives in `lib/constructs/`). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
+/**
+ * The Lambda runtime of every connector function. Development, CI and the benchmarks run the same Node
+ * major (the `node` devDependency puts it first on every npm script's PATH); a unit test fails when the
+ * two drift apart.
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
+
 /** Default Lambda timeout; SQS consumers derive the queue visibility timeout from it (×6). */
 export const DEFAULT_TIMEOUT = Duration.seconds(30);
 /** Default Lambda memory (MB). */
@@ -108,7 +115,7 @@ export class ConnectorFunction extends NodejsFunction {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       timeout: timeout ?? DEFAULT_TIMEOUT,
