@@ -79,7 +79,7 @@ export function deployedArn(call: AwsCall, names: DeployedNames): string {
 function platformReason(role: FunctionRole, action: string, resource: string): string | undefined {
   if (/^logs:(CreateLogStream|PutLogEvents)$/.test(action)) return 'Lambda writes the function log';
   if (/^xray:/.test(action)) return 'active X-Ray tracing';
-  if (role.eventSourceQueueArns.includes(resource) && /^sqs:(ReceiveMessage|DeleteMessage|GetQueueAttributes|ChangeMessageVisibility)$/.test(action)) {
+  if (role.eventSourceQueueArns.includes(resource) && /^sqs:(ReceiveMessage|DeleteMessage|GetQueueAttributes)$/.test(action)) {
     return 'the SQS event source mapping polls this queue with the role';
   }
   return undefined;
