@@ -153,8 +153,7 @@ beforeAll(async () => {
     await new Promise<void>((resolve) => secrets.server.close(() => resolve()));
   }
 
-  const { app, data, service } = connectorApp(STAGE);
-  app.synth();
+  const { data, service } = connectorApp(STAGE);
   const resolver = new TemplateResolver([data, service].map((s) => ({ stackName: s.stackName, template: Template.fromStack(s).toJSON() as CfnTemplate })));
   const dataStack = resolver.stack(data.stackName);
   const tableName = (output: string) => String(resolver.resolve(dataStack, dataStack.template.Outputs![output]!.Value));

@@ -73,7 +73,8 @@ export function deployedArn(call: AwsCall, names: DeployedNames): string {
 
 /**
  * Grants the Lambda service uses with the function's role, not the code: writing the function's
- * logs, sending X-Ray segments, and the SQS event source mapping polling its queue.
+ * logs, sending X-Ray segments, the SQS event source mapping polling its queue, and delivering a
+ * failed asynchronous invocation to its dead-letter queue or on-failure destination.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
  */
 function platformReason(role: FunctionRole, action: string, resource: string): string | undefined {
@@ -82,6 +83,7 @@ function platformReason(role: FunctionRole, action: string, resource: string): s
   if (role.eventSourceQueueArns.includes(resource) && /^sqs:(ReceiveMessage|DeleteMessage|GetQueueAttributes)$/.test(action)) {
     return 'the SQS event source mapping polls this queue with the role';
   }
+  if (role.asyncFailureTargetArns.includes(resource) && /^(sqs:SendMessage|sns:Publish)$/.test(action)) return 'Lambda sends failed asynchronous invocations there';
   return undefined;
 }
 

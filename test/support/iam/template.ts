@@ -167,6 +167,8 @@ export interface FunctionRole {
   statements: PolicyStatement[];
   /** Queue ARNs of the function's SQS event source mappings (the Lambda service polls them with this role). */
   eventSourceQueueArns: string[];
+  /** Where Lambda sends failed asynchronous invocations with this role (DeadLetterConfig, OnFailure destination). */
+  asyncFailureTargetArns: string[];
 }
 
 const refOf = (value: unknown): string | undefined => (value && typeof value === 'object' && 'Ref' in value ? String((value as { Ref: unknown }).Ref) : undefined);
@@ -206,6 +208,13 @@ export function functionRoles(resolver: TemplateResolver, stackName: string): Fu
       const eventSourceQueueArns = Object.values(resources)
         .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && refOf(r.Properties?.FunctionName) === functionLogicalId)
         .map((r) => String(resolver.resolve(stack, r.Properties!.EventSourceArn)));
-      return { functionLogicalId, name, roleLogicalId, statements: statementsOfRole(roleLogicalId), eventSourceQueueArns };
+      const invokeConfigs = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && refOf(r.Properties?.FunctionName) === functionLogicalId);
+      const asyncFailureTargetArns = [
+        (props.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn,
+        ...invokeConfigs.map((r) => (r.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination),
+      ]
+        .filter((target) => target !== undefined)
+        .map((target) => String(resolver.resolve(stack, target)));
+      return { functionLogicalId, name, roleLogicalId, statements: statementsOfRole(roleLogicalId), eventSourceQueueArns, asyncFailureTargetArns };
     });
 }

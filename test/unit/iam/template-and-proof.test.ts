@@ -39,6 +39,7 @@ const service: CfnTemplate = {
     },
     Worker: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] }, LoggingConfig: { LogGroup: { Ref: 'WorkerLogGroup' } } } },
     WorkerMapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Worker' }, EventSourceArn: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] } } },
+    WorkerInvokeConfig: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: { FunctionName: { Ref: 'Worker' }, DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['WorkQueue', 'Arn'] } } } } },
   },
 };
 
@@ -49,7 +50,7 @@ const resolver = new TemplateResolver([
 
 it('resolves Ref, GetAtt, Join, Sub and ImportValue to ARNs in the fake account and region', () => {
   const [worker] = functionRoles(resolver, 'Service');
-  expect(worker).toMatchObject({ name: 'worker', functionLogicalId: 'Worker', roleLogicalId: 'WorkerRole', eventSourceQueueArns: ['arn:aws:sqs:eu-west-1:123456789012:app-work.fifo'] });
+  expect(worker).toMatchObject({ name: 'worker', functionLogicalId: 'Worker', roleLogicalId: 'WorkerRole', eventSourceQueueArns: ['arn:aws:sqs:eu-west-1:123456789012:app-work.fifo'], asyncFailureTargetArns: ['arn:aws:sqs:eu-west-1:123456789012:app-work.fifo'] });
   expect(worker!.statements.map((s) => s.Resource)).toEqual([
     'arn:aws:dynamodb:eu-west-1:123456789012:table/ConnectorTable1',
     'arn:aws:sqs:eu-west-1:123456789012:app-work.fifo',
@@ -89,7 +90,8 @@ it('proves calls against the role: denied calls, unused grants, platform grants,
   ]);
   expect(report.calls.find((c) => c.action === 'dynamodb:GetItem')!.count).toBe(2);
   expect(report.calls.find((c) => c.action === 'secretsmanager:GetSecretValue')!.resource).toBe('arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/connections/c1-AbCdEf');
-  expect(report.unused.map((u) => `${u.action}${u.platform ? ' (platform)' : ''}`)).toEqual(['dynamodb:PutItem', 'sqs:SendMessage', 'logs:PutLogEvents (platform)']);
+  // The queue is also the function's on-failure destination here, so Lambda's send to it is the platform's.
+  expect(report.unused.map((u) => `${u.action}${u.platform ? ' (platform)' : ''}`)).toEqual(['dynamodb:PutItem', 'sqs:SendMessage (platform)', 'logs:PutLogEvents (platform)']);
   expect(report.unattributed).toBe(1);
   expect(report.wholeService).toEqual([]);
   expect(() => proveCalls(describeAwsCall('SQSClient', 'SendMessage', { QueueUrl: 'http://x/0/elsewhere.fifo' }, 'worker'), roles, names)).toThrow(/does not deploy/);
