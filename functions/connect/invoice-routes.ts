@@ -3,22 +3,15 @@
  *   POST /connections/{id}/invoices/{invoiceId}/tax       200 tax record · 409 invoice_not_draft
  *   GET  /connections/{id}/invoices/{invoiceId}/tax       200 stored tax record · 404 tax_record_not_found
  *   POST /connections/{id}/invoices/{invoiceId}/finalize  200 {invoice, taxRecord} · 422 reason · 503 outage
- * Thin: the use cases live in shared/tax. A failed calculation/finalisation keeps a failure record
- * (retry: POST /connections/{id}/failures/retry).
+ * Thin: the use cases live in shared/tax; errors are answered by httpHandler's one mapping. A failed
+ * calculation/finalisation keeps a failure record (retry: POST /connections/{id}/failures/retry).
  */
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { classifyError } from '../../shared/domain/errors';
-import { HttpError, json } from '../../shared/runtime/api-response';
+import { requireConnection } from '../../shared/connect/lookup';
+import { RequestError } from '../../shared/domain/errors';
+import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
-import { type TaxContext, calculateInvoiceTax, errorResult, finalizeInvoiceWithTax, liveConnection, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
-
-function answerError(ctx: TaxContext, error: unknown): APIGatewayProxyResultV2 {
-  const result = errorResult(error);
-  if (result.statusCode === 500) throw error; // httpHandler logs it and answers the generic 500
-  ctx.deps.logger.warn('Invoice tax request failed', { error: classifyError(error) });
-  return json(result.statusCode, { error: result.error }, result.retryAfterSeconds ? { 'retry-after': String(result.retryAfterSeconds) } : {});
-}
+import { TAX_WORK, type TaxContext, calculateInvoiceTax, finalizeInvoiceWithTax, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
 
 export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] {
   return [
@@ -27,13 +20,9 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
       path: '/connections/{id}/invoices/{invoiceId}/tax',
       handle: async ({ params }) => {
         const ctx = getContext();
-        try {
-          const connection = await liveConnection(ctx, params.id!);
-          const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => calculateInvoiceTax(ctx, connection, params.invoiceId!));
-          return json(200, outcome.record);
-        } catch (error) {
-          return answerError(ctx, error);
-        }
+        const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
+        const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => calculateInvoiceTax(ctx, connection, params.invoiceId!));
+        return json(200, outcome.record);
       },
     },
     {
@@ -41,10 +30,9 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
       path: '/connections/{id}/invoices/{invoiceId}/tax',
       handle: async ({ params }) => {
         const ctx = getContext();
-        const connection = await ctx.deps.connections.get(params.id!);
-        if (!connection) throw new HttpError(404, 'connection_not_found', `No connection ${params.id}`);
+        const connection = await requireConnection(ctx.deps, params.id!);
         const record = await ctx.taxRecords.get(connection.id, params.invoiceId!);
-        if (!record) throw new HttpError(404, 'tax_record_not_found', `No tax has been calculated for invoice ${params.invoiceId} yet`);
+        if (!record) throw new RequestError('tax_record_not_found', `No tax has been calculated for invoice ${params.invoiceId} yet`);
         return json(200, record);
       },
     },
@@ -53,13 +41,9 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
       path: '/connections/{id}/invoices/{invoiceId}/finalize',
       handle: async ({ params }) => {
         const ctx = getContext();
-        try {
-          const connection = await liveConnection(ctx, params.id!);
-          const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!));
-          return json(200, { invoice: { id: outcome.invoice.id, status: outcome.invoice.status, invoiceNumber: outcome.invoice.invoiceNumber ?? null, totalTax: outcome.invoice.totalTax, netTotal: outcome.invoice.netTotal, grossTotal: outcome.invoice.grossTotal }, taxRecord: outcome.record });
-        } catch (error) {
-          return answerError(ctx, error);
-        }
+        const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
+        const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!));
+        return json(200, { invoice: { id: outcome.invoice.id, status: outcome.invoice.status, invoiceNumber: outcome.invoice.invoiceNumber ?? null, totalTax: outcome.invoice.totalTax, netTotal: outcome.invoice.netTotal, grossTotal: outcome.invoice.grossTotal }, taxRecord: outcome.record });
       },
     },
   ];

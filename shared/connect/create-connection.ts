@@ -15,9 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../domain/connection';
 import { type CreateConnectionInput } from '../domain/connection-input';
-import { ConnectorError } from '../domain/errors';
+import { ConnectorError, RequestError, RetryableUpstreamError, UserActionRequiredError } from '../domain/errors';
 import { DEFAULT_SPHERE_TAX_CODE } from '../domain/tax-codes';
-import { HttpError } from '../runtime/api-response';
 import { type Dependencies } from '../runtime/dependencies';
 import { type ConnectionSecrets } from '../secrets';
 import { sequenceBaseUrlFor } from '../sequence';
@@ -50,9 +49,8 @@ export function resolveBaseUrls(
   };
 }
 
-export function accountConflict(existingId: string): HttpError {
-  return new HttpError(
-    409,
+export function accountConflict(existingId: string): RequestError {
+  return new RequestError(
     'account_already_connected',
     `This Sequence account is already connected in this environment (connection ${existingId}). Update that connection with PATCH, or disconnect it first.`,
     { connectionId: existingId },
@@ -97,12 +95,9 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
   } catch (error) {
     const code = error instanceof ConnectorError ? error.code : 'secret_write_failed';
     deps.logger.error('Could not store the credentials of a new connection', { connectionId: id, code });
-    const retryable = error instanceof ConnectorError && error.kind === 'retryable';
-    throw new HttpError(
-      retryable ? 503 : 500,
-      'secret_store_failed',
-      `The credentials could not be written to the secret store (${code}). Nothing was saved; try again${retryable ? ' in a moment' : ', and check the connector’s secret store permissions if it persists'}.`,
-    );
+    const message = `The credentials could not be written to the secret store (${code}). Nothing was saved`;
+    if (error instanceof ConnectorError && error.kind === 'retryable') throw new RetryableUpstreamError('secret_store_failed', message, { cause: error });
+    throw new UserActionRequiredError('secret_store_failed', message, { fix: 'Try again, and check the connector’s secret store permissions if it persists.', cause: error });
   }
 
   // 5. The record, PENDING.

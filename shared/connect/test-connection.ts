@@ -10,7 +10,7 @@ import { ConnectorError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { SequenceNotFoundError } from '../sequence';
 import { type SideResult, checkBoth } from './credentials';
-import { requireConnection, requireLive } from './lookup';
+import { requireConnection } from './lookup';
 import { describeFailure } from './webhook-policy';
 
 export interface SideReport {
@@ -32,8 +32,7 @@ function report<T>(result: SideResult<T>, okMessage: string): SideReport {
 }
 
 export async function testConnection(deps: Dependencies, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {
-  const connection = await requireConnection(deps, connectionId);
-  requireLive(connection, 'be tested');
+  const connection = await requireConnection(deps, connectionId, { live: 'be tested' });
   const secrets = await deps.vault.get(connection.id, { forceRefresh: true });
   const clients = deps.clientsFor({
     connectionId: connection.id,

@@ -303,6 +303,12 @@ export interface TaxRecord {
   retryable?: boolean;
   /** Present only on CALCULATED records: the hash of the inputs that produced it. */
   inputHash?: string;
+  /**
+   * CALCULATED records: the customer's tax registrations the calculation used, hashed like the
+   * customer link's `registrationsHash` (shared/domain/customer-mapping.ts), so the reconcile can
+   * tell a draft taxed for registrations the customer no longer has.
+   */
+  registrationsHash?: string;
   calculatedAt?: string;
   updatedAt: string;
 }
@@ -388,4 +394,23 @@ export function isUnchanged(record: Pick<TaxRecord, 'status' | 'inputHash' | 'li
     const rate = stored.get(l.id);
     return rate !== undefined && new Decimal(rate).equals(new Decimal(l.taxRate));
   });
+}
+
+/**
+ * The reconcile's drift check: a CALCULATED record taxed for a customer treatment that is no longer
+ * the customer's (its invoice moved to another customer, or the tax status or registrations the
+ * connector last synced differ from those the record was computed with). The exemption message
+ * that should have re-taxed the draft was lost; re-queueing it puts it right. Only what the record
+ * knows is compared: a record from before `registrationsHash` was stored is judged on its tax status.
+ */
+export function customerTreatmentDrifted(
+  record: Pick<TaxRecord, 'status' | 'customerId' | 'taxStatus' | 'registrationsHash'>,
+  invoiceCustomerId: string,
+  /** The customer as the connector last synced it (its link); undefined when never synced. */
+  customer: { taxStatus?: TaxStatus | undefined; registrationsHash?: string | undefined } | undefined,
+): boolean {
+  if (record.status !== 'CALCULATED') return false;
+  if (record.customerId !== invoiceCustomerId) return true;
+  if (record.taxStatus !== undefined && customer?.taxStatus !== undefined && record.taxStatus !== customer.taxStatus) return true;
+  return record.registrationsHash !== undefined && customer?.registrationsHash !== undefined && record.registrationsHash !== customer.registrationsHash;
 }

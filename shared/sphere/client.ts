@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { type ZodType } from 'zod';
 import { type BackoffPolicy } from '../domain/retry-policy';
 import { type SharedRateGateFactory, type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
+import { pathSegment } from '../http/path-segment';
 import { type UpstreamCallRecord, UpstreamHttp, type UpstreamRequest } from '../http/upstream-http';
 import {
   decodeCustomer,
@@ -90,7 +91,7 @@ export function sphereKeyFingerprint(apiKey: string): string {
 }
 
 function encodeId(id: string): string {
-  return encodeURIComponent(id);
+  return pathSegment('sphere', id);
 }
 
 export class SphereClient {

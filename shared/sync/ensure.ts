@@ -7,12 +7,11 @@
  */
 import { forEachLimited } from '../runtime/concurrency';
 import { expectCustomerEcho } from '../domain/customer-echo';
-import { exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
+import { exemptionChangeDeduplicationId, exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
 import { type Connection } from '../domain/connection';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId, type Trigger } from '../runtime/queue-messages';
-import { deduplicationIdFor } from '../runtime/queue-publisher';
 import { type Customer, type Product, type TaxRegistration, customerToRequest } from '../sequence';
 import { type CustomerLink, type ProductLink } from '../store/links';
 import { syncStores } from './stores';
@@ -66,7 +65,7 @@ function isTagged(customer: Customer, sphereCustomerId: string): boolean {
  * the invoice-tax flow about an exemption change, record the link, tag the Sequence customer.
  * Order matters for crash safety: Sphere write → exemption message → link → tag (→ link.tagged).
  * A crash before the link is written repeats the idempotent steps (the message is deduplicated
- * by content); a crash after it repeats only the tag.
+ * by the link version it changes from); a crash after it repeats only the tag.
  */
 export async function syncCustomerToSphere(
   deps: Dependencies,
@@ -99,21 +98,21 @@ export async function syncCustomerToSphere(
     await deps.connections.increment(connection.id, 'customersSynced', 1);
   }
 
-  if (exemption.changed && options.emitExemptionChange !== false) {
+  if (exemption.changed && previousLink && options.emitExemptionChange !== false) {
     const message = {
       kind: 'exemption_changed' as const,
       connectionId: connection.id,
       trigger: options.trigger ?? 'exemption_change',
       customerId,
-      ...(previousLink?.taxStatus ? { previousTaxStatus: previousLink.taxStatus } : {}),
+      ...(previousLink.taxStatus ? { previousTaxStatus: previousLink.taxStatus } : {}),
       taxStatus: mapped.taxStatus,
       registrationsChanged: exemption.registrationsChanged,
     };
     await deps.queues.send('exemptions', {
       message,
       groupId: messageGroupId(connection.id, customerId),
-      // The same change detected twice (a retry, or ensure + worker) is one message.
-      deduplicationId: deduplicationIdFor(`${connection.id}|${customerId}|${previousLink?.taxStatus}|${previousLink?.registrationsHash}|${mapped.taxStatus}|${mapped.registrationsHash}`),
+      // One message per change, not per shape of change (see exemptionChangeDeduplicationId).
+      deduplicationId: exemptionChangeDeduplicationId({ connectionId: connection.id, customerId, from: previousLink, to: mapped }),
     });
     deps.logger.info('Customer tax treatment changed; open drafts will be re-taxed', {
       connectionId: connection.id,

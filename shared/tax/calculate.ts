@@ -10,7 +10,8 @@
  *  3. hash the inputs; equal to the stored record's hash and every line still at the stored rate →
  *     nothing to do (this is what ends the loop "our PUT → INVOICE_UPDATED → calculate again");
  *  4. ensure the customer and the products in Sphere (the sync flow's ensure functions; a
- *     per-category stand-in product for lines without their own category);
+ *     per-category stand-in product for lines without their own category: ./line-products.ts,
+ *     which the transaction records share, so a document is filed as it was taxed);
  *  5. one calculate_tax call with every line (a quote: no side effect in Sphere);
  *  6. PUT only the lines whose current rate does not reproduce Sphere's amount, with the rate chosen
  *     by shared/domain/tax-rate.ts; attach sphere_tax_calculation_id to the invoice metadata;
@@ -20,24 +21,24 @@
  */
 import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
+import { registrationsHash } from '../domain/customer-mapping';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
+import { minorUnitsToDecimal } from '../domain/money';
 import { withLease } from '../store/leases';
 import {
-  type LineProductPlan,
   type TaxRecord,
   applySphereResult,
   buildCalculateTaxRequest,
   isUnchanged,
   planLineProducts,
-  sphereProductIdFor,
   taxInputHash,
 } from '../domain/invoice-tax';
-import { taxCategoryProductId } from '../domain/tax-codes';
 import { type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
-import { type Invoice, type LineItem, type LineItemGroup, type Product, InvoiceSchema, lineItemToRequest } from '../sequence';
+import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, lineItemToRequest } from '../sequence';
 import { type TaxContext } from './context';
+import { ensurePlannedProducts, loadProducts } from './line-products';
 
 /** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
 export const CALCULATION_ID_METADATA_KEY = 'sphere_tax_calculation_id';
@@ -90,35 +91,11 @@ export interface CalculationOutcome {
 
 /** Line PUTs in flight at once (the Sequence client's per-key bucket paces them anyway). */
 const LINE_WRITE_CONCURRENCY = 4;
-/** Product reads in flight at once. */
-const PRODUCT_READ_CONCURRENCY = 8;
 
 interface LoadedInvoice {
   invoice: Invoice;
   lines: LineItem[];
   groups: LineItemGroup[];
-}
-
-async function loadProducts(clients: UpstreamClients, lines: readonly LineItem[]): Promise<Map<string, Product>> {
-  const ids = [...new Set(lines.map((l) => l.productId).filter((id): id is string => Boolean(id)))];
-  const products = new Map<string, Product>();
-  // In parallel: the client's per-key bucket lets a second's worth of calls go back to back.
-  await forEachLimited(ids, PRODUCT_READ_CONCURRENCY, async (id) => products.set(id, await clients.sequence.getProduct(id)));
-  return products;
-}
-
-/** The stand-in Sphere product for "a line of this tax category with no product of its own". */
-async function ensureStandInProduct(ctx: TaxContext, connection: Connection, clients: UpstreamClients, plan: LineProductPlan, categoryName: string | undefined): Promise<void> {
-  const category = plan.standInCategory!;
-  const externalId = taxCategoryProductId(category);
-  const existing = await clients.sphere.getProduct(externalId);
-  if (existing && existing.taxCode === plan.taxCode) return;
-  await clients.sphere.upsertProduct({
-    externalId,
-    name: categoryName ? `Sequence tax category: ${categoryName}` : category === 'none' ? 'Sequence lines without a tax category' : `Sequence tax category ${category}`,
-    taxCode: plan.taxCode,
-  });
-  ctx.deps.logger.info('Upserted the stand-in Sphere product for a tax category', { connectionId: connection.id, externalId, taxCode: plan.taxCode });
 }
 
 async function storeFailure(ctx: TaxContext, connection: Connection, invoice: Invoice, error: unknown): Promise<void> {
@@ -131,7 +108,7 @@ async function storeFailure(ctx: TaxContext, connection: Connection, invoice: In
     currency: invoice.currency,
     customerId: invoice.customerId,
     lines: previous?.lines ?? [],
-    totalTax: previous?.totalTax ?? '0',
+    totalTax: previous?.totalTax ?? minorUnitsToDecimal(0, invoice.currency),
     reason: classified.fix ? `${classified.message}. ${classified.fix}` : classified.message,
     errorCode: classified.code,
     retryable: classified.retryable,
@@ -167,7 +144,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       customerId: invoice.customerId,
       taxStatus: customer.taxStatus,
       lines: [],
-      totalTax: '0',
+      totalTax: minorUnitsToDecimal(0, invoice.currency),
       reason: 'no_lines',
       inputHash,
       calculatedAt: now,
@@ -179,16 +156,10 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
 
   // What was just read is handed to the sync step, so it does not read it all again.
   // The customer and the products are independent: ensure them side by side.
-  const productIds = plans.map((p) => p.productId).filter((id): id is string => Boolean(id));
-  const [ensured, synced] = await Promise.all([
+  const [ensured, lineProducts] = await Promise.all([
     ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations }),
-    ctx.sync.ensureProducts(deps, connection, clients, productIds, products),
+    ensurePlannedProducts(ctx, connection, clients, { plans, groups, products }),
   ]);
-  const categoryNames = new Map(groups.flatMap((g) => (g.taxCategory ? [[g.taxCategory.id, g.taxCategory.name] as const] : [])));
-  const standIns = new Map<string, LineProductPlan>();
-  for (const plan of plans) if (plan.standInCategory && !standIns.has(plan.standInCategory)) standIns.set(plan.standInCategory, plan);
-  for (const plan of standIns.values()) await ensureStandInProduct(ctx, connection, clients, plan, categoryNames.get(plan.standInCategory!));
-  const lineProducts = new Map(plans.map((p) => [p.lineItemId, sphereProductIdFor(p, synced)]));
 
   const request = buildCalculateTaxRequest({
     invoice,
@@ -224,6 +195,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     totalTax: application.totalTax,
     ...(application.reason ? { reason: application.reason } : {}),
     inputHash,
+    registrationsHash: registrationsHash(ensured.taxRegistrations),
     calculatedAt: now,
     updatedAt: now,
   };

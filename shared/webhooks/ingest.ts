@@ -12,8 +12,11 @@
  * Nothing is queued unless the signature verified.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { findConnection } from '../connect/lookup';
 import { acceptsWork } from '../domain/connection';
 import { customerEchoFingerprint } from '../domain/customer-echo';
+import { describeRejectedId, isConnectionId, isSequenceId } from '../domain/ids';
+import { errorBody } from '../runtime/api-response';
 import { type Dependencies } from '../runtime/dependencies';
 import { type QueueMessage, messageGroupId } from '../runtime/queue-messages';
 import { syncStores } from '../sync/stores';
@@ -40,7 +43,7 @@ export interface WebhookResult {
 
 type IngestDeps = Pick<Dependencies, 'connections' | 'vault' | 'queues' | 'logger' | 'metrics' | 'db' | 'config'>;
 
-const reject = (status: WebhookResult['status'], code: string, message: string): WebhookResult => ({ status, body: { error: { code, message } }, outcome: 'rejected' });
+const reject = (status: WebhookResult['status'], code: string, message: string): WebhookResult => ({ status, body: { ...errorBody(code, message) }, outcome: 'rejected' });
 
 function header(headers: Record<string, string | undefined>, name: string): string | undefined {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
@@ -93,10 +96,12 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const { rawBody } = request;
   if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) return reject(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes`);
 
+  // The one connection id pattern first, so a hostile id is neither logged nor looked up; §5.2
+  // answers unknown and disconnected alike (404), so the lookup is findConnection, not `live`.
+  if (!isConnectionId(request.connectionId)) return reject(404, 'connection_not_found', 'No such connection');
   const connectionId = request.connectionId;
-  if (!connectionId || !/^[A-Za-z0-9_-]{1,128}$/.test(connectionId)) return reject(404, 'connection_not_found', 'No such connection');
   deps.logger.appendKeys({ connectionId });
-  const connection = await deps.connections.get(connectionId);
+  const connection = await findConnection(deps, connectionId);
   if (!connection || !acceptsWork(connection)) {
     deps.logger.info('Webhook for an unknown or disconnected connection', { status: connection?.status ?? 'MISSING' });
     return reject(404, 'connection_not_found', 'No such connection, or it was disconnected');
@@ -139,6 +144,8 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const route = routeFor(envelope.notificationType);
   const resourceId = resourceIdOf(envelope);
   if (route && !resourceId) return reject(400, 'invalid_envelope', 'resource.id (or resourceId) is required for this notification type');
+  // The id becomes a DynamoDB key and a segment of Sequence URLs: one pattern, as on every edge.
+  if (resourceId && !isSequenceId(resourceId)) return reject(400, 'invalid_envelope', `resource.id (or resourceId): ${describeRejectedId(resourceId)} is not a Sequence id`);
   if (resourceId) deps.logger.appendKeys({ resourceId, ...(route ? { resourceType: route.resource } : {}) });
 
   // ---- dedupe + route -----------------------------------------------------------------------

@@ -11,14 +11,17 @@ import { logger } from '../../../shared/runtime/observability';
 import { TransactionRepository } from '../../../shared/store/transactions';
 import {
   CATEGORY,
+  TAX_CODES,
   type TaxHarness,
   admin,
   customerBody,
   getInvoice,
   invoiceLines,
   priceBody,
+  registerWebhooks,
   seed,
   sequenceApi,
+  setCustomerTaxStatus,
   settle,
   sim,
   sphereTransactions,
@@ -214,6 +217,53 @@ it('records an issued credit note as a credit against the original invoice trans
   expect(await transactions.get(h.connection.id, creditNote.id)).toMatchObject({ state: 'RECORDED', type: 'credit', originalTransactionId: invoiceId });
 });
 
+it.each([
+  ['finalised with tax (the tax record names the product)', 'connector'],
+  ['finalised in Sequence without a calculation (the planning rules name it)', 'sequence'],
+] as const)('files a refund of a group-categorised line under the same Sphere product as the sale: %s', async (_how, finalizedBy) => {
+  // A product with no tax category of its own, sold in a group that has one: the line is taxed as
+  // the group category's stand-in product, so its refund must be filed under that product too.
+  const seeded = await seed(h, {
+    customers: [customerBody(`Grouped Refund ${finalizedBy} Co`, SACRAMENTO)],
+    products: [{ name: 'Uncategorised consulting' }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [
+      {
+        customerId: '$customers[0]',
+        currency: 'USD',
+        lineItemGroups: [{ title: 'Cloud', taxCategoryId: CATEGORY.saas, lineItems: [{ title: 'Consulting', quantity: '2', rate: '50.00', taxRate: '0', priceId: '$prices[0]' }] }],
+        ...(finalizedBy === 'sequence' ? { status: 'FINAL' } : {}),
+      },
+    ],
+  });
+  const invoiceId = seeded.invoices[0]!.id;
+  const standIn = `sequence-tax-category:${CATEGORY.saas}`;
+  if (finalizedBy === 'connector') expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  else await notify('invoice', invoiceId);
+  const debit = await waitFor('debit transaction', () => transactionOf(invoiceId));
+  expect(debit.line_items.map((l) => l.product_id)).toEqual([standIn]);
+
+  const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0], invoiceId });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, {
+    title: 'Refund consulting',
+    quantity: '1',
+    rate: '50.00',
+    taxRate: '0.0725',
+    externalIds: [],
+    lineItemId: seeded.invoices[0]!.lineItemIds[0],
+    productId: seeded.products[0],
+  });
+  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+  await notify('credit_note', creditNote.id);
+  await settle(h);
+  const credit = (await transactionOf(creditNote.id))!;
+  expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
+  expect(credit.line_items).toEqual([expect.objectContaining({ amount: '50.00', product_id: standIn })]);
+  // Filed under the group category's tax code, not the connection's default.
+  const products = (await sim<{ products: { external_id: string; tax_code: string }[] }>(h.sphere.url, 'GET', '/_sim/state')).products;
+  expect(products.find((p) => p.external_id === standIn)?.tax_code).toBe(TAX_CODES.byTaxCategory[CATEGORY.saas]);
+});
+
 it('keeps an invoice with an address Sphere cannot locate in DRAFT (422), lists the failure, and a retry after the fix succeeds', async () => {
   const { invoiceId } = await seedTaxedInvoice('Lost Address LLC', NOWHERE);
   const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
@@ -293,6 +343,25 @@ it("re-taxes a customer's open drafts when its tax status changes (exemptions wo
   expect(record).toMatchObject({ totalTax: '0.00', taxStatus: 'TAX_EXEMPT' });
   expect((await invoiceLines(h, invoiceId)).every((l) => l.totalTax === '0.00')).toBe(true);
   expect((await getInvoice(h, invoiceId)).totalTax).toBe('0.00');
+});
+
+// Through the real chain: CUSTOMER_UPDATED webhook → ingest → customer-sync worker → exemptions worker → invoice-tax worker.
+// fauxqs deduplicates FIFO messages for 5 minutes like SQS: a change repeating an earlier one's shape must still arrive.
+it("re-taxes the open draft on every exemption change, even one repeating an earlier change's shape within SQS's 5-minute deduplication window", async () => {
+  const { invoiceId, customerId } = await seedTaxedInvoice('Flip Flop Foundation');
+  // The first calculation syncs (and tags) the customer: its link now says TAXED.
+  const first = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+  expect(first.body).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAXED', totalTax: '10.87' });
+  await registerWebhooks(h, ['CUSTOMER_UPDATED']);
+
+  const expected = { TAXED: '10.87', TAX_EXEMPT: '0.00' } as const;
+  for (const taxStatus of ['TAX_EXEMPT', 'TAXED', 'TAX_EXEMPT'] as const) {
+    await setCustomerTaxStatus(h, customerId, taxStatus);
+    await settle(h);
+    const record = (await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body;
+    expect({ taxStatus: record.taxStatus, totalTax: record.totalTax }).toEqual({ taxStatus, totalTax: expected[taxStatus] });
+    expect((await getInvoice(h, invoiceId)).totalTax).toBe(expected[taxStatus]);
+  }
 });
 
 it('validates the retry body and answers 404 when no failure matches', async () => {
