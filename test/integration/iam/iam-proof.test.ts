@@ -93,6 +93,9 @@ async function driveRemainingFlows(connectionId: string, finalizedInvoiceId: str
   await settle();
   expect((await admin(t, 'POST', `${base}/invoices/${failing.invoices[0]!.id}/tax`)).status).toBe(422);
   await adminOk(t, 'GET', `${base}/failures`);
+  // The retried message meets Sequence's rate limit (429 without Retry-After), which fails the receive
+  // at once: the worker hands it back to its queue with ChangeMessageVisibility (a few seconds).
+  await sim(t.sequenceSimUrl, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: null });
   await adminOk(t, 'POST', `${base}/failures/retry`, { all: true });
   await settle();
 
@@ -173,6 +176,10 @@ it('exercised every function of the stack through its real handler', () => {
   expect(stackFunctions).toEqual(['backfill', 'calculate-invoice-tax', 'connect', 'exemptions', 'reconcile', 'sync-customer', 'sync-product', 'webhook-ingest']);
   expect([...called].sort()).toEqual(stackFunctions);
   expect(report.unknownFunctions).toEqual([]);
+});
+
+it('exercised the workers\' retry path (the message handed back with ChangeMessageVisibility)', () => {
+  expect(report.calls.filter((c) => c.action === 'sqs:ChangeMessageVisibility')).not.toEqual([]);
 });
 
 it('every AWS call a function makes is allowed by its role', () => {
