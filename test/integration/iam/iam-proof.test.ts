@@ -55,7 +55,7 @@ async function driveRemainingFlows(connectionId: string, finalizedInvoiceId: str
   await adminOk(t, 'GET', base);
   await adminOk(t, 'GET', '/connections');
 
-  // Customer, product and invoice through webhooks, then tax and finalise through the admin routes.
+  // A customer, product and invoice seeded in Sequence (the simulator seeds without webhooks), taxed through the admin routes.
   const taxed = await seed({
     customers: [customerBody('IAM Proof Buyer Inc', SACRAMENTO)],
     products: [{ name: 'IAM proof plan', taxCategoryId: CATEGORY.saas }],
