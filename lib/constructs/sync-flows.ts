@@ -16,7 +16,8 @@ import type { StageConfig } from '../stage-config';
 import { API_INVOKE_PERMISSION_ACK } from './connect-api';
 import { ConnectorFunction } from './connector-function';
 import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
-import { CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
+import { grantSendMessage } from './queue-grants';
+import { CONNECTIONS_INDEX_ACTIONS, CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS, REGISTRATION_SNAPSHOT_ACTIONS } from './table-grants';
 
 export interface SyncFlowsProps {
   readonly config: StageConfig;
@@ -86,16 +87,14 @@ export class SyncFlows extends Construct {
       SECRETS_BACKEND: 'secrets-manager',
       SECRETS_PREFIX: props.secretsPrefix,
     };
-    const readSecrets = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [props.secretsArnPattern] });
+    const readSecrets = new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.secretsArnPattern] });
     // Explicit item actions instead of grantReadWriteData, whose `index/*` wildcard no function needs:
     // only reconcile lists connections, through GSI1.
     const tableItems = (fn: ConnectorFunction, withConnectionsIndex = false) => {
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: [...CONNECTOR_TABLE_ACTIONS],
-          resources: [props.connectorTable.tableArn, ...(withConnectionsIndex ? [`${props.connectorTable.tableArn}/index/${CONNECTIONS_INDEX}`] : [])],
-        }),
-      );
+      fn.addToRolePolicy(new PolicyStatement({ actions: [...CONNECTOR_TABLE_ACTIONS], resources: [props.connectorTable.tableArn] }));
+      if (withConnectionsIndex) {
+        fn.addToRolePolicy(new PolicyStatement({ actions: [...CONNECTIONS_INDEX_ACTIONS], resources: [`${props.connectorTable.tableArn}/index/${CONNECTIONS_INDEX}`] }));
+      }
     };
     const stack = Stack.of(this);
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
@@ -117,8 +116,8 @@ export class SyncFlows extends Construct {
     tableItems(this.webhookIngest);
     this.webhookIngest.addToRolePolicy(readSecrets);
     acknowledgeSecretPrefix(this.webhookIngest);
-    this.customerSyncQueue.queue.grantSendMessages(this.webhookIngest);
-    props.invoiceTaxQueue.grantSendMessages(this.webhookIngest);
+    grantSendMessage(this.customerSyncQueue.queue, this.webhookIngest);
+    grantSendMessage(props.invoiceTaxQueue, this.webhookIngest);
     const [webhookRoute] = props.httpApi.addRoutes({
       path: WEBHOOK_ROUTE.path,
       methods: [WEBHOOK_ROUTE.method],
@@ -147,14 +146,14 @@ export class SyncFlows extends Construct {
       fn.addToRolePolicy(readSecrets);
       acknowledgeSecretPrefix(fn);
       // Unparseable messages are moved to the DLQ by the worker itself, with the reason.
-      queue.deadLetterQueue.grantSendMessages(fn);
+      grantSendMessage(queue.deadLetterQueue, fn);
       queue.addConsumer(fn, { batchSize: 10, maxConcurrency: SYNC_MAX_CONCURRENCY });
       if (props.alarmTopic) queue.addAlarms({ topic: props.alarmTopic });
       return fn;
     };
 
     this.syncCustomer = worker('SyncCustomer', 'sync-customer', this.customerSyncQueue, 'CUSTOMER_SYNC', { EXEMPTIONS_QUEUE_URL: props.exemptionsQueue.queueUrl }, 'Upserts a Sequence customer in Sphere');
-    props.exemptionsQueue.grantSendMessages(this.syncCustomer);
+    grantSendMessage(props.exemptionsQueue, this.syncCustomer);
 
     this.syncProduct = worker('SyncProduct', 'sync-product', this.productSyncQueue, 'PRODUCT_SYNC', {}, 'Upserts a Sequence product in Sphere with its tax code');
 
@@ -166,9 +165,10 @@ export class SyncFlows extends Construct {
       { CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl, PRODUCT_SYNC_QUEUE_URL: this.productSyncQueue.queue.queueUrl },
       'Pages Sequence customers and products into the sync queues (resumable)',
     );
-    this.backfillQueue.queue.grantSendMessages(this.backfill); // self-chaining
-    this.customerSyncQueue.queue.grantSendMessages(this.backfill);
-    this.productSyncQueue.queue.grantSendMessages(this.backfill);
+    grantSendMessage(this.backfillQueue.queue, this.backfill); // self-chaining
+    grantSendMessage(this.customerSyncQueue.queue, this.backfill);
+    grantSendMessage(this.productSyncQueue.queue, this.backfill);
+    this.backfill.addToRolePolicy(new PolicyStatement({ actions: [...REGISTRATION_SNAPSHOT_ACTIONS], resources: [props.connectorTable.tableArn] }));
 
     // ── reconcile ────────────────────────────────────────────────────────────────────────────
     // Where a failed sweep is recorded: EventBridge invokes reconcile asynchronously, so an invocation that
@@ -204,8 +204,8 @@ export class SyncFlows extends Construct {
     tableItems(this.reconcile, true);
     this.reconcile.addToRolePolicy(readSecrets);
     acknowledgeSecretPrefix(this.reconcile);
-    for (const q of [this.customerSyncQueue, this.productSyncQueue, this.backfillQueue]) q.queue.grantSendMessages(this.reconcile);
-    props.invoiceTaxQueue.grantSendMessages(this.reconcile); // the stuck-invoice sweep
+    for (const q of [this.customerSyncQueue, this.productSyncQueue, this.backfillQueue]) grantSendMessage(q.queue, this.reconcile);
+    grantSendMessage(props.invoiceTaxQueue, this.reconcile); // the stuck-invoice sweep
     this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
       description: 'Reconcile Sequence and Sphere (drift sweep)',
       schedule: props.reconcileSchedule ?? Schedule.rate(Duration.hours(1)),
