@@ -1,8 +1,8 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -12,6 +12,12 @@ import { DEFAULT_TIMEOUT } from './connector-function';
 export const MIN_MAX_RECEIVE_COUNT = 5;
 /** Lambda docs: queue visibility timeout ≥ 6 × the consumer function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * What a consumer's role needs on its queue: the event source mapping receives, deletes and reads
+ * the queue's attributes (Lambda docs, "Execution role permissions" for SQS); the worker may change a
+ * failed message's visibility. Not sqs:GetQueueUrl, which CDK's SqsEventSource also grants and nothing calls.
+ */
+export const CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'] as const;
 
 export interface FifoQueueWithDlqProps {
   /**
@@ -102,9 +108,9 @@ export class FifoQueueWithDlq extends Construct {
   /**
    * Attach a consumer through an SQS event source mapping with partial batch responses
    * (`ReportBatchItemFailures`) and a maximum concurrency. The function's timeout must not exceed the
-   * `consumerTimeout` the queue was sized for. Grants the function consume rights on the queue.
+   * `consumerTimeout` the queue was sized for. Grants the function CONSUMER_ACTIONS on the queue.
    */
-  public addConsumer(fn: LambdaFunction, options: FifoConsumerOptions = {}): SqsEventSource {
+  public addConsumer(fn: LambdaFunction, options: FifoConsumerOptions = {}): EventSourceMapping {
     const batchSize = options.batchSize ?? 10;
     const maxConcurrency = options.maxConcurrency ?? 2;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
@@ -120,9 +126,15 @@ export class FifoQueueWithDlq extends Construct {
           `${this.consumerTimeout.toSeconds()} s; pass consumerTimeout ≥ the function timeout`,
       );
     }
-    const source = new SqsEventSource(this.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true });
-    fn.addEventSource(source);
-    return source;
+    // What SqsEventSource does, with the same construct id (so the same logical id), minus its
+    // grantConsumeMessages: CONSUMER_ACTIONS instead.
+    Grant.addToPrincipal({ grantee: fn, actions: [...CONSUMER_ACTIONS], resourceArns: [this.queue.queueArn] });
+    return fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
+      eventSourceArn: this.queue.queueArn,
+      batchSize,
+      maxConcurrency,
+      reportBatchItemFailures: true,
+    });
   }
 
   /**

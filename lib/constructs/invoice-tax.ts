@@ -5,6 +5,7 @@ import { ArnPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { grantSendMessage } from './queue-grants';
 import { CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
 import type { StageConfig } from '../stage-config';
 import { ConnectorFunction } from './connector-function';
@@ -91,8 +92,8 @@ export class InvoiceTax extends Construct {
 
     for (const fn of [this.calculateFunction, this.exemptionsFunction]) this.grantCommon(fn);
     // Unparseable messages are moved to the DLQ by the worker itself (shared/runtime/sqs-worker.ts).
-    this.invoiceTaxQueue.deadLetterQueue.grantSendMessages(this.calculateFunction);
-    this.exemptionsQueue.deadLetterQueue.grantSendMessages(this.exemptionsFunction);
+    grantSendMessage(this.invoiceTaxQueue.deadLetterQueue, this.calculateFunction);
+    grantSendMessage(this.exemptionsQueue.deadLetterQueue, this.exemptionsFunction);
 
     this.invoiceTaxQueue.addConsumer(this.calculateFunction, { batchSize: 10, maxConcurrency: props.maxConcurrency ?? 2 });
     this.exemptionsQueue.addConsumer(this.exemptionsFunction, { batchSize: 10, maxConcurrency: props.maxConcurrency ?? 2 });
@@ -123,14 +124,14 @@ export class InvoiceTax extends Construct {
   private grantCommon(fn: LambdaFunction): void {
     fn.addToRolePolicy(new PolicyStatement({ sid: 'ConnectorTableItems', actions: [...CONNECTOR_TABLE_ACTIONS], resources: [this.props.connectorTable.tableArn] }));
     fn.addToRolePolicy(new PolicyStatement({ sid: 'IdempotencyRecords', actions: [...IDEMPOTENCY_TABLE_ACTIONS], resources: [this.props.idempotencyTable.tableArn] }));
-    this.invoiceTaxQueue.queue.grantSendMessages(fn);
+    grantSendMessage(this.invoiceTaxQueue.queue, fn);
     // ensureCustomerInSphere (shared/sync) reports a tax-status change on the exemptions queue.
-    this.exemptionsQueue.queue.grantSendMessages(fn);
+    grantSendMessage(this.exemptionsQueue.queue, fn);
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReadConnectionSecretsUnderPrefix',
         effect: Effect.ALLOW,
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        actions: ['secretsmanager:GetSecretValue'],
         resources: [this.secretsArnPattern],
       }),
     );
@@ -154,7 +155,7 @@ export class InvoiceTax extends Construct {
   public grantAdminFunction(fn: LambdaFunction): void {
     fn.addEnvironment('INVOICE_TAX_QUEUE_URL', this.invoiceTaxQueue.queue.queueUrl);
     fn.addEnvironment('EXEMPTIONS_QUEUE_URL', this.exemptionsQueue.queue.queueUrl);
-    this.invoiceTaxQueue.queue.grantSendMessages(fn);
-    this.exemptionsQueue.queue.grantSendMessages(fn);
+    grantSendMessage(this.invoiceTaxQueue.queue, fn);
+    grantSendMessage(this.exemptionsQueue.queue, fn);
   }
 }

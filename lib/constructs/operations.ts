@@ -22,6 +22,7 @@ import { QUEUES, type QueueKey, deadLetterEnvVar } from '../../shared/runtime/qu
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../stage-config';
 import type { ConnectApi } from './connect-api';
 import type { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { grantDeadLetterOperations, grantSendMessage } from './queue-grants';
 
 /** Custom metrics the connector emits through Powertools (dimension `service`). */
 export const CONNECTOR_METRICS = {
@@ -338,15 +339,15 @@ export class ConnectorOperations extends Construct {
 /**
  * What the admin function needs for the DLQ routes: each queue's URL and its DLQ's URL in its
  * environment (`<QUEUE>_QUEUE_URL`, `<QUEUE>_DLQ_URL`), send rights on the source queue and
- * receive/delete/visibility/attribute rights on the DLQ.
+ * attribute/receive/delete rights on the DLQ (DLQ_OPERATIONS_ACTIONS).
  */
 export function grantQueueOperations(adminFunction: LambdaFunction, queues: Partial<Record<QueueKey, FifoQueueWithDlq>>): void {
   for (const [key, q] of Object.entries(queues) as [QueueKey, FifoQueueWithDlq | undefined][]) {
     if (!q) continue;
     adminFunction.addEnvironment(QUEUES[key].envVar, q.queue.queueUrl);
     adminFunction.addEnvironment(deadLetterEnvVar(key), q.deadLetterQueue.queueUrl);
-    q.queue.grantSendMessages(adminFunction);
-    q.deadLetterQueue.grantConsumeMessages(adminFunction);
+    grantSendMessage(q.queue, adminFunction);
+    grantDeadLetterOperations(q.deadLetterQueue, adminFunction);
   }
 }
 

@@ -25,6 +25,8 @@ export type SecretsBackend = (typeof SECRETS_BACKENDS)[number];
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), url.optional());
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int('must be an integer').nonnegative('must not be negative'));
 const positiveInt = (fallback: number) =>
   z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int('must be an integer').positive('must be positive'));
 
@@ -45,8 +47,11 @@ const EnvSchema = z
         .default('sphere-connector/local/connections/'),
     ),
     LOCAL_VAULT_DIR: z.preprocess((v) => (v === '' ? undefined : v), nonEmpty.default('.local/vault')),
-    /** Secret cache lifetime for the Secrets Manager adapter. */
-    SECRETS_CACHE_SECONDS: positiveInt(300),
+    /**
+     * Secret cache lifetime for the Secrets Manager adapter; 0 reads through every time (the IAM
+     * proof: all functions share one process there, and each must make its own read).
+     */
+    SECRETS_CACHE_SECONDS: nonNegativeInt(300),
     /** How far a webhook's signature timestamp may be from now (either way). */
     WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: positiveInt(300),
     CONNECTOR_PUBLIC_URL: optionalUrl,

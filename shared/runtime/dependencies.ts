@@ -18,6 +18,7 @@ import { dynamoRateGates } from '../store/shared-pace';
 import { AuditLog } from '../store/audit-log';
 import { ConnectionRepository } from '../store/connections';
 import { FailureRepository } from '../store/failures';
+import { instrumentAwsClient } from './aws-clients';
 import { type ConnectorConfig, config as loadProcessConfig } from './config';
 import { logger, metrics, tracer } from './observability';
 import { type QueuePublisher, SqsQueuePublisher } from './queue-publisher';
@@ -72,12 +73,12 @@ export async function flushAuditLog(): Promise<void> {
 
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
   // AWS SDK calls appear as subsegments on the function's X-Ray trace (no-op when tracing is off).
-  const dynamo = overrides.dynamo ?? tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region }));
+  const dynamo = overrides.dynamo ?? instrumentAwsClient(tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region })));
   const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   // An explicit endpoint (local emulator) must also stop the SDK from sending to the host in the
   // queue URL: fauxqs names queues `sqs.<region>.localhost`, which not every machine resolves.
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  const sqs = overrides.sqs ?? tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) }));
+  const sqs = overrides.sqs ?? instrumentAwsClient(tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) })));
   const vault = overrides.vault ?? createVault(cfg);
   // InvoicesTaxed, CustomersSynced, ProductsSynced, TransactionsRecorded: the connection counters as metrics.
   const connections = new ConnectionRepository(db, cfg.connectorTableName, (_connectionId, counter, by) => {
