@@ -1,6 +1,7 @@
 /**
  * Failure routes of the admin API (§5.1), included by functions/connect/handler.ts:
- *   GET  /connections/{id}/failures        200 {items: [{resourceType, resourceId, code, reason, fix?, retryable, attempts, ...}], count}
+ *   GET  /connections/{id}/failures        200 {items: [{resourceType, resourceId, code, reason, fix?, retryable, attempts, ...}], count,
+ *                                               warnings: [{resourceType, resourceId, code, severity: 'warning', reason, retryable: false, details?}]}
  *   POST /connections/{id}/failures/retry  202 {requeued, matched, skipped}; body {all: true} or {resourceType?, resourceId?}
  * A retry re-sends the failure's RetryInstruction to its queue with trigger `retry`.
  */
@@ -11,7 +12,7 @@ import { SEQUENCE_ID_PATTERN } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute, parseJsonBody } from '../../shared/runtime/http-handler';
-import { listFailures, retryFailures } from '../../shared/tax';
+import { listFailures, listWarnings, retryFailures } from '../../shared/tax';
 
 const RetryBodySchema = z.union([
   z.object({ all: z.literal(true) }).strict(),
@@ -32,8 +33,8 @@ export function createFailureRoutes(getDeps: () => Dependencies): AdminRoute[] {
       handle: async ({ params }) => {
         const deps = getDeps();
         await requireConnection(deps, params.id!);
-        const items = await listFailures(deps, params.id!);
-        return json(200, { items, count: items.length });
+        const [items, warnings] = await Promise.all([listFailures(deps, params.id!), listWarnings(deps, params.id!)]);
+        return json(200, { items, count: items.length, warnings });
       },
     },
     {

@@ -131,6 +131,7 @@ const FaultsSchema = z
     malformedBody: z.enum(['not_json', 'wrong_shape']).optional(),
     ignoreExemption: z.boolean().optional(),
     dropFields: z.array(z.string().min(1)).optional(),
+    creditRequiresOriginal: z.boolean().optional(),
     // Part of the fault body architecture §5.3 names for both simulators; Sphere sends no webhooks,
     // so they are accepted (one body fits both) and have no effect here.
     duplicateWebhooks: z.boolean().optional(),
@@ -326,8 +327,10 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
     if (!state.customers.has(req[X.customerId])) errors[X.customerId] = [`No customer with external_id '${req[X.customerId]}'.`];
     const original = req[X.originalTransactionId];
     if (req[X.type] === TRANSACTION_TYPES.credit) {
-      if (!original) errors[X.originalTransactionId] = ['This field is required for credit transactions.'];
-      else if (!state.transactions.has(original)) errors[X.originalTransactionId] = [`No transaction with external_id '${original}'.`];
+      // A credit without an original is a standalone credit (a credit note created from scratch).
+      if (!original) {
+        if (state.faults.creditRequiresOriginal) errors[X.originalTransactionId] = ['This field is required for credit transactions.'];
+      } else if (!state.transactions.has(original)) errors[X.originalTransactionId] = [`No transaction with external_id '${original}'.`];
       else if (state.transactions.get(original)!.wire[X.type] !== TRANSACTION_TYPES.debit) errors[X.originalTransactionId] = [`Transaction '${original}' is not a debit.`];
     } else if (original) {
       errors[X.originalTransactionId] = ['Only credit transactions may reference an original transaction.'];

@@ -36,6 +36,8 @@ export interface SimFaults {
    * (`tax_exempt`, `tax_code`, `transaction_date`) or `line_items.<name>`.
    */
   dropFields: string[];
+  /** A `type: credit` without `original_transaction_id` is refused (400): the reading of Sphere's docs the connector does not rely on. */
+  creditRequiresOriginal: boolean;
 }
 
 export const DEFAULT_FAULTS: SimFaults = {
@@ -48,6 +50,7 @@ export const DEFAULT_FAULTS: SimFaults = {
   malformedBody: 'not_json',
   ignoreExemption: false,
   dropFields: [],
+  creditRequiresOriginal: false,
 };
 
 export interface SimRequestRecord {

@@ -33,9 +33,25 @@ export interface FailureRecord {
   retry: RetryInstruction;
 }
 
-function strip(item: Record<string, unknown>): FailureRecord {
+/**
+ * Something that went through but an operator should look at (e.g. Sphere recorded other tax than
+ * the document shows): listed beside the failures, never retried, not counted as a failure.
+ */
+export interface WarningRecord {
+  connectionId: string;
+  resourceType: FailedResourceType;
+  resourceId: string;
+  code: string;
+  message: string;
+  fix?: string;
+  /** Amounts and ids behind the warning, for reconciliation. */
+  details?: Record<string, string>;
+  recordedAt: string;
+}
+
+function strip<T = FailureRecord>(item: Record<string, unknown>): T {
   const { PK: _pk, SK: _sk, ...rest } = item;
-  return rest as unknown as FailureRecord;
+  return rest as unknown as T;
 }
 
 export class FailureRepository {
@@ -95,5 +111,15 @@ export class FailureRepository {
 
   async list(connectionId: string): Promise<FailureRecord[]> {
     return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), 'FAILURE#')).map((item) => strip(item));
+  }
+
+  /** Keep a warning about a resource (one per resource; a repeat overwrites it). */
+  async recordWarning(warning: Omit<WarningRecord, 'recordedAt'>): Promise<void> {
+    const key = { PK: connectionPk(warning.connectionId), SK: SK.warning(warning.resourceType, warning.resourceId) };
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...key, ...warning, recordedAt: new Date().toISOString() } }));
+  }
+
+  async listWarnings(connectionId: string): Promise<WarningRecord[]> {
+    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), 'WARNING#')).map((item) => strip<WarningRecord>(item));
   }
 }

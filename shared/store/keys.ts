@@ -10,6 +10,7 @@
  *  CONN#<id>                  INVOICE#<invoiceId>                 invoice tax record (+ input hash)
  *  CONN#<id>                  TXN#<documentId>                    Sphere transaction record state
  *  CONN#<id>                  FAILURE#<resourceType>#<resourceId> failure record (retryable or not)
+ *  CONN#<id>                  WARNING#<resourceType>#<resourceId> warning listed with the failures (nothing to retry)
  *  CONN#<id>                  DELIVERY#<deliveryKey>              webhook dedupe (ttl)
  *  CONN#<id>                  AUDIT#<iso time>#<seq>              upstream call audit log (ttl)
  *  CONN#<id>                  REGSNAP#<runId>#<customerId>#<regId> a backfill run's tax registrations (ttl)
@@ -29,6 +30,7 @@ export const SK = {
   invoice: (id: string) => `INVOICE#${id}`,
   transaction: (id: string) => `TXN#${id}`,
   failure: (resourceType: string, resourceId: string) => `FAILURE#${resourceType}#${resourceId}`,
+  warning: (resourceType: string, resourceId: string) => `WARNING#${resourceType}#${resourceId}`,
   delivery: (key: string) => `DELIVERY#${key}`,
   audit: (iso: string, seq: string) => `AUDIT#${iso}#${seq}`,
   lease: (name: string) => `LEASE#${name}`,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { classifyError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { QUEUES, type QueueKey, messageGroupId } from '../runtime/queue-messages';
-import { type FailedResourceType, type FailureRecord } from '../store/failures';
+import { type FailedResourceType, type FailureRecord, type WarningRecord } from '../store/failures';
 
 export interface FailureView {
   resourceType: FailedResourceType;
@@ -36,6 +36,38 @@ export function failureView(f: FailureRecord): FailureView {
     firstFailedAt: f.firstFailedAt,
     lastFailedAt: f.lastFailedAt,
   };
+}
+
+/** A warning as GET /connections/{id}/failures lists it beside the failures: nothing to retry. */
+export interface WarningView {
+  resourceType: FailedResourceType;
+  resourceId: string;
+  code: string;
+  severity: 'warning';
+  reason: string;
+  fix?: string;
+  retryable: false;
+  details?: Record<string, string>;
+  recordedAt: string;
+}
+
+export function warningView(w: WarningRecord): WarningView {
+  return {
+    resourceType: w.resourceType,
+    resourceId: w.resourceId,
+    code: w.code,
+    severity: 'warning',
+    reason: w.message,
+    ...(w.fix ? { fix: w.fix } : {}),
+    retryable: false,
+    ...(w.details ? { details: w.details } : {}),
+    recordedAt: w.recordedAt,
+  };
+}
+
+export async function listWarnings(deps: Pick<Dependencies, 'failures'>, connectionId: string): Promise<WarningView[]> {
+  const records = await deps.failures.listWarnings(connectionId);
+  return records.map(warningView).sort((a, b) => (a.recordedAt < b.recordedAt ? 1 : a.recordedAt > b.recordedAt ? -1 : 0));
 }
 
 export async function listFailures(deps: Pick<Dependencies, 'failures'>, connectionId: string): Promise<FailureView[]> {

@@ -106,9 +106,10 @@ export async function resolveCreditLineProducts(
   ctx: TaxContext,
   connection: Connection,
   clients: UpstreamClients,
-  input: { lines: readonly CreditNoteLineItem[]; invoiceId: string; invoiceTaxRecord?: Pick<TaxRecord, 'lines'> | null },
+  input: { lines: readonly CreditNoteLineItem[]; invoiceId?: string; invoiceTaxRecord?: Pick<TaxRecord, 'lines'> | null },
 ): Promise<LineProducts> {
-  const [invoiceLines, groups] = input.lines.some((l) => l.lineItemId)
+  // A credit note from scratch (no invoice) files each line under its own price's product.
+  const [invoiceLines, groups] = input.invoiceId && input.lines.some((l) => l.lineItemId)
     ? await Promise.all([clients.sequence.listLineItems(input.invoiceId), clients.sequence.listLineItemGroups(input.invoiceId)])
     : [[], []];
   const invoiceLineById = new Map<string, LineLike>(invoiceLines.map((l) => [l.id, l]));

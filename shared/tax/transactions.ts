@@ -4,7 +4,8 @@
  *    external_id = the invoice id, one line per Sequence line (amount, product, quantity);
  *  - VOIDED → `POST /v1/transactions/{invoice id}/cancel` (404 = never recorded → nothing to cancel);
  *  - an issued credit note (FINAL/SENT) → type credit, external_id = the credit note id,
- *    original_transaction_id = the invoice id (the original is recorded first when it is not yet).
+ *    original_transaction_id = the invoice id (the original is recorded first when it is not yet);
+ *    a credit note created from scratch is a standalone credit without original_transaction_id.
  * Each line's Sphere product comes from ./line-products.ts, a credit line's through the invoice line
  * it refunds, so a refund is filed under the sale's product tax code. Both documents share one
  * recorder (`recordTransaction`); the two exported functions only gather their document's lines.
@@ -100,7 +101,18 @@ async function recordTransaction(
   });
   const now = new Date().toISOString();
   const taxDifference = recordedTaxDifference(transaction.tax, document.totalTax);
-  if (taxDifference) deps.logger.warn('Sphere recorded other tax than the Sequence document shows', { documentId: document.id, sphereTax: transaction.tax, documentTax: document.totalTax, taxDifference });
+  if (taxDifference) {
+    deps.logger.warn('Sphere recorded other tax than the Sequence document shows', { documentId: document.id, sphereTax: transaction.tax, documentTax: document.totalTax, taxDifference });
+    await deps.failures.recordWarning({
+      connectionId: connection.id,
+      resourceType: 'transaction',
+      resourceId: document.id,
+      code: 'sphere_recorded_tax_differs',
+      message: `Sphere recorded ${transaction.tax ?? ''} ${document.currency} tax for ${kind === 'invoice' ? 'invoice' : 'credit note'} ${document.id}; the Sequence document shows ${document.totalTax} (difference ${taxDifference})`,
+      fix: 'Check the document in Sequence (finalised without a calculation, or edited after it) and reconcile the filing in Sphere',
+      details: { sphereTax: transaction.tax ?? '', documentTax: document.totalTax, taxDifference },
+    });
+  }
   const record: TransactionRecord = {
     documentId: document.id,
     documentType: kind,
@@ -170,27 +182,29 @@ export async function cancelTransaction(
   return { action: state === 'CANCELLED' ? 'cancelled' : 'nothing_to_cancel', record };
 }
 
-/** Record an issued credit note as a credit transaction against its invoice, once. */
+/**
+ * Record an issued credit note as a credit transaction, once: against its invoice (recorded first
+ * when it is not yet), or, for a credit note created from scratch, as a standalone credit (no
+ * `original_transaction_id`; Sequence documents such credit notes and Sphere's docs do not require it).
+ */
 export async function recordCreditNote(ctx: TaxContext, connection: Connection, clients: UpstreamClients, creditNote: CreditNote): Promise<TransactionOutcome> {
   const notNeeded = await recordingNotNeeded(ctx, connection, creditNote);
   if (notNeeded) return notNeeded;
-  const invoiceId = creditNote.invoiceId;
-  if (!invoiceId) {
-    throw new UserActionRequiredError('credit_note_without_invoice', `Credit note ${creditNote.id} is not linked to an invoice; Sphere records a credit against its original transaction`, {
-      fix: 'Issue the credit note against the invoice it refunds',
-    });
-  }
-  await ensureOriginalRecorded(ctx, connection, clients, creditNote.id, invoiceId);
+  const invoiceId = creditNote.invoiceId ?? undefined;
+  if (invoiceId) await ensureOriginalRecorded(ctx, connection, clients, creditNote.id, invoiceId);
 
-  const [lines, invoiceTaxRecord] = await Promise.all([clients.sequence.listCreditNoteLineItems(creditNote.id), ctx.taxRecords.get(connection.id, invoiceId)]);
+  const [lines, invoiceTaxRecord] = await Promise.all([
+    clients.sequence.listCreditNoteLineItems(creditNote.id),
+    invoiceId ? ctx.taxRecords.get(connection.id, invoiceId) : undefined,
+  ]);
   if (lines.length === 0) return { action: 'skipped', reason: 'no_lines' };
-  const products = await resolveCreditLineProducts(ctx, connection, clients, { lines, invoiceId, invoiceTaxRecord });
+  const products = await resolveCreditLineProducts(ctx, connection, clients, { lines, ...(invoiceId ? { invoiceId } : {}), invoiceTaxRecord });
   return recordTransaction(ctx, connection, clients, {
     document: creditNote,
     kind: 'credit_note',
     lines: lines.map((l) => ({ id: l.id, productId: products.get(l.id)!, amount: abs(l.netTotal), quantity: abs(l.quantity), description: l.title })),
     address: creditNote.customerBillingAddress,
-    originalTransactionId: invoiceId,
+    ...(invoiceId ? { originalTransactionId: invoiceId } : {}),
   });
 }
 

@@ -21,6 +21,7 @@ import {
   settle,
   sim,
   sphereRequests,
+  sphereTransactions,
   startTaxHarness,
   waitFor,
 } from './harness';
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 afterEach(async () => {
   await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'fraction_half_up' });
-  await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: false, dropFields: [] });
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: false, dropFields: [], creditRequiresOriginal: false });
 });
 
 const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
@@ -239,5 +240,57 @@ describe('§6 tax Sphere recorded vs the tax on the Sequence document', () => {
     const record = await waitFor('the transaction record', () => transactions.get(h.connection.id, invoiceId));
     expect(record).toMatchObject({ state: 'RECORDED', documentTax: '0.00', taxDifference: record.tax });
     expect(Number(record.taxDifference)).toBeGreaterThan(0);
+    // Listed with the failures as a warning: nothing failed, nothing to retry.
+    const listed = await admin<{ items: FailureItem[]; warnings: (FailureItem & { severity: string; details: Record<string, string> })[] }>(h, 'GET', `${base()}/failures`);
+    expect(listed.body.items.some((f) => f.resourceId === invoiceId)).toBe(false);
+    expect(listed.body.warnings).toContainEqual(
+      expect.objectContaining({
+        resourceType: 'transaction',
+        resourceId: invoiceId,
+        code: 'sphere_recorded_tax_differs',
+        severity: 'warning',
+        retryable: false,
+        reason: expect.stringContaining(`the Sequence document shows 0.00 (difference ${record.taxDifference})`),
+        details: { sphereTax: record.tax, documentTax: '0.00', taxDifference: record.taxDifference },
+      }),
+    );
+  });
+});
+
+describe('§6 a credit note created from scratch', () => {
+  async function issueStandaloneCreditNote(name: string): Promise<string> {
+    const seeded = await seed(h, {
+      customers: [customerBody(name, SACRAMENTO)],
+      products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
+      prices: [priceBody('$products[0]', 'USD')],
+    });
+    const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0] });
+    await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Goodwill credit', quantity: '1', rate: '40.00', taxRate: '0', externalIds: [], priceId: seeded.prices[0] });
+    await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+    const message = { kind: 'credit_note' as const, connectionId: h.connection.id, trigger: 'webhook' as const, creditNoteId: creditNote.id, notificationType: 'CREDIT_NOTE_ISSUED' };
+    await h.deps.queues.send('invoiceTax', { message, groupId: messageGroupId(h.connection.id, creditNote.id), deduplicationId: randomUUID() });
+    await settle(h);
+    return creditNote.id;
+  }
+
+  it('is recorded as a standalone credit (no original transaction), not failed as the merchant’s error', async () => {
+    const creditNoteId = await issueStandaloneCreditNote('Goodwill Credit LLC');
+    const credit = await waitFor('the standalone credit in Sphere', async () => (await sphereTransactions(h)).find((t) => t.external_id === creditNoteId));
+    expect(credit).toMatchObject({ type: 'credit', status: 'finalized', currency: 'usd' });
+    expect(credit.original_transaction_id ?? undefined).toBeUndefined();
+    expect(credit.line_items).toEqual([expect.objectContaining({ amount: '40.00' })]);
+    const transactions = new TransactionRepository(h.deps.db, h.deps.config.connectorTableName);
+    const record = await transactions.get(h.connection.id, creditNoteId);
+    expect(record).toMatchObject({ state: 'RECORDED', type: 'credit', documentType: 'credit_note' });
+    expect(record?.originalTransactionId).toBeUndefined();
+    expect(await failureOf('credit_note', creditNoteId)).toBeUndefined();
+  });
+
+  it('fails visibly when Sphere insists on an original transaction', async () => {
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { creditRequiresOriginal: true });
+    const creditNoteId = await issueStandaloneCreditNote('Strict Sphere Credit Co');
+    const failure = await waitFor('the credit note failure', () => failureOf('credit_note', creditNoteId));
+    expect(failure.reason).toContain('original_transaction_id');
+    expect((await sphereTransactions(h)).some((t) => t.external_id === creditNoteId)).toBe(false);
   });
 });
