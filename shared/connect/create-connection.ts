@@ -4,7 +4,8 @@
  *
  *  1. public URL configured? (webhooks cannot be registered without it) — nothing stored yet
  *  2. check both credentials (Sequence: list accounts → sequenceAccountId; Sphere: verifyKey), then
- *     that Sphere accepts every configured tax code (./tax-codes-check.ts)
+ *     that Sphere accepts every configured tax code (./tax-codes-check.ts); look for a native
+ *     Sequence↔Sphere integration (./native-integration.ts: a warning on the record, not a refusal)
  *  3. refuse an account that already has a live connection in this environment (409)
  *  4. generate the webhook signing secret; write the one secret of the connection (vault)
  *  5. write the connection record, PENDING (account lock; a lost race → 409 and the secret is
@@ -22,8 +23,10 @@ import { type ConnectionSecrets } from '../secrets';
 import { sequenceBaseUrlFor } from '../sequence';
 import { DEFAULT_SPHERE_BASE_URL } from '../sphere';
 import { AccountAlreadyConnectedError } from '../store/connections';
+import { warningsAfterScan } from '../domain/native-integration';
 import { queueBackfill } from './backfill';
 import { checkBoth, requireBoth } from './credentials';
+import { scanForNativeLink } from './native-integration';
 import { requireTaxCodesAccepted } from './tax-codes-check';
 import { describeFailure, newWebhookSigningSecret, registerWebhookPolicy, requirePublicUrl } from './webhook-policy';
 
@@ -82,6 +85,12 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
   const taxCodes = { default: input.taxCodes.default, byTaxCategory: input.taxCodes.byTaxCategory ?? {} };
   // Every configured tax code must be one Sphere accepts (no built-in default to fall back on).
   await requireTaxCodesAccepted(checkClients.sphere, taxCodes);
+  // A native Sequence↔Sphere integration beside this one: shown as a warning from the first moment,
+  // so the backfill records no transaction twice (./native-integration.ts).
+  const nativeEvidence = await scanForNativeLink(checkClients).catch((error: unknown) => {
+    deps.logger.warn('Could not look for a native Sequence↔Sphere integration; the hourly reconcile looks again', { code: describeFailure(error).code });
+    return [];
+  });
 
   // 3. One live connection per Sequence account and environment.
   const existing = (await deps.connections.list()).find((c) => c.environment === environment && c.sequenceAccountId === sequenceAccountId && c.status !== 'DISCONNECTED');
@@ -118,6 +127,7 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
     options: { ...DEFAULT_OPTIONS, ...definedOnly(input.options ?? {}) },
     counts: zeroCounts(),
     backfill: { state: 'NOT_STARTED', done: 0, total: 0 },
+    ...(nativeEvidence.length > 0 ? { warnings: warningsAfterScan({}, nativeEvidence, now) } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -168,6 +178,6 @@ export async function activate(
   }
 }
 
-function definedOnly<T extends Record<string, unknown>>(obj: T): Partial<T> {
+export function definedOnly<T extends Record<string, unknown>>(obj: T): Partial<T> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

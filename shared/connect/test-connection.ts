@@ -1,7 +1,8 @@
 /**
  * `POST /connections/{id}/test`: the "Test credentials" button. Re-reads the stored secret past any
  * cache, checks both sides with calls that change nothing, and reports each side; the webhook
- * policy is checked too, and that Sphere accepts every configured tax code (./tax-codes-check.ts). The status follows the result: a refused credential moves an ACTIVE
+ * policy is checked too, that Sphere accepts every configured tax code (./tax-codes-check.ts), and
+ * that no native Sequence↔Sphere integration shows (./native-integration.ts; kept as a warning). The status follows the result: a refused credential moves an ACTIVE
  * connection to ERROR (with the reason), and an ERROR connection whose checks all pass (policy
  * registered) is ACTIVE again. An outage changes nothing.
  */
@@ -14,6 +15,8 @@ import { type SphereClient } from '../sphere';
 import { type SideResult, checkBoth } from './credentials';
 import { TAX_CODE_FIX, checkTaxCodes, describeRejections } from './tax-codes-check';
 import { requireConnection } from './lookup';
+import { applyNativeLinkFinding, scanForNativeLink } from './native-integration';
+import { NATIVE_SPHERE_WARNING_CODE } from '../domain/native-integration';
 import { resolveBaseUrls } from './create-connection';
 import { describeFailure } from './webhook-policy';
 
@@ -29,6 +32,8 @@ export interface TestReport {
   webhookPolicy: SideReport;
   /** Does Sphere accept every configured tax code (default and per category)? Checked with a calculate_tax quote. */
   taxCodes: SideReport;
+  /** No sign of a native Sequence↔Sphere integration beside this connector (./native-integration.ts). */
+  nativeIntegration: SideReport;
 }
 
 function report<T>(result: SideResult<T>, okMessage: string): SideReport {
@@ -119,9 +124,20 @@ export async function testConnection(deps: Dependencies, connectionId: string, o
 
   const taxCodes = checks.sphere.ok ? await taxCodesReport(clients.sphere, connection.taxCodes) : NOT_CHECKED_WITHOUT_SPHERE;
 
-  const result: TestReport = { sequence, sphere, webhookPolicy, taxCodes };
-  const refused = [checks.sequence, checks.sphere].find((r): r is { ok: false; error: ConnectorError } => !r.ok && r.error.kind === 'user');
+  let nativeIntegration: SideReport = { ok: false, code: 'not_checked', message: 'Not checked: Sequence could not be called.' };
   let current = connection;
+  if (checks.sequence.ok && sequence.ok) {
+    try {
+      current = await applyNativeLinkFinding(deps, connection, await scanForNativeLink(clients));
+      const warning = current.warnings?.find((w) => w.code === NATIVE_SPHERE_WARNING_CODE);
+      nativeIntegration = warning ? { ok: false, code: warning.code, message: warning.message } : { ok: true, message: 'No sign of a native Sequence↔Sphere integration' };
+    } catch (error) {
+      nativeIntegration = { ok: false, code: describeFailure(error).code, message: `Could not look for a native Sequence↔Sphere integration (${describeFailure(error).code}).` };
+    }
+  }
+
+  const result: TestReport = { sequence, sphere, webhookPolicy, taxCodes, nativeIntegration };
+  const refused = [checks.sequence, checks.sphere].find((r): r is { ok: false; error: ConnectorError } => !r.ok && r.error.kind === 'user');
   if (refused && connection.status === 'ACTIVE') {
     current = await deps.connections.setStatus(connection.id, 'ERROR', { code: refused.error.code, message: refused.error.message, at: new Date().toISOString() });
     deps.logger.warn('Connection test failed; connection marked ERROR', { connectionId: connection.id, code: refused.error.code });

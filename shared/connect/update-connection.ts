@@ -11,7 +11,7 @@ import { UserActionRequiredError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { type ConnectionSecrets } from '../secrets';
 import { queueBackfill } from './backfill';
-import { activate, resolveBaseUrls } from './create-connection';
+import { activate, definedOnly, resolveBaseUrls } from './create-connection';
 import { checkSequence, checkSphere } from './credentials';
 import { requireConnection } from './lookup';
 import { requirePublicUrl } from './webhook-policy';
@@ -83,6 +83,7 @@ export async function updateConnection(deps: Dependencies, connectionId: string,
           options: {
             recordTransactions: input.options.recordTransactions ?? connection.options.recordTransactions,
             calculateOnDraft: input.options.calculateOnDraft ?? connection.options.calculateOnDraft,
+            ...definedOnly({ allowBesideNativeIntegration: input.options.allowBesideNativeIntegration ?? connection.options.allowBesideNativeIntegration }),
           },
         }
       : {}),

@@ -36,6 +36,7 @@ const byTaxCategory = z.record(text('tax category id', 128), taxCode('tax code')
 const options = z.strictObject({
   recordTransactions: z.boolean({ error: 'options.recordTransactions must be true or false' }).optional(),
   calculateOnDraft: z.boolean({ error: 'options.calculateOnDraft must be true or false' }).optional(),
+  allowBesideNativeIntegration: z.boolean({ error: 'options.allowBesideNativeIntegration must be true or false' }).optional(),
 });
 
 const clientIdRule = (s: string) => !s.includes(':');

@@ -30,6 +30,21 @@ export interface ConnectionOptions {
   recordTransactions: boolean;
   /** Calculate tax whenever a DRAFT invoice is created or updated (default on). */
   calculateOnDraft: boolean;
+  /**
+   * The operator confirms running beside a native Sequence↔Sphere integration (issue 13 §5): transactions
+   * are recorded although one was detected. Default off; absent on connections stored before it existed.
+   */
+  allowBesideNativeIntegration?: boolean;
+}
+
+/** A condition the connector reports without failing (shown by the console), e.g. `native_sphere_integration_detected`. */
+export interface ConnectionWarning {
+  code: string;
+  message: string;
+  /** The records that show it (shared/domain/native-integration.ts). */
+  evidence: { resourceType: string; resourceId: string; found: string }[];
+  detectedAt: string;
+  lastSeenAt: string;
 }
 
 export interface ConnectionError {
@@ -53,6 +68,7 @@ export interface Connection {
   counts: ConnectionCounts;
   backfill: BackfillProgress;
   lastError?: ConnectionError;
+  warnings?: ConnectionWarning[];
   createdAt: string;
   updatedAt: string;
   disconnectedAt?: string;
@@ -84,6 +100,7 @@ export function connectionView(c: Connection): Record<string, unknown> {
     counts: c.counts,
     backfill: c.backfill,
     ...(c.lastError ? { lastError: c.lastError } : {}),
+    warnings: c.warnings ?? [],
     createdAt: c.createdAt,
     updatedAt: c.updatedAt,
     ...(c.disconnectedAt ? { disconnectedAt: c.disconnectedAt } : {}),

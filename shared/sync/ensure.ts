@@ -8,6 +8,7 @@
 import { forEachLimited } from '../runtime/concurrency';
 import { expectCustomerEcho } from '../domain/customer-echo';
 import { exemptionChangeDeduplicationId, exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
+import { customerNativeEvidence } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { SphereFieldNotAcceptedError } from '../domain/echo-checks';
 import { classifyError } from '../domain/errors';
@@ -126,7 +127,9 @@ export async function syncCustomerToSphere(
   }
 
   // The link (with the new content hash) goes in before tagging, so a failed tag retries the tag only, never the Sphere write.
-  const alreadyTagged = isTagged(customer, sphereCustomerId);
+  // Another service's Sphere tag (a native integration, shared/domain/native-integration.ts) is left
+  // alone: replacing it would break that link and erase the evidence the native-link warning rests on.
+  const alreadyTagged = isTagged(customer, sphereCustomerId) || customerNativeEvidence(customer) !== undefined;
   const link: CustomerLink = {
     connectionId: connection.id,
     customerId,

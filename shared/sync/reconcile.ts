@@ -6,8 +6,12 @@
  * (GET /v1/customers|products/{id} → 404). The syncs themselves do the writes, paced as usual.
  * Also re-kicks a backfill run that stalled (its chain message dead-lettered), and queues the
  * invoices a lost webhook or an outage left without tax or transaction (shared/tax/stuck-invoices.ts).
+ * On the way it looks for a native Sequence↔Sphere integration (shared/connect/native-integration.ts)
+ * and sets or clears the connection's warning.
  */
+import { applyNativeLinkFinding, scanPricesAndInvoices } from '../connect/native-integration';
 import { classifyError } from '../domain/errors';
+import { type NativeLinkEvidence, customerNativeEvidence } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { mapCustomerToSphere, productContentHash } from '../domain/customer-mapping';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
@@ -26,6 +30,8 @@ export interface ReconcileCounts {
   invoicesChecked: number;
   invoicesQueued: number;
   backfillResumed: boolean;
+  /** A native Sequence↔Sphere integration shows (the connection carries the warning). */
+  nativeIntegrationDetected: boolean;
 }
 
 export interface ReconcileOptions {
@@ -50,15 +56,18 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
   const { links, backfill } = syncStores(deps);
   const verifySphere = options.verifySphere ?? true;
   const stamp = new Date(options.now ?? Date.now()).toISOString();
-  const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, invoicesChecked: 0, invoicesQueued: 0, backfillResumed: false };
+  const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, invoicesChecked: 0, invoicesQueued: 0, backfillResumed: false, nativeIntegrationDetected: false };
 
   await deps.withUpstream(connection, async (clients) => {
     // ---- customers ----
     const [customerLinks, registrations] = await Promise.all([links.listCustomers(connection.id), registrationsByCustomer(clients)]);
     const linkById = new Map(customerLinks.map((l) => [l.customerId, l]));
     const staleCustomers: string[] = [];
+    const nativeEvidence: NativeLinkEvidence[] = [];
     for await (const customer of clients.sequence.listCustomers()) {
       counts.checked += 1;
+      const foreignTag = customerNativeEvidence(customer);
+      if (foreignTag) nativeEvidence.push(foreignTag);
       const link = linkById.get(customer.id);
       const mapped = mapCustomerToSphere(customer, registrations.get(customer.id) ?? []);
       let stale = !link || link.contentHash !== mapped.contentHash || !link.tagged;
@@ -102,8 +111,13 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
     );
     counts.productsQueued = staleProducts.length;
 
+    // ---- a native Sequence↔Sphere integration beside the connector (holds transactions back) ----
+    nativeEvidence.push(...(await scanPricesAndInvoices(clients)));
+    const current = await applyNativeLinkFinding(deps, connection, nativeEvidence);
+    counts.nativeIntegrationDetected = nativeEvidence.length > 0;
+
     // ---- invoices left without tax or transaction ----
-    const invoices = await queueStuckInvoices(deps, connection, clients, stamp);
+    const invoices = await queueStuckInvoices(deps, current, clients, stamp);
     counts.invoicesChecked = invoices.invoicesChecked;
     counts.invoicesQueued = invoices.invoicesQueued;
   });

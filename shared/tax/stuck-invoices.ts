@@ -17,6 +17,7 @@
  * Sequence lists newest first, so the sweep reads the newest `MAX_PAGES_PER_STATUS` pages of each
  * status: an hourly sweep over recent invoices, not a walk through years of history.
  */
+import { nativeLinkBlocksTransactions } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { customerTreatmentDrifted } from '../domain/invoice-tax';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
@@ -57,7 +58,8 @@ export async function queueStuckInvoices(deps: Dependencies, connection: Connect
   const voidIsUncancelled: Verdict = async (c, invoice) => (await transactions.get(c.id, invoice.id))?.state === 'RECORDED';
 
   const sweeps: [InvoiceStatus, Verdict][] = [['DRAFT', draftIsStuck]];
-  if (connection.options.recordTransactions) sweeps.push(['FINAL', finalIsUnrecorded], ['SENT', finalIsUnrecorded], ['VOIDED', voidIsUncancelled]);
+  // While a native integration holds transactions back, finalised invoices wait (their failure record says why).
+  if (connection.options.recordTransactions && !nativeLinkBlocksTransactions(connection)) sweeps.push(['FINAL', finalIsUnrecorded], ['SENT', finalIsUnrecorded], ['VOIDED', voidIsUncancelled]);
 
   const stuck: string[] = [];
   for (const [status, isStuck] of sweeps) {

@@ -11,9 +11,12 @@
  * recorder (`recordTransaction`); the two exported functions only gather their document's lines.
  * Idempotent by construction: deterministic external ids and bodies built only from the finalised
  * (immutable) document, so a retry is an identical upsert; the TXN# record skips work already done.
- * Everything here respects the connection's `recordTransactions` switch.
+ * Everything here respects the connection's `recordTransactions` switch, and records nothing while a
+ * native Sequence↔Sphere integration is detected unless the operator confirmed running beside it
+ * (shared/domain/native-integration.ts): the document fails with `native_sphere_integration_detected`.
  */
 import { type Connection } from '../domain/connection';
+import { nativeLinkBlocksTransactions } from '../domain/native-integration';
 import { type CurrencyCode } from '../domain/currency';
 import { Decimal } from '../domain/decimal';
 import { RetryableUpstreamError, UserActionRequiredError } from '../domain/errors';
@@ -70,7 +73,15 @@ async function recordingNotNeeded(ctx: TaxContext, connection: Connection, docum
   if (!connection.options.recordTransactions) return { action: 'skipped', reason: 'recording_disabled' };
   if (document.status !== 'FINAL' && document.status !== 'SENT') return { action: 'skipped', reason: 'not_issued' };
   const existing = await ctx.transactions.get(connection.id, document.id);
-  return existing ? { action: 'already_done', record: existing } : undefined;
+  if (existing) return { action: 'already_done', record: existing };
+  const native = nativeLinkBlocksTransactions(connection);
+  if (native) {
+    // Sphere would count the document twice (once from the native integration): hold it back, visibly.
+    throw new UserActionRequiredError(native.code, `Not recorded in Sphere: ${native.message}`, {
+      fix: `Disconnect the native Sequence↔Sphere integration, or PATCH /connections/${connection.id} with {"options":{"allowBesideNativeIntegration":true}}; then retry this failure`,
+    });
+  }
+  return undefined;
 }
 
 /**

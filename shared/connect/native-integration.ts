@@ -1,0 +1,68 @@
+/**
+ * Looking for a native Sequence↔Sphere integration beside this connector (issue 13 §5; the rules are
+ * in shared/domain/native-integration.ts). Connect and "Test credentials" read the first page of
+ * customers, prices and invoices; the hourly reconcile passes the evidence of every customer it
+ * walks and adds the first page of prices and invoices. The finding is kept on the connection as a
+ * `native_sphere_integration_detected` warning, removed once nothing shows it any more.
+ */
+import { type Connection } from '../domain/connection';
+import {
+  MAX_NATIVE_EVIDENCE,
+  NATIVE_SPHERE_WARNING_CODE,
+  type NativeLinkEvidence,
+  customerNativeEvidence,
+  invoiceNativeEvidence,
+  priceNativeEvidence,
+  warningsAfterScan,
+} from '../domain/native-integration';
+import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { PriceSchema } from '../sequence';
+
+/** One page is enough to see a link that tags everything it syncs. */
+const SCAN_PAGE_SIZE = 100;
+
+async function firstPage<T>(items: AsyncGenerator<T>): Promise<T[]> {
+  const page: T[] = [];
+  for await (const item of items) {
+    page.push(item);
+    if (page.length >= SCAN_PAGE_SIZE) break;
+  }
+  return page;
+}
+
+function collect<T>(items: readonly T[], evidenceOf: (item: T) => NativeLinkEvidence | undefined): NativeLinkEvidence[] {
+  return items.flatMap((item) => evidenceOf(item) ?? []);
+}
+
+/** Prices and invoices (first page each): the connector never tags the one nor links the other. */
+export async function scanPricesAndInvoices(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
+  const limit = { limit: SCAN_PAGE_SIZE };
+  const [prices, invoices] = await Promise.all([
+    firstPage(clients.sequence.paginate('/prices', PriceSchema, {}, limit)),
+    firstPage(clients.sequence.listInvoices({}, limit)),
+  ]);
+  return [...collect(prices, priceNativeEvidence), ...collect(invoices, invoiceNativeEvidence)];
+}
+
+/** Connect and "Test credentials": the first page of customers, prices and invoices. */
+export async function scanForNativeLink(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
+  const [customers, others] = await Promise.all([firstPage(clients.sequence.listCustomers({}, { limit: SCAN_PAGE_SIZE })), scanPricesAndInvoices(clients)]);
+  return [...collect(customers, customerNativeEvidence), ...others].slice(0, MAX_NATIVE_EVIDENCE);
+}
+
+/** Store the finding on the connection (only when it changes what the connection shows). */
+export async function applyNativeLinkFinding(deps: Pick<Dependencies, 'connections' | 'logger'>, connection: Connection, evidence: readonly NativeLinkEvidence[]): Promise<Connection> {
+  const had = connection.warnings?.some((w) => w.code === NATIVE_SPHERE_WARNING_CODE) ?? false;
+  if (!had && evidence.length === 0) return connection;
+  const warnings = warningsAfterScan(connection, evidence, new Date().toISOString());
+  if (evidence.length > 0) {
+    deps.logger.warn('A native Sequence↔Sphere integration seems linked beside the connector', {
+      connectionId: connection.id,
+      evidence: evidence.slice(0, MAX_NATIVE_EVIDENCE).map((e) => `${e.resourceType} ${e.resourceId}`),
+      allowBesideNativeIntegration: connection.options.allowBesideNativeIntegration === true,
+    });
+  } else {
+    deps.logger.info('No sign of a native Sequence↔Sphere integration any more; warning removed', { connectionId: connection.id });
+  }
+  return deps.connections.update(connection.id, { warnings });
+}

@@ -1,0 +1,159 @@
+/**
+ * Never run beside the native integrations (issue 13 §5): Sequence's own Sphere tax integration or
+ * Sphere's own Sequence connector tags customers with a Sphere integration id the connector did not
+ * write. Connect, "Test credentials" and the hourly reconcile show it as a connection warning, and no
+ * Sphere transaction is recorded (a visible failure says why) until the operator confirms with
+ * options.allowBesideNativeIntegration. The connector's own tags (a reconnect) are no such sign.
+ * Everything goes through the deployed admin routes (local/wiring.ts), against both simulators.
+ */
+import { reconcileConnection } from '../../../shared/sync/reconcile';
+import { routes as deployedRoutes } from '../../../local/wiring';
+import {
+  CATEGORY,
+  SPHERE_KEY,
+  TAX_CODES,
+  type TaxHarness,
+  admin,
+  customerBody,
+  priceBody,
+  productSyncQueue,
+  seed,
+  sequenceApi,
+  settle,
+  sphereTransactions,
+  startTaxHarness,
+  waitFor,
+} from './harness';
+
+let h: TaxHarness;
+
+beforeAll(async () => {
+  h = await startTaxHarness({ routes: deployedRoutes, extraQueues: [productSyncQueue()] });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+const NATIVE_CODE = 'native_sphere_integration_detected';
+
+interface Warning {
+  code: string;
+  message: string;
+  evidence: { resourceType: string; resourceId: string; found: string }[];
+}
+interface ConnectionBody {
+  id: string;
+  status: string;
+  options: Record<string, unknown>;
+  warnings: Warning[];
+}
+interface FailureItem {
+  resourceType: string;
+  resourceId: string;
+  code: string;
+  reason: string;
+  fix?: string;
+}
+
+/** The connection currently live for the simulator's Sequence account (the harness's, then each reconnect). */
+let connectionId = '';
+
+async function connect(name: string): Promise<ConnectionBody> {
+  const response = await admin<ConnectionBody>(h, 'POST', '/connections', {
+    name,
+    sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
+    sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
+    taxCodes: TAX_CODES,
+  });
+  expect(response.status).toBe(201);
+  connectionId = response.body.id;
+  return response.body;
+}
+
+async function disconnect(): Promise<void> {
+  const response = await admin(h, 'DELETE', `/connections/${connectionId}`);
+  expect(response.status).toBe(200);
+  await settle(h);
+}
+
+async function seedInvoice(name: string, integrationIds: { service: string; id: string }[] = []): Promise<{ invoiceId: string; customerId: string }> {
+  const seeded = await seed(h, {
+    customers: [{ ...customerBody(name, SACRAMENTO), integrationIds }],
+    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
+  });
+  return { invoiceId: seeded.invoices[0]!.id, customerId: seeded.customers[0]! };
+}
+
+async function finalize(invoiceId: string): Promise<void> {
+  const finalized = await admin<{ invoice: { status: string } }>(h, 'POST', `/connections/${connectionId}/invoices/${invoiceId}/finalize`);
+  expect(finalized.status).toBe(200);
+  expect(finalized.body.invoice.status).toBe('FINAL');
+  await settle(h);
+}
+
+async function failureOf(resourceId: string): Promise<FailureItem | undefined> {
+  return (await admin<{ items: FailureItem[] }>(h, 'GET', `/connections/${connectionId}/failures`)).body.items.find((f) => f.resourceId === resourceId);
+}
+
+async function recordedInSphere(invoiceId: string): Promise<boolean> {
+  return (await sphereTransactions(h)).some((t) => t.external_id === invoiceId);
+}
+
+it('a reconnect of the same account finds only the connector’s own tags: no warning, transactions recorded', async () => {
+  connectionId = h.connection.id;
+  const { invoiceId, customerId } = await seedInvoice('Own Tag Co');
+  await finalize(invoiceId); // syncs and tags the customer with the connector's own Sphere id
+  await waitFor('the debit transaction', () => recordedInSphere(invoiceId));
+  const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[] }>(h, 'GET', `/customers/${customerId}`);
+  expect(customer.integrationIds).toContainEqual(expect.objectContaining({ service: 'Sphere', id: customerId }));
+
+  await disconnect();
+  const reconnected = await connect('Own Tag Co again');
+  expect(reconnected.status).toBe('ACTIVE');
+  expect(reconnected.warnings).toEqual([]);
+  const test = await admin<{ nativeIntegration: { ok: boolean } }>(h, 'POST', `/connections/${connectionId}/test`);
+  expect(test.body.nativeIntegration).toMatchObject({ ok: true });
+});
+
+it('a customer tagged by a native integration: connect and "Test credentials" warn, no transaction is recorded until the operator confirms', async () => {
+  const { invoiceId, customerId } = await seedInvoice('Natively Linked Inc', [{ service: 'Sphere', id: 'sphere_cus_native_42' }]);
+  await disconnect();
+  const connected = await connect('Beside native');
+  expect(connected.warnings).toEqual([
+    expect.objectContaining({
+      code: NATIVE_CODE,
+      message: expect.stringContaining('allowBesideNativeIntegration'),
+      evidence: [{ resourceType: 'customer', resourceId: customerId, found: expect.stringContaining('sphere_cus_native_42') }],
+    }),
+  ]);
+  expect((await admin<ConnectionBody>(h, 'GET', `/connections/${connectionId}`)).body.warnings).toEqual(connected.warnings);
+  const test = await admin<{ nativeIntegration: { ok: boolean; code: string } }>(h, 'POST', `/connections/${connectionId}/test`);
+  expect(test.body.nativeIntegration).toMatchObject({ ok: false, code: NATIVE_CODE });
+
+  // Finalised: tax is written, but Sphere gets no transaction, and the failure says why.
+  await finalize(invoiceId);
+  const failure = await waitFor('the held-back transaction', () => failureOf(invoiceId));
+  expect(failure).toMatchObject({ code: NATIVE_CODE, reason: expect.stringContaining('Not recorded in Sphere'), fix: expect.stringContaining('allowBesideNativeIntegration') });
+  expect(await recordedInSphere(invoiceId)).toBe(false);
+  // The connector left the native integration's tag alone.
+  const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[] }>(h, 'GET', `/customers/${customerId}`);
+  expect(customer.integrationIds.map((i) => i.id)).toEqual(['sphere_cus_native_42']);
+
+  // The hourly reconcile still sees it, and its stuck-invoice sweep does not queue the held-back invoice.
+  const swept = await reconcileConnection(h.deps, (await h.deps.connections.get(connectionId))!, { verifySphere: false });
+  expect(swept).toMatchObject({ nativeIntegrationDetected: true, invoicesQueued: 0 });
+
+  // The operator confirms running beside it and retries: recorded.
+  const patched = await admin<ConnectionBody>(h, 'PATCH', `/connections/${connectionId}`, { options: { allowBesideNativeIntegration: true } });
+  expect(patched.status).toBe(200);
+  expect(patched.body.options).toMatchObject({ allowBesideNativeIntegration: true });
+  expect(patched.body.warnings).toEqual([expect.objectContaining({ code: NATIVE_CODE })]);
+  expect((await admin(h, 'POST', `/connections/${connectionId}/failures/retry`, { resourceType: 'invoice', resourceId: invoiceId })).status).toBe(202);
+  await settle(h);
+  await waitFor('the debit transaction once confirmed', () => recordedInSphere(invoiceId));
+  expect(await failureOf(invoiceId)).toBeUndefined();
+});
