@@ -201,8 +201,13 @@ export async function detailPage(ctx: PageContext): Promise<void> {
     void busy(testButton, async () => {
       actionStatus.replaceChildren();
       try {
-        const { body } = await api<{ sequence: SideReport; sphere: SideReport; webhookPolicy: SideReport; connection: ConnectionView }>('POST', `${path}/test`);
-        testSlot.replaceChildren(sideResult('Sequence', body.sequence), sideResult('Sphere', body.sphere), sideResult('Webhook policy', body.webhookPolicy));
+        const { body } = await api<{ sequence: SideReport; sphere: SideReport; webhookPolicy: SideReport; nativeIntegration?: SideReport; connection: ConnectionView }>('POST', `${path}/test`);
+        testSlot.replaceChildren(
+          sideResult('Sequence', body.sequence),
+          sideResult('Sphere', body.sphere),
+          sideResult('Webhook policy', body.webhookPolicy),
+          sideResult('Native Sphere integration', body.nativeIntegration),
+        );
         c = body.connection;
         renderLive();
       } catch (error) {
