@@ -458,8 +458,10 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
       const invoices = (body.invoices ?? []).map((raw, i) =>
         at('invoices', i, () => {
           const inv = resolve(raw) as Record<string, unknown>;
-          const { lineItems, lineItemGroups, status, ...header } = inv;
+          const { lineItems, lineItemGroups, status, linkedServices, ...header } = inv;
           const invoice = r.createInvoice(header);
+          // Read-only in the API: a link another service (e.g. Sphere's own Sequence connector) made.
+          if (Array.isArray(linkedServices)) state.invoices[invoice.id]!.linkedServices = linkedServices as (typeof invoice)['linkedServices'];
           const lineItemIds: string[] = [];
           const lineItemGroupIds: string[] = [];
           for (const g of (lineItemGroups as Record<string, unknown>[] | undefined) ?? []) {

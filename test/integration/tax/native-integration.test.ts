@@ -157,3 +157,33 @@ it('a customer tagged by a native integration: connect and "Test credentials" wa
   await waitFor('the debit transaction once confirmed', () => recordedInSphere(invoiceId));
   expect(await failureOf(invoiceId)).toBeUndefined();
 });
+
+it('the reconcile removes the warning once the native tag is gone, and an invoice linked to Sphere by another service raises it again', async () => {
+  const state = await sequenceApi<{ items: { id: string; integrationIds: { service: string; id: string }[] }[] }>(h, 'GET', '/customers?limit=100');
+  const native = state.items.find((c) => c.integrationIds.some((i) => i.service === 'Sphere' && i.id === 'sphere_cus_native_42'))!;
+  await untag(native.id);
+  const cleared = await reconcileConnection(h.deps, (await h.deps.connections.get(connectionId))!, { verifySphere: false });
+  expect(cleared.nativeIntegrationDetected).toBe(false);
+  expect((await admin<ConnectionBody>(h, 'GET', `/connections/${connectionId}`)).body.warnings).toEqual([]);
+
+  const seeded = await seed(h, {
+    customers: [customerBody('Linked Invoice Ltd', SACRAMENTO)],
+    invoices: [{ customerId: '$customers[0]', currency: 'USD', linkedServices: [{ externalId: 'sphere_txn_7', externalService: 'Sphere', syncTime: '2026-01-01T00:00:00Z' }] }],
+  });
+  const test = await admin<{ nativeIntegration: { ok: boolean; code: string }; connection: ConnectionBody }>(h, 'POST', `/connections/${connectionId}/test`);
+  expect(test.body.nativeIntegration).toMatchObject({ ok: false, code: NATIVE_CODE });
+  expect(test.body.connection.warnings).toEqual([
+    expect.objectContaining({ code: NATIVE_CODE, evidence: [{ resourceType: 'invoice', resourceId: seeded.invoices[0]!.id, found: 'linkedServices: Sphere "sphere_txn_7"' }] }),
+  ]);
+});
+
+/** The merchant removes the native integration's tag from a customer (a full PUT without it). */
+async function untag(customerId: string): Promise<void> {
+  const current = await sequenceApi<{ legalName: string; address: Record<string, string | null>; contacts: Record<string, unknown>[]; taxStatus: string }>(h, 'GET', `/customers/${customerId}`);
+  const address = Object.fromEntries(Object.entries(current.address).filter(([, v]) => v !== null)) as Record<string, string>;
+  await sequenceApi(h, 'PUT', `/customers/${customerId}`, {
+    ...customerBody(current.legalName, address, current.taxStatus),
+    contacts: current.contacts.map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })),
+    integrationIds: [],
+  });
+}
