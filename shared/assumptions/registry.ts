@@ -126,8 +126,30 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'The tax Sphere computes when it records a finalized transaction equals the tax on the Sequence document.',
     reliedOnAt: ['shared/tax/transactions.ts'],
-    ifWrong: 'Not an error: the difference is kept on the transaction record (documentTax, taxDifference) and logged as a warning.',
+    ifWrong: 'Not an error: the difference is kept on the transaction record (documentTax, taxDifference) and listed with the failures as a warning (sphere_recorded_tax_differs).',
     verify: 'Record a finalized transaction for a taxed invoice and compare its tax with the invoice totalTax.',
+  },
+  {
+    id: 'SPHERE-CREDIT-WITHOUT-ORIGINAL',
+    upstream: 'sphere',
+    statement: 'A type credit transaction without original_transaction_id is accepted as a standalone credit (a Sequence credit note created from scratch).',
+    reliedOnAt: ['shared/tax/transactions.ts'],
+    ifWrong: "Visible, not silent: Sphere's 400 names original_transaction_id and the credit note keeps a failure record; invoice-linked credit notes are unaffected.",
+    verify: 'POST /v1/transactions with type credit, status finalized and no original_transaction_id, then GET it.',
+  },
+  {
+    id: 'SEQ-NATIVE-SPHERE-LINK',
+    upstream: 'sequence',
+    statement:
+      "Sequence's own Sphere integration and Sphere's own Sequence connector leave a mark: a Sphere integration id on customers (other than the connector's own, the Sequence customer id) or prices, or a Sphere linked service on invoices.",
+    reliedOnAt: ['shared/domain/native-integration.ts', 'shared/connect/native-integration.ts'],
+    runtimeCheck: {
+      where: 'shared/domain/native-integration.ts',
+      errorCode: 'native_sphere_integration_detected',
+      calledFrom: ['shared/connect/create-connection.ts', 'shared/connect/test-connection.ts', 'shared/sync/reconcile.ts', 'shared/tax/transactions.ts'],
+    },
+    ifWrong: 'A native link that leaves no such mark goes unnoticed and Sphere may count the same invoices twice; the README tells operators to run only one of them.',
+    verify: "Connect Sequence's Sphere integration in a sandbox, let it sync one customer and one invoice, then read the customer's integrationIds and the invoice's linkedServices.",
   },
   {
     id: 'SPHERE-TAXABILITY-REASON-LOCATION',
