@@ -16,7 +16,13 @@ import {
   warningsAfterScan,
 } from '../domain/native-integration';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { PriceSchema } from '../sequence';
+import * as z from 'zod';
+
+/** Only what the scan reads of a price: a price shape the connector does not otherwise use cannot break the scan. */
+const PriceIntegrationIdsSchema = z.looseObject({
+  id: z.string(),
+  integrationIds: z.array(z.looseObject({ service: z.string(), id: z.string() })).nullish().transform((ids) => ids ?? []),
+});
 
 /** One page is enough to see a link that tags everything it syncs. */
 const SCAN_PAGE_SIZE = 100;
@@ -38,7 +44,7 @@ function collect<T>(items: readonly T[], evidenceOf: (item: T) => NativeLinkEvid
 export async function scanPricesAndInvoices(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
   const limit = { limit: SCAN_PAGE_SIZE };
   const [prices, invoices] = await Promise.all([
-    firstPage(clients.sequence.paginate('/prices', PriceSchema, {}, limit)),
+    firstPage(clients.sequence.paginate('/prices', PriceIntegrationIdsSchema, {}, limit)),
     firstPage(clients.sequence.listInvoices({}, limit)),
   ]);
   return [...collect(prices, priceNativeEvidence), ...collect(invoices, invoiceNativeEvidence)];

@@ -112,9 +112,15 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
     counts.productsQueued = staleProducts.length;
 
     // ---- a native Sequence↔Sphere integration beside the connector (holds transactions back) ----
-    nativeEvidence.push(...(await scanPricesAndInvoices(clients)));
-    const current = await applyNativeLinkFinding(deps, connection, nativeEvidence);
-    counts.nativeIntegrationDetected = nativeEvidence.length > 0;
+    let current = connection;
+    try {
+      nativeEvidence.push(...(await scanPricesAndInvoices(clients)));
+      current = await applyNativeLinkFinding(deps, connection, nativeEvidence);
+      counts.nativeIntegrationDetected = nativeEvidence.length > 0;
+    } catch (error) {
+      // The warning stays as it was (set or not); the rest of the sweep goes on.
+      deps.logger.warn('Could not look for a native Sequence↔Sphere integration', { connectionId: connection.id, error: classifyError(error).code });
+    }
 
     // ---- invoices left without tax or transaction ----
     const invoices = await queueStuckInvoices(deps, current, clients, stamp);
