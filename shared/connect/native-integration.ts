@@ -12,7 +12,7 @@ import {
   type NativeLinkEvidence,
   customerNativeEvidence,
   invoiceNativeEvidence,
-  priceNativeEvidence,
+  catalogueNativeEvidence,
   warningsAfterScan,
 } from '../domain/native-integration';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
@@ -47,13 +47,24 @@ export async function scanPricesAndInvoices(clients: Pick<UpstreamClients, 'sequ
     firstPage(clients.sequence.paginate('/prices', PriceIntegrationIdsSchema, {}, limit)),
     firstPage(clients.sequence.listInvoices({}, limit)),
   ]);
-  return [...collect(prices, priceNativeEvidence), ...collect(invoices, invoiceNativeEvidence)];
+  return [...collect(prices, (p) => catalogueNativeEvidence('price', p)), ...collect(invoices, invoiceNativeEvidence)];
 }
 
-/** Connect and "Test credentials": the first page of customers, prices and invoices. */
+/** Connect and "Test credentials": the first page of customers, products, prices and invoices. */
 export async function scanForNativeLink(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
-  const [customers, others] = await Promise.all([firstPage(clients.sequence.listCustomers({}, { limit: SCAN_PAGE_SIZE })), scanPricesAndInvoices(clients)]);
-  return [...collect(customers, customerNativeEvidence), ...others].slice(0, MAX_NATIVE_EVIDENCE);
+  const [customers, products, others] = await Promise.all([
+    firstPage(clients.sequence.listCustomers({}, { limit: SCAN_PAGE_SIZE })),
+    firstPage(clients.sequence.listProducts({ limit: SCAN_PAGE_SIZE })),
+    scanPricesAndInvoices(clients),
+  ]);
+  return [...collect(customers, customerNativeEvidence), ...collect(products, productNativeEvidence), ...others].slice(0, MAX_NATIVE_EVIDENCE);
+}
+
+/** Products as the 2024-07-30 API shows them carry no integration ids; should one appear, it counts like a price's. */
+export function productNativeEvidence(product: { id: string }): NativeLinkEvidence | undefined {
+  const { integrationIds } = product as { integrationIds?: unknown };
+  const parsed = PriceIntegrationIdsSchema.shape.integrationIds.safeParse(integrationIds);
+  return parsed.success ? catalogueNativeEvidence('product', { id: product.id, integrationIds: parsed.data }) : undefined;
 }
 
 /** Store the finding on the connection (only when it changes what the connection shows). */

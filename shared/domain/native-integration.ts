@@ -4,7 +4,7 @@
  * count them twice. The connector tags a Sequence customer with `{service: "Sphere", id: <the
  * Sequence customer id>}` (its Sphere external id) and never tags prices or links documents, so:
  *  - a customer whose Sphere integration id is anything else was tagged by another service;
- *  - a price carrying a Sphere integration id, or an invoice / credit note with a `Sphere` linked
+ *  - a price (or product) carrying a Sphere integration id, or an invoice with a `Sphere` linked
  *    service, was linked by another service.
  * A reconnect of the same account by this connector finds only its own tags: no warning.
  */
@@ -16,7 +16,7 @@ const SPHERE_SERVICE = 'Sphere';
 export const MAX_NATIVE_EVIDENCE = 5;
 
 export interface NativeLinkEvidence {
-  resourceType: 'customer' | 'price' | 'invoice';
+  resourceType: 'customer' | 'product' | 'price' | 'invoice';
   resourceId: string;
   /** What was found, e.g. `integrationIds: Sphere "cus_123"`. */
   found: string;
@@ -27,9 +27,13 @@ export function customerNativeEvidence(customer: { id: string; integrationIds: r
   return foreign ? { resourceType: 'customer', resourceId: customer.id, found: `integrationIds: Sphere "${foreign.id}" (the connector writes "${customer.id}")` } : undefined;
 }
 
-export function priceNativeEvidence(price: { id: string; integrationIds: readonly { service: string; id: string }[] }): NativeLinkEvidence | undefined {
-  const foreign = price.integrationIds.find((i) => i.service === SPHERE_SERVICE);
-  return foreign ? { resourceType: 'price', resourceId: price.id, found: `integrationIds: Sphere "${foreign.id}"` } : undefined;
+/** A price (or a product, should Sequence show integration ids on products) with any Sphere integration id: the connector tags neither. */
+export function catalogueNativeEvidence(
+  resourceType: 'price' | 'product',
+  record: { id: string; integrationIds?: readonly { service: string; id: string }[] | null },
+): NativeLinkEvidence | undefined {
+  const foreign = (record.integrationIds ?? []).find((i) => i.service === SPHERE_SERVICE);
+  return foreign ? { resourceType, resourceId: record.id, found: `integrationIds: Sphere "${foreign.id}"` } : undefined;
 }
 
 export function invoiceNativeEvidence(invoice: { id: string; linkedServices: readonly { externalService: string; externalId: string }[] }): NativeLinkEvidence | undefined {

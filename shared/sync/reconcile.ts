@@ -9,7 +9,7 @@
  * On the way it looks for a native Sequence↔Sphere integration (shared/connect/native-integration.ts)
  * and sets or clears the connection's warning.
  */
-import { applyNativeLinkFinding, scanPricesAndInvoices } from '../connect/native-integration';
+import { applyNativeLinkFinding, productNativeEvidence, scanPricesAndInvoices } from '../connect/native-integration';
 import { classifyError } from '../domain/errors';
 import { type NativeLinkEvidence, customerNativeEvidence } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
@@ -92,6 +92,8 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
     const staleProducts: string[] = [];
     for await (const product of clients.sequence.listProducts()) {
       counts.checked += 1;
+      const foreignProductTag = productNativeEvidence(product);
+      if (foreignProductTag) nativeEvidence.push(foreignProductTag);
       const link = productLinks.get(product.id);
       const hash = productContentHash({ externalId: product.id, name: product.name, taxCode: sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId) });
       let stale = !link || link.contentHash !== hash;

@@ -3,7 +3,7 @@ import {
   customerNativeEvidence,
   invoiceNativeEvidence,
   nativeLinkBlocksTransactions,
-  priceNativeEvidence,
+  catalogueNativeEvidence,
   warningsAfterScan,
 } from '../../../shared/domain/native-integration';
 
@@ -18,8 +18,9 @@ describe('signs of a native Sequence↔Sphere integration', () => {
   });
 
   it('a price with a Sphere id, or an invoice linked to Sphere, was linked by another service', () => {
-    expect(priceNativeEvidence({ id: 'p1', integrationIds: [{ service: 'Stripe', id: 's' }] })).toBeUndefined();
-    expect(priceNativeEvidence({ id: 'p1', integrationIds: [{ service: 'Sphere', id: 'sp' }] })).toMatchObject({ resourceType: 'price', resourceId: 'p1' });
+    expect(catalogueNativeEvidence('price', { id: 'p1', integrationIds: [{ service: 'Stripe', id: 's' }] })).toBeUndefined();
+    expect(catalogueNativeEvidence('price', { id: 'p1', integrationIds: [{ service: 'Sphere', id: 'sp' }] })).toMatchObject({ resourceType: 'price', resourceId: 'p1' });
+    expect(catalogueNativeEvidence('product', { id: 'pr1', integrationIds: null })).toBeUndefined();
     expect(invoiceNativeEvidence({ id: 'i1', linkedServices: [] })).toBeUndefined();
     expect(invoiceNativeEvidence({ id: 'i1', linkedServices: [{ externalService: 'Sphere', externalId: 'txn_9' }] })).toEqual({
       resourceType: 'invoice',
