@@ -7,16 +7,16 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { QUEUES, QUEUE_KEYS } from '../../shared/runtime/catalogue';
 import { resetConfigCache } from '../../shared/runtime/config';
 import { type AwsCallLog, recordAwsCalls } from './aws-calls';
 import { startDynamo, type EmbeddedDynamo } from './dynamo';
 import { startFrontDoor, type FrontDoor, type HealthCheck } from './front-door';
 import { startPoller, type Poller } from './poller';
 import { startSqs, type EmbeddedSqs } from './sqs';
-import { queueEnvVar, type HttpRoute, type QueueBinding } from './types';
+import type { HttpRoute, QueueBinding } from './types';
 
 export type { HttpRoute, QueueBinding, HandlerModule, LambdaHandler } from './types';
-export { queueEnvVar } from './types';
 export type { Poller } from './poller';
 export type { AwsCall, AwsCallLog, AwsResource } from './aws-calls';
 
@@ -94,8 +94,16 @@ export interface LocalRuntime {
 
 export const DEFAULT_ADMIN_TOKEN = 'local-admin-token';
 
-export function dlqEnvVar(queueName: string): string {
-  return queueEnvVar(queueName).replace(/_QUEUE_URL$/, '_DLQ_URL');
+/**
+ * The environment variables of a binding's queue and DLQ URLs: its own, or the catalogue's for the
+ * queue of that name (`invoice-tax.fifo` → QUEUES.invoiceTax).
+ */
+export function queueEnvVars(binding: Pick<QueueBinding, 'queueName' | 'envVar' | 'dlqEnvVar'>): { envVar: string; dlqEnvVar: string } {
+  const key = QUEUE_KEYS.find((k) => `${QUEUES[k].name}.fifo` === binding.queueName);
+  const envVar = binding.envVar ?? (key && QUEUES[key].envVar);
+  const dlqEnvVar = binding.dlqEnvVar ?? (key && QUEUES[key].dlqEnvVar);
+  if (!envVar || !dlqEnvVar) throw new Error(`Queue ${binding.queueName} is not in the catalogue (shared/runtime/catalogue.ts): set envVar and dlqEnvVar on its binding`);
+  return { envVar, dlqEnvVar };
 }
 
 async function isAnswering(url: string): Promise<boolean> {
@@ -163,8 +171,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       created.set(binding, q);
       queueArns[binding.queueName] = q.queueArn;
       queueArns[binding.dlqName] = q.dlqArn;
-      queueEnv[binding.envVar ?? queueEnvVar(binding.queueName)] = q.queueUrl;
-      queueEnv[binding.dlqEnvVar ?? dlqEnvVar(binding.queueName)] = q.dlqUrl;
+      const { envVar, dlqEnvVar } = queueEnvVars(binding);
+      queueEnv[envVar] = q.queueUrl;
+      queueEnv[dlqEnvVar] = q.dlqUrl;
     }
 
     // The front door's URL must be known before the handlers' environment is complete, so

@@ -19,7 +19,7 @@ import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/do
 import { DEFAULT_SPHERE_TAX_CODE } from '../../../shared/domain/tax-codes';
 import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
-import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
