@@ -7,14 +7,13 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { QUEUES, QUEUE_KEYS } from '../../shared/runtime/catalogue';
 import { resetConfigCache } from '../../shared/runtime/config';
 import { type AwsCallLog, recordAwsCalls } from './aws-calls';
 import { startDynamo, type EmbeddedDynamo } from './dynamo';
 import { startFrontDoor, type FrontDoor, type HealthCheck } from './front-door';
 import { startPoller, type Poller } from './poller';
 import { startSqs, type EmbeddedSqs } from './sqs';
-import type { HttpRoute, QueueBinding } from './types';
+import { queueEnvVars, type HttpRoute, type QueueBinding } from './types';
 
 export type { HttpRoute, QueueBinding, HandlerModule, LambdaHandler } from './types';
 export type { Poller } from './poller';
@@ -93,18 +92,6 @@ export interface LocalRuntime {
 }
 
 export const DEFAULT_ADMIN_TOKEN = 'local-admin-token';
-
-/**
- * The environment variables of a binding's queue and DLQ URLs: its own, or the catalogue's for the
- * queue of that name (`invoice-tax.fifo` → QUEUES.invoiceTax).
- */
-export function queueEnvVars(binding: Pick<QueueBinding, 'queueName' | 'envVar' | 'dlqEnvVar'>): { envVar: string; dlqEnvVar: string } {
-  const key = QUEUE_KEYS.find((k) => `${QUEUES[k].name}.fifo` === binding.queueName);
-  const envVar = binding.envVar ?? (key && QUEUES[key].envVar);
-  const dlqEnvVar = binding.dlqEnvVar ?? (key && QUEUES[key].dlqEnvVar);
-  if (!envVar || !dlqEnvVar) throw new Error(`Queue ${binding.queueName} is not in the catalogue (shared/runtime/catalogue.ts): set envVar and dlqEnvVar on its binding`);
-  return { envVar, dlqEnvVar };
-}
 
 async function isAnswering(url: string): Promise<boolean> {
   try {

@@ -1,8 +1,10 @@
 /**
  * How the local runtime is wired: routes and queue bindings are data (local/wiring.ts derives
- * them from the catalogue the CDK stack reads, shared/runtime/catalogue.ts) and the handlers are loaded lazily (after the runtime has set
- * process.env for the emulators, because handlers build their dependencies at module scope).
+ * them from the catalogue the CDK stack reads, shared/runtime/catalogue.ts), and the handlers are
+ * loaded lazily (after the runtime has set process.env for the emulators, because handlers build
+ * their dependencies at module scope).
  */
+import { QUEUES, QUEUE_KEYS } from '../../shared/runtime/catalogue';
 
 /** Any Lambda handler: `(event, context)` returning a promise (or, legacy, using the callback). */
 export type LambdaHandler = (event: never, context: never, callback: never) => unknown;
@@ -49,4 +51,16 @@ export interface QueueBinding {
    */
   envVar?: string;
   dlqEnvVar?: string;
+}
+
+/**
+ * The environment variables of a binding's queue and DLQ URLs: its own, or the catalogue's for the
+ * queue of that name (`invoice-tax.fifo` → QUEUES.invoiceTax).
+ */
+export function queueEnvVars(binding: Pick<QueueBinding, 'queueName' | 'envVar' | 'dlqEnvVar'>): { envVar: string; dlqEnvVar: string } {
+  const key = QUEUE_KEYS.find((k) => `${QUEUES[k].name}.fifo` === binding.queueName);
+  const envVar = binding.envVar ?? (key && QUEUES[key].envVar);
+  const dlqEnvVar = binding.dlqEnvVar ?? (key && QUEUES[key].dlqEnvVar);
+  if (!envVar || !dlqEnvVar) throw new Error(`Queue ${binding.queueName} is not in the catalogue (shared/runtime/catalogue.ts): set envVar and dlqEnvVar on its binding`);
+  return { envVar, dlqEnvVar };
 }
