@@ -6,7 +6,7 @@ import type { EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../shared/runtime/catalogue';
+import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, VISIBILITY_TIMEOUT_FACTOR } from '../../shared/runtime/catalogue';
 import { DEFAULT_TIMEOUT } from './connector-function';
 
 /** AWS guidance: at least 5 receives before dead-lettering, so throttled batches don't lose good messages. */
@@ -31,6 +31,11 @@ export interface FifoQueueWithDlqProps {
   readonly maxReceiveCount?: number;
   /** Retention of the source queue. Default 4 days (the SQS default). */
   readonly retentionPeriod?: Duration;
+}
+
+/** A catalogue queue (QUEUES) under the stage's resource prefix, sized for its consumer's timeout. */
+export function catalogueQueueProps(resourcePrefix: string, queue: QueueKey): FifoQueueWithDlqProps {
+  return { queueName: `${resourcePrefix}-${QUEUES[queue].name}`, consumerTimeout: Duration.seconds(QUEUES[queue].timeoutSeconds) };
 }
 
 export interface FifoConsumerOptions {

@@ -9,7 +9,7 @@ import { grantSendMessage } from './queue-grants';
 import { CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
 import type { StageConfig } from '../stage-config';
 import { ConnectorFunction } from './connector-function';
-import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { FifoQueueWithDlq, catalogueQueueProps } from './fifo-queue-with-dlq';
 
 /** The consumers' timeouts from the catalogue (queue visibility = 6 × each). */
 export const INVOICE_TAX_TIMEOUT = Duration.seconds(QUEUES.invoiceTax.timeoutSeconds);
@@ -55,8 +55,8 @@ export class InvoiceTax extends Construct {
     this.secretsArnPattern = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${props.secretsPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const prefix = props.config.resourcePrefix;
 
-    this.invoiceTaxQueue = new FifoQueueWithDlq(this, 'InvoiceTaxQueue', { queueName: `${prefix}-${QUEUES.invoiceTax.name}`, consumerTimeout: INVOICE_TAX_TIMEOUT });
-    this.exemptionsQueue = new FifoQueueWithDlq(this, 'ExemptionsQueue', { queueName: `${prefix}-${QUEUES.exemptions.name}`, consumerTimeout: EXEMPTIONS_TIMEOUT });
+    this.invoiceTaxQueue = new FifoQueueWithDlq(this, 'InvoiceTaxQueue', catalogueQueueProps(prefix, 'invoiceTax'));
+    this.exemptionsQueue = new FifoQueueWithDlq(this, 'ExemptionsQueue', catalogueQueueProps(prefix, 'exemptions'));
 
     this.calculateFunction = new ConnectorFunction(this, 'CalculateInvoiceTax', {
       name: QUEUES.invoiceTax.functionName,

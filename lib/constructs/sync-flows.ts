@@ -16,7 +16,7 @@ import { CONNECTIONS_INDEX } from '../../shared/store/keys';
 import type { StageConfig } from '../stage-config';
 import { API_INVOKE_PERMISSION_ACK } from './connect-api';
 import { ConnectorFunction } from './connector-function';
-import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { FifoQueueWithDlq, catalogueQueueProps } from './fifo-queue-with-dlq';
 import { grantSendMessage } from './queue-grants';
 import { CONNECTIONS_INDEX_ACTIONS, CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS, REGISTRATION_SNAPSHOT_ACTIONS } from './table-grants';
 
@@ -71,11 +71,9 @@ export class SyncFlows extends Construct {
     const { config } = props;
     const prefix = config.resourcePrefix;
 
-    const fifoQueue = (id: string, key: QueueKey) =>
-      new FifoQueueWithDlq(this, id, { queueName: `${prefix}-${QUEUES[key].name}`, consumerTimeout: Duration.seconds(QUEUES[key].timeoutSeconds) });
-    this.customerSyncQueue = fifoQueue('CustomerSyncQueue', 'customerSync');
-    this.productSyncQueue = fifoQueue('ProductSyncQueue', 'productSync');
-    this.backfillQueue = fifoQueue('BackfillQueue', 'backfill');
+    this.customerSyncQueue = new FifoQueueWithDlq(this, 'CustomerSyncQueue', catalogueQueueProps(prefix, 'customerSync'));
+    this.productSyncQueue = new FifoQueueWithDlq(this, 'ProductSyncQueue', catalogueQueueProps(prefix, 'productSync'));
+    this.backfillQueue = new FifoQueueWithDlq(this, 'BackfillQueue', catalogueQueueProps(prefix, 'backfill'));
 
     const baseEnv = {
       STAGE: config.stage,
