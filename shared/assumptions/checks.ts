@@ -8,6 +8,7 @@ import { SphereFieldNotAcceptedError, type EchoDifference } from '../domain/echo
 import { customerEchoFingerprint } from '../domain/customer-echo';
 import { decimalToMinorUnits } from '../domain/money';
 import { sequenceLineTax } from '../domain/sequence-tax-rule';
+import { SEQUENCE_REQUEST_ID_HEADER } from '../sequence';
 import { SphereFieldNames, type SphereTaxCalculation } from '../sphere';
 import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, verifySignature } from '../webhooks/signature';
 import { ASSUMPTIONS } from './registry';
@@ -77,6 +78,17 @@ function rawLines(wire: WireEntry): Record<string, unknown>[] {
   return Array.isArray(lines) ? (lines as Record<string, unknown>[]) : [];
 }
 
+/** Does every response of the service so far carry the header? */
+function requestIdHeaderCheck(session: VerifySession, service: WireEntry['service'], headerName: string): CheckResult {
+  const responses = session.wire.filter((w) => w.service === service);
+  const header = headerName.toLowerCase();
+  const named = responses.filter((w) => w.headers[header]);
+  const label = service === 'sphere' ? 'Sphere' : 'Sequence';
+  if (responses.length > 0 && named.length === responses.length) return confirmed(`${headerName} on ${named.length} of ${responses.length} ${label} responses (e.g. ${named[0]!.headers[header]})`);
+  if (named.length > 0) return refuted(`${headerName} on only ${named.length} of ${responses.length} ${label} responses`);
+  return refuted(`no ${headerName} on ${responses.length} ${label} responses; headers seen: ${Object.keys(responses[0]?.headers ?? {}).join(', ')}`);
+}
+
 export const CHECKS: Readonly<Record<string, Check>> = {
   'SEQ-LINE-TAX-RULE': async (s) => {
     const { put, invoice } = await s.sequenceTaxedLine();
@@ -132,6 +144,11 @@ export const CHECKS: Readonly<Record<string, Check>> = {
 
   'SEQ-MARK-AS-SENT-NO-WEBHOOK': () =>
     Promise.resolve(unknown('not checked by verify (it needs an invoice finalised and marked as sent); harmless either way: the hourly reconcile sweep records such documents')),
+
+  'SEQ-REQUEST-ID-HEADER': async (s) => {
+    await s.sequenceCustomer();
+    return requestIdHeaderCheck(s, 'sequence', SEQUENCE_REQUEST_ID_HEADER);
+  },
 
   'SPHERE-EXEMPTION-HONOURED': async (s) => {
     const exempt = (await s.quoteExempt()).calculation;
@@ -198,12 +215,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
 
   'SPHERE-REQUEST-ID-HEADER': async (s) => {
     await s.quoteUs();
-    const responses = s.wire.filter((w) => w.service === 'sphere');
-    const header = REQUEST_ID_HEADER.toLowerCase();
-    const named = responses.filter((w) => w.headers[header]);
-    if (named.length === responses.length) return confirmed(`${REQUEST_ID_HEADER} on ${named.length} of ${responses.length} Sphere responses (e.g. ${named[0]!.headers[header]})`);
-    if (named.length > 0) return refuted(`${REQUEST_ID_HEADER} on only ${named.length} of ${responses.length} Sphere responses`);
-    return refuted(`no ${REQUEST_ID_HEADER} on ${responses.length} Sphere responses; headers seen: ${Object.keys(responses[0]?.headers ?? {}).join(', ')}`);
+    return requestIdHeaderCheck(s, 'sphere', REQUEST_ID_HEADER);
   },
 };
 

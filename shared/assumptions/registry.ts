@@ -69,6 +69,14 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     verify: 'Mark a sandbox invoice as sent without notification and watch the webhook endpoint.',
   },
   {
+    id: 'SEQ-REQUEST-ID-HEADER',
+    upstream: 'sequence',
+    statement: 'Sequence names the request in an X-Request-Id response header (undocumented).',
+    reliedOnAt: ['shared/sequence/schemas.ts'],
+    ifWrong: 'Harmless: audit entries lack the request id.',
+    verify: 'Read the response headers of any Sequence call.',
+  },
+  {
     id: 'SPHERE-EXEMPTION-HONOURED',
     upstream: 'sphere',
     statement: 'Sphere returns no tax for a customer Sequence marks TAX_EXEMPT (tax_exempt: true) or REVERSE_CHARGED (tax id sent; reverse charge enabled in the Sphere account).',
