@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
 import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim';
+import { runChecks } from '../../../shared/assumptions/checks';
 import { ASSUMPTIONS } from '../../../shared/assumptions/registry';
+import { VerifySession } from '../../../shared/assumptions/verify-session';
 import { type CliIo, runCli } from '../../../shared/cli/commands';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -176,4 +178,53 @@ it('refuses secrets on the command line and names what is missing', async () => 
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain('verify needs --sequence-base-url');
   expect(missing.stderr).toContain('--tax-code-default');
+});
+
+/**
+ * A Sphere that differs where the simulator has no fault for it, played by a proxy in front of the
+ * simulator: no X-Request-Id header, the zero-tax reason beside the lines rather than on them, and a
+ * cancelled transaction reading "void".
+ */
+function differingSphere(): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    if (url.origin !== new URL(sphere.url).origin) return response;
+    const headers = new Headers(response.headers);
+    headers.delete('x-request-id');
+    let text = await response.text();
+    if (url.pathname === '/tax_api/calculate_tax' && response.ok) {
+      const body = JSON.parse(text) as { data: { lines: { tax_amounts: unknown[]; taxability_reason?: string }[]; taxability_reason?: string } };
+      for (const line of body.data.lines) {
+        if (line.tax_amounts.length === 0 && line.taxability_reason) {
+          body.data.taxability_reason = line.taxability_reason;
+          delete line.taxability_reason;
+        }
+      }
+      text = JSON.stringify(body);
+    }
+    if (/^\/v1\/transactions\/[^/]+$/.test(url.pathname) && (init?.method ?? 'GET') === 'GET') text = text.replace('"status":"cancelled"', '"status":"void"');
+    return new Response(text, { status: response.status, headers });
+  };
+}
+
+it('refutes the request-id header, the zero-tax reason location and the cancelled status when Sphere differs there (a proxy)', async () => {
+  const session = new VerifySession({
+    sequenceBaseUrl: sequence.apiUrl,
+    sequenceClientId: sequence.clientId,
+    sequenceClientSecret: SEQUENCE_SECRET,
+    sphereBaseUrl: sphere.url,
+    sphereApiKey: SPHERE_KEY,
+    taxCode: TAX_CODE,
+    fetch: differingSphere(),
+  });
+  const results = await runChecks(session);
+  const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+  expect(byId['SPHERE-REQUEST-ID-HEADER']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('no X-Request-Id on') });
+  expect(byId['SEQ-REQUEST-ID-HEADER']!.verdict).toBe('confirmed');
+  expect(byId['SPHERE-TAXABILITY-REASON-LOCATION']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('sits at data.taxability_reason, not on the line') });
+  expect(byId['SPHERE-V1-CANCELLED-STATUS']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('status: sent "cancelled", Sphere returned "void"') });
+  // Nothing was left behind (the cancel went through; only its read-back differed).
+  expect(session.cleanupFailures).toEqual([]);
+  expect(results.filter((r) => r.verdict === 'refuted').map((r) => r.id).sort()).toEqual(['SPHERE-REQUEST-ID-HEADER', 'SPHERE-TAXABILITY-REASON-LOCATION', 'SPHERE-V1-CANCELLED-STATUS']);
 });
