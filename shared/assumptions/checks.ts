@@ -84,6 +84,7 @@ function requestIdHeaderCheck(session: VerifySession, service: WireEntry['servic
   const header = headerName.toLowerCase();
   const named = responses.filter((w) => w.headers[header]);
   const label = service === 'sphere' ? 'Sphere' : 'Sequence';
+  if (responses.length === 0) return unknown(`${label} did not answer, so there were no headers to read`);
   if (responses.length > 0 && named.length === responses.length) return confirmed(`${headerName} on ${named.length} of ${responses.length} ${label} responses (e.g. ${named[0]!.headers[header]})`);
   if (named.length > 0) return refuted(`${headerName} on only ${named.length} of ${responses.length} ${label} responses`);
   return refuted(`no ${headerName} on ${responses.length} ${label} responses; headers seen: ${Object.keys(responses[0]?.headers ?? {}).join(', ')}`);
@@ -146,7 +147,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     Promise.resolve(unknown('not checked by verify (it needs an invoice finalised and marked as sent); harmless either way: the hourly reconcile sweep records such documents')),
 
   'SEQ-REQUEST-ID-HEADER': async (s) => {
-    await s.sequenceCustomer();
+    await s.sequenceCustomer().catch(() => undefined); // any answer will do, an error's too
     return requestIdHeaderCheck(s, 'sequence', SEQUENCE_REQUEST_ID_HEADER);
   },
 
@@ -188,7 +189,10 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     try {
       await s.quoteUs();
     } catch (error) {
-      if (error instanceof StepFailed && /tax.?code/i.test(error.message)) return refuted(`Sphere does not accept "${s.options.taxCode}": ${error.message}. Use a code from Sphere > Products`);
+      if (error instanceof StepFailed && /tax.?code/i.test(error.message)) {
+        const why = error.cause instanceof Error ? error.cause.message.replace(/\.$/, '') : String(error.cause);
+        return refuted(`Sphere does not accept "${s.options.taxCode}" (${why}): give a product tax code of your Sphere organisation (Sphere > Products)`);
+      }
       throw error;
     }
     return confirmed(`Sphere accepted "${s.options.taxCode}" on a product and in a calculate_tax quote`);
@@ -214,7 +218,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   },
 
   'SPHERE-REQUEST-ID-HEADER': async (s) => {
-    await s.quoteUs();
+    await s.quoteUs().catch(() => undefined); // any answer will do, an error's too
     return requestIdHeaderCheck(s, 'sphere', REQUEST_ID_HEADER);
   },
 };

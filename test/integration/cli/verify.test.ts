@@ -228,3 +228,30 @@ it('refutes the request-id header, the zero-tax reason location and the cancelle
   expect(session.cleanupFailures).toEqual([]);
   expect(results.filter((r) => r.verdict === 'refuted').map((r) => r.id).sort()).toEqual(['SPHERE-REQUEST-ID-HEADER', 'SPHERE-TAXABILITY-REASON-LOCATION', 'SPHERE-V1-CANCELLED-STATUS']);
 });
+
+it('with rejected credentials every check that needs them is unknown, saying why, and neither secret is printed', async () => {
+  const wrong = { SEQUENCE_CLIENT_SECRET: `${SEQUENCE_SECRET}-wrong`, SPHERE_API_KEY: `${SPHERE_KEY}-wrong` };
+  const run = await verify(args('--json'), wrong);
+  expect(run.code).toBe(0);
+  const json = JSON.parse(run.stdout) as VerifyJson;
+  // Only the request-id headers can be read from a 401 (they are there).
+  expect(json.checks.filter((c) => c.verdict !== 'unknown').map((c) => [c.id, c.verdict])).toEqual([
+    ['SEQ-REQUEST-ID-HEADER', 'confirmed'],
+    ['SPHERE-REQUEST-ID-HEADER', 'confirmed'],
+  ]);
+  expect(evidence(json, 'SEQ-LINE-TAX-RULE')).toMatch(/^could not create the Sequence test customer: /);
+  expect(evidence(json, 'SPHERE-V1-PRODUCT-TAX-CODE-FIELD')).toMatch(/^could not upsert the Sphere test product: /);
+  for (const secret of Object.values(wrong)) {
+    expect(run.stdout).not.toContain(secret);
+    expect(run.stderr).not.toContain(secret);
+  }
+});
+
+it('refutes a tax code the Sphere organisation does not have, naming it', async () => {
+  const run = await verify(['verify', '--sequence-base-url', sequence.apiUrl, '--sequence-client-id', sequence.clientId, '--sphere-base-url', sphere.url, '--tax-code-default', 'txcd_not_ours', '--json']);
+  expect(run.code).toBe(1);
+  const json = JSON.parse(run.stdout) as VerifyJson;
+  expect(verdicts(json)['SPHERE-TAX-CODES']).toBe('refuted');
+  expect(evidence(json, 'SPHERE-TAX-CODES')).toContain(`Sphere does not accept "txcd_not_ours" (`);
+  expect(verdicts(json)['SPHERE-V1-PRODUCT-TAX-CODE-FIELD']).toBe('unknown');
+});
