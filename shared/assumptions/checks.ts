@@ -12,7 +12,7 @@ import { SEQUENCE_REQUEST_ID_HEADER } from '../sequence';
 import { SphereFieldNames, type SphereTaxCalculation } from '../sphere';
 import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, verifySignature } from '../webhooks/signature';
 import { ASSUMPTIONS } from './registry';
-import { STEPS, StepFailed, VERIFY_LINE, type VerifySession, type WireEntry } from './verify-session';
+import { type ReceivedWebhook, STEPS, StepFailed, VERIFY_LINE, type VerifySession, type WireEntry } from './verify-session';
 
 export type Verdict = 'confirmed' | 'refuted' | 'unknown';
 
@@ -90,6 +90,36 @@ function requestIdHeaderCheck(session: VerifySession, service: WireEntry['servic
   return refuted(`no ${headerName} on ${responses.length} ${label} responses; headers seen: ${Object.keys(responses[0]?.headers ?? {}).join(', ')}`);
 }
 
+function signatureHeaderOf(delivery: ReceivedWebhook): string | undefined {
+  const raw = delivery.headers[SIGNATURE_HEADER];
+  return Array.isArray(raw) ? raw.join(',') : raw;
+}
+
+function signatureTimestamp(delivery: ReceivedWebhook): number | undefined {
+  const match = /(?:^|,)\s*t=(\d+)/.exec(signatureHeaderOf(delivery) ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+/** One delivery's Sequence-Signature against the connector's verifier, with what differs when it fails. */
+export function signatureFinding(delivery: ReceivedWebhook, webhookSecret: string): CheckResult {
+  const header = signatureHeaderOf(delivery);
+  const verdict = verifySignature(header, delivery.rawBody, [webhookSecret], delivery.receivedAtMs, DEFAULT_TOLERANCE_MS);
+  if (verdict.ok) {
+    return confirmed(`Sequence-Signature t=${verdict.timestampMs} is unix milliseconds (${delivery.receivedAtMs - verdict.timestampMs} ms before receipt); s is the hex HMAC-SHA256 of "<t>.<raw body>" keyed with the secret as given`);
+  }
+  if (verdict.reason === 'stale_timestamp') {
+    const t = delivery.receivedAtMs - verdict.ageMs;
+    if (Math.abs(delivery.receivedAtMs - t * 1000) <= DEFAULT_TOLERANCE_MS) return refuted(`the HMAC matches but t=${t} is unix seconds, not milliseconds`);
+    return unknown(`the HMAC matches but t=${t} is ${Math.round(verdict.ageMs / 1000)} s from this machine's clock: check the clock and run again`);
+  }
+  const keys = header ? header.split(',').map((part) => part.split('=')[0]!.trim()) : [];
+  return refuted(
+    verdict.reason === 'missing_signature'
+      ? `the delivery has no ${SIGNATURE_HEADER} header (headers: ${Object.keys(delivery.headers).join(', ')})`
+      : `${SIGNATURE_HEADER} (keys ${keys.join(', ') || 'none'}) is ${verdict.reason === 'malformed_signature' ? 'not t=<ms>,s=<hex>' : 'not the HMAC-SHA256 of "<t>.<raw body>" keyed with the secret as given'}`,
+  );
+}
+
 export const CHECKS: Readonly<Record<string, Check>> = {
   'SEQ-LINE-TAX-RULE': async (s) => {
     const { put, invoice } = await s.sequenceTaxedLine();
@@ -110,24 +140,17 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'SEQ-WEBHOOK-SIGNATURE': async (s) => {
     const outcome = await s.customerUpdatedWebhook();
     if (!outcome.received) return unknown(outcome.reason);
-    const { delivery, webhookSecret } = outcome;
-    const raw = delivery.headers[SIGNATURE_HEADER];
-    const header = Array.isArray(raw) ? raw.join(',') : raw;
-    const verdict = verifySignature(header, delivery.rawBody, [webhookSecret], delivery.receivedAtMs, DEFAULT_TOLERANCE_MS);
-    if (verdict.ok) {
-      return confirmed(`Sequence-Signature t=${verdict.timestampMs} is unix milliseconds (${delivery.receivedAtMs - verdict.timestampMs} ms before receipt); s is the hex HMAC-SHA256 of "<t>.<raw body>" keyed with the secret as given`);
+    const { delivery, retry, webhookSecret, waitMs } = outcome;
+    const first = signatureFinding(delivery, webhookSecret);
+    if (first.verdict !== 'confirmed') return first;
+    if (!retry) return confirmed(`${first.evidence}; no retry of the delivery answered 500 arrived within ${waitMs / 1000} s, so re-signing was not seen`);
+    const again = signatureFinding(retry, webhookSecret);
+    if (again.verdict !== 'confirmed') return { verdict: again.verdict, evidence: `the retry after a 500: ${again.evidence}` };
+    const t = (d: ReceivedWebhook) => signatureTimestamp(d)!;
+    if (t(retry) === t(delivery)) {
+      return refuted(`the retry after a 500 carries the first attempt's t=${t(delivery)}: retries are not signed anew, so one later than the tolerance is refused as stale (logged; the reconcile sweep still brings the document)`);
     }
-    if (verdict.reason === 'stale_timestamp') {
-      const t = delivery.receivedAtMs - verdict.ageMs;
-      if (Math.abs(delivery.receivedAtMs - t * 1000) <= DEFAULT_TOLERANCE_MS) return refuted(`the HMAC matches but t=${t} is unix seconds, not milliseconds`);
-      return unknown(`the HMAC matches but t=${t} is ${Math.round(verdict.ageMs / 1000)} s from this machine's clock: check the clock and run again`);
-    }
-    const keys = header ? header.split(',').map((part) => part.split('=')[0]!.trim()) : [];
-    return refuted(
-      verdict.reason === 'missing_signature'
-        ? `the delivery has no ${SIGNATURE_HEADER} header (headers: ${Object.keys(delivery.headers).join(', ')})`
-        : `${SIGNATURE_HEADER} (keys ${keys.join(', ') || 'none'}) is ${verdict.reason === 'malformed_signature' ? 'not t=<ms>,s=<hex>' : 'not the HMAC-SHA256 of "<t>.<raw body>" keyed with the secret as given'}`,
-    );
+    return confirmed(`${first.evidence}; the retry after a 500 was signed anew (t +${t(retry) - t(delivery)} ms)`);
   },
 
   'SEQ-CUSTOMER-UPDATED-PAYLOAD': async (s) => {

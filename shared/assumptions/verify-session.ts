@@ -69,6 +69,8 @@ export interface ReceivedWebhook {
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
   receivedAtMs: number;
+  /** What the receiver answered: 500 to the first delivery of the test customer, to see the retry. */
+  answeredStatus: number;
 }
 
 export interface VerifyOptions {
@@ -112,8 +114,25 @@ export class StepFailed extends Error {
 }
 
 export type WebhookOutcome =
-  | { received: true; delivery: ReceivedWebhook; webhookSecret: string; customerAfterPut: Customer; others: number }
+  | {
+      received: true;
+      /** The first delivery (answered 500) and its retry, when one arrived in time. */
+      delivery: ReceivedWebhook;
+      retry?: ReceivedWebhook;
+      webhookSecret: string;
+      customerAfterPut: Customer;
+      waitMs: number;
+    }
   | { received: false; reason: string };
+
+interface Receiver {
+  server: http.Server;
+  url: string;
+  deliveries: ReceivedWebhook[];
+  waiters: (() => void)[];
+  /** The first delivery this matches is answered 500 (Sequence then retries it). */
+  rejectFirst?: (delivery: ReceivedWebhook) => boolean;
+}
 
 const AnyBody = z.unknown();
 
@@ -186,7 +205,7 @@ export class VerifySession {
   readonly sphereInputs: SphereVerifyInputs;
   private readonly cleanups: { what: string; run: () => Promise<unknown> }[] = [];
   private readonly memo = new Map<string, Promise<unknown>>();
-  private receiver?: { server: http.Server; url: string; deliveries: ReceivedWebhook[]; waiters: (() => void)[] };
+  private receiver?: Receiver;
 
   constructor(readonly options: VerifyOptions) {
     const inner = options.fetch ?? fetch;
@@ -279,8 +298,6 @@ export class VerifySession {
         webhookSecret,
       });
       this.onCleanup(`Sequence notification policy ${policy.id} (delete it)`, () => this.sequence.deleteNotificationPolicy(policy.id));
-      const customerAfterPut = await this.sequence.updateCustomer(customer.id, { ...customerToRequest(customer), label: `${VERIFY_PREFIX} ${this.runId} updated` });
-      const waitMs = this.options.webhookWaitMs ?? 30_000;
       const mine = (d: ReceivedWebhook) => {
         try {
           const body = JSON.parse(d.rawBody.toString('utf8')) as { notificationType?: unknown; resourceId?: unknown; resource?: { id?: unknown } };
@@ -289,18 +306,23 @@ export class VerifySession {
           return false;
         }
       };
-      const delivery = await this.waitForDelivery(mine, waitMs);
+      receiver.rejectFirst = mine;
+      const customerAfterPut = await this.sequence.updateCustomer(customer.id, { ...customerToRequest(customer), label: `${VERIFY_PREFIX} ${this.runId} updated` });
+      const waitMs = this.options.webhookWaitMs ?? 30_000;
+      const deadline = this.now() + waitMs;
+      const delivery = await this.waitForDelivery(mine, deadline);
       if (!delivery) {
         return {
           received: false,
           reason: `no CUSTOMER_UPDATED for the test customer reached ${recipient} within ${waitMs / 1000} s (${receiver.deliveries.length} other deliveries)`,
         };
       }
-      return { received: true, delivery, webhookSecret, customerAfterPut, others: receiver.deliveries.length - 1 };
+      const retry = await this.waitForDelivery((d) => d !== delivery && mine(d), deadline);
+      return { received: true, delivery, ...(retry ? { retry } : {}), webhookSecret, customerAfterPut, waitMs };
     });
   }
 
-  private async startReceiver(): Promise<{ url: string; deliveries: ReceivedWebhook[] }> {
+  private async startReceiver(): Promise<Receiver> {
     if (this.receiver) return this.receiver;
     const deliveries: ReceivedWebhook[] = [];
     const waiters: (() => void)[] = [];
@@ -308,8 +330,14 @@ export class VerifySession {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        deliveries.push({ headers: req.headers, rawBody: Buffer.concat(chunks), receivedAtMs: this.now() });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        const delivery: ReceivedWebhook = { headers: req.headers, rawBody: Buffer.concat(chunks), receivedAtMs: this.now(), answeredStatus: 200 };
+        const receiver = this.receiver!;
+        if (receiver.rejectFirst?.(delivery)) {
+          receiver.rejectFirst = undefined;
+          delivery.answeredStatus = 500;
+        }
+        deliveries.push(delivery);
+        res.writeHead(delivery.answeredStatus, { 'content-type': 'application/json' }).end('{}');
         for (const w of waiters.splice(0)) w();
       });
     });
@@ -323,10 +351,9 @@ export class VerifySession {
     return this.receiver;
   }
 
-  /** Waits for a matching delivery, woken by each arrival; gives up after `waitMs`. */
-  private async waitForDelivery(match: (d: ReceivedWebhook) => boolean, waitMs: number): Promise<ReceivedWebhook | undefined> {
+  /** Waits for a matching delivery, woken by each arrival; gives up at `deadline` (ms). */
+  private async waitForDelivery(match: (d: ReceivedWebhook) => boolean, deadline: number): Promise<ReceivedWebhook | undefined> {
     const receiver = this.receiver!;
-    const deadline = this.now() + waitMs;
     for (;;) {
       const found = receiver.deliveries.find(match);
       if (found) return found;

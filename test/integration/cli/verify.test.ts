@@ -113,7 +113,7 @@ it('confirms every assumption against the simulators, as JSON, and removes what 
   // Everything is confirmed except what verify cannot observe at all (a document marked as sent).
   expect(verdicts(json)).toEqual({ ...Object.fromEntries(ASSUMPTIONS.map((a) => [a.id, 'confirmed'])), 'SEQ-MARK-AS-SENT-NO-WEBHOOK': 'unknown' });
   expect(evidence(json, 'SEQ-LINE-TAX-RULE')).toContain('line totalTax 0.51, invoice totalTax 0.51');
-  expect(evidence(json, 'SEQ-WEBHOOK-SIGNATURE')).toMatch(/t=\d{13} is unix milliseconds/);
+  expect(evidence(json, 'SEQ-WEBHOOK-SIGNATURE')).toMatch(/t=\d{13} is unix milliseconds.*; the retry after a 500 was signed anew \(t \+\d+ ms\)$/);
   expect(evidence(json, 'SPHERE-TAXABILITY-REASON-LOCATION')).toContain('"customer_exempt"');
   expectNoSecrets(run);
 
