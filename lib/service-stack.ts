@@ -9,10 +9,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ConnectApi } from './constructs/connect-api';
-import { INVOICE_TAX_ADMIN_ROUTES, InvoiceTax } from './constructs/invoice-tax';
+import { InvoiceTax } from './constructs/invoice-tax';
 import { ConnectorOperations, addOperationsRoutes } from './constructs/operations';
 import { connectorLogGroup } from './constructs/log-group';
-import { SyncFlows, WEBHOOK_ROUTE } from './constructs/sync-flows';
+import { SyncFlows } from './constructs/sync-flows';
+import { ADMIN_FUNCTION_NAME, ADMIN_ROUTES, QUEUES, WEBHOOK_ROUTE } from '../shared/runtime/catalogue';
 import { METRICS_NAMESPACE, type StageConfig } from './stage-config';
 
 export interface ServiceStackProps extends StackProps {
@@ -153,7 +154,7 @@ export class ServiceStack extends Stack {
     stage.node.addDependency(this.sync.webhookRoute);
     this.connectApi = new ConnectApi(this, 'ConnectApi', { ...shared, httpApi: this.httpApi, backfillQueue: this.sync.backfillQueue.queue });
     this.invoiceTax.grantAdminFunction(this.connectApi.function);
-    for (const route of INVOICE_TAX_ADMIN_ROUTES) this.connectApi.addAdminRoute(route.method, route.path);
+    for (const route of ADMIN_ROUTES.invoiceTax) this.connectApi.addAdminRoute(route);
     const queues = {
       customerSync: this.sync.customerSyncQueue,
       productSync: this.sync.productSyncQueue,
@@ -166,14 +167,14 @@ export class ServiceStack extends Stack {
 
     this.operations = new ConnectorOperations(this, 'Operations', {
       functions: {
-        connect: this.connectApi.function,
-        'webhook-ingest': this.sync.webhookIngest,
-        'sync-customer': this.sync.syncCustomer,
-        'sync-product': this.sync.syncProduct,
-        backfill: this.sync.backfill,
+        [ADMIN_FUNCTION_NAME]: this.connectApi.function,
+        [WEBHOOK_ROUTE.functionName]: this.sync.webhookIngest,
+        [QUEUES.customerSync.functionName]: this.sync.syncCustomer,
+        [QUEUES.productSync.functionName]: this.sync.syncProduct,
+        [QUEUES.backfill.functionName]: this.sync.backfill,
         reconcile: this.sync.reconcile,
-        'calculate-invoice-tax': this.invoiceTax.calculateFunction,
-        exemptions: this.invoiceTax.exemptionsFunction,
+        [QUEUES.invoiceTax.functionName]: this.invoiceTax.calculateFunction,
+        [QUEUES.exemptions.functionName]: this.invoiceTax.exemptionsFunction,
       },
       queues,
       httpApi: this.httpApi,

@@ -14,14 +14,12 @@ import { describeRejectedId } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
-import { QUEUES, type QueueKey, deadLetterEnvVar } from '../../shared/runtime/queue-messages';
+import { QUEUES, QUEUE_KEYS, type QueueKey } from '../../shared/runtime/catalogue';
 import { queueDepth, redriveDeadLetterQueue } from '../../shared/operations/redrive';
 import { type AuditEntry } from '../../shared/store/audit-log';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 1000;
-
-const QUEUE_KEYS = Object.keys(QUEUES) as QueueKey[];
 
 function isQueueKey(value: string): value is QueueKey {
   return (QUEUE_KEYS as string[]).includes(value);
@@ -81,7 +79,7 @@ export interface OperationsRoutesOptions {
 
 export function createOperationsRoutes(getDeps: () => Dependencies, options: OperationsRoutesOptions = {}): AdminRoute[] {
   const env = () => options.env ?? process.env;
-  const urls = (queue: QueueKey) => ({ sourceUrl: env()[QUEUES[queue].envVar], dlqUrl: env()[deadLetterEnvVar(queue)] });
+  const urls = (queue: QueueKey) => ({ sourceUrl: env()[QUEUES[queue].envVar], dlqUrl: env()[QUEUES[queue].dlqEnvVar] });
 
   return [
     {
@@ -119,7 +117,7 @@ export function createOperationsRoutes(getDeps: () => Dependencies, options: Ope
         if (!isQueueKey(queue)) throw new RequestError('queue_not_found', `No queue ${describeRejectedId(queue)}; use one of ${QUEUE_KEYS.join(', ')}`);
         const { sourceUrl, dlqUrl } = urls(queue);
         if (!sourceUrl || !dlqUrl) {
-          throw new RequestError('queue_not_configured', `Queue ${queue} is not configured for this function (${QUEUES[queue].envVar} and ${deadLetterEnvVar(queue)} must be set)`);
+          throw new RequestError('queue_not_configured', `Queue ${queue} is not configured for this function (${QUEUES[queue].envVar} and ${QUEUES[queue].dlqEnvVar} must be set)`);
         }
         const result = await redriveDeadLetterQueue({
           sqs: deps.sqs,

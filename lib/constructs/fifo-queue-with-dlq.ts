@@ -6,12 +6,11 @@ import type { EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, VISIBILITY_TIMEOUT_FACTOR } from '../../shared/runtime/catalogue';
 import { DEFAULT_TIMEOUT } from './connector-function';
 
 /** AWS guidance: at least 5 receives before dead-lettering, so throttled batches don't lose good messages. */
 export const MIN_MAX_RECEIVE_COUNT = 5;
-/** Lambda docs: queue visibility timeout ≥ 6 × the consumer function timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /**
  * What a consumer's role needs on its queue: the event source mapping receives, deletes and reads
  * the queue's attributes (Lambda docs, "Execution role permissions" for SQS); the worker may change a
@@ -28,10 +27,15 @@ export interface FifoQueueWithDlqProps {
   readonly queueName: string;
   /** Timeout of the function that will consume the queue; visibility timeout = 6 × this. Default 30 s. */
   readonly consumerTimeout?: Duration;
-  /** Receives before a message moves to the DLQ; at least 5. Default 5. */
+  /** Receives before a message moves to the DLQ; at least 5. Default MAX_RECEIVE_COUNT (the catalogue's). */
   readonly maxReceiveCount?: number;
   /** Retention of the source queue. Default 4 days (the SQS default). */
   readonly retentionPeriod?: Duration;
+}
+
+/** A catalogue queue (QUEUES) under the stage's resource prefix, sized for its consumer's timeout. */
+export function catalogueQueueProps(resourcePrefix: string, queue: QueueKey): FifoQueueWithDlqProps {
+  return { queueName: `${resourcePrefix}-${QUEUES[queue].name}`, consumerTimeout: Duration.seconds(QUEUES[queue].timeoutSeconds) };
 }
 
 export interface FifoConsumerOptions {
@@ -63,7 +67,7 @@ export class FifoQueueWithDlq extends Construct {
   constructor(scope: Construct, id: string, props: FifoQueueWithDlqProps) {
     super(scope, id);
 
-    const maxReceiveCount = props.maxReceiveCount ?? MIN_MAX_RECEIVE_COUNT;
+    const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < MIN_MAX_RECEIVE_COUNT) {
       throw new Error(`maxReceiveCount must be an integer ≥ ${MIN_MAX_RECEIVE_COUNT}, got ${maxReceiveCount}`);
     }

@@ -11,11 +11,12 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { QUEUES, type QueueKey, WEBHOOK_ROUTE } from '../../shared/runtime/catalogue';
 import { CONNECTIONS_INDEX } from '../../shared/store/keys';
 import type { StageConfig } from '../stage-config';
 import { API_INVOKE_PERMISSION_ACK } from './connect-api';
 import { ConnectorFunction } from './connector-function';
-import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { FifoQueueWithDlq, catalogueQueueProps } from './fifo-queue-with-dlq';
 import { grantSendMessage } from './queue-grants';
 import { CONNECTIONS_INDEX_ACTIONS, CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS, REGISTRATION_SNAPSHOT_ACTIONS } from './table-grants';
 
@@ -38,14 +39,8 @@ export interface SyncFlowsProps {
   readonly reconcileSchedule?: Schedule;
 }
 
-/** Timeouts: workers get 60 s (a batch of 10 paced Sphere writes fits easily); the webhook answers in ms. */
-export const SYNC_WORKER_TIMEOUT = Duration.seconds(60);
-export const WEBHOOK_TIMEOUT = Duration.seconds(10);
+/** Worker timeouts, batch sizes and concurrency come from the catalogue (QUEUES); the webhook's from WEBHOOK_ROUTE. */
 export const RECONCILE_TIMEOUT = Duration.minutes(10);
-/** Low on purpose: each Lambda instance has its own per-key rate bucket, so concurrency multiplies the upstream rate. */
-export const SYNC_MAX_CONCURRENCY = 2;
-/** The one unauthenticated route (HMAC-verified in webhook-ingest); it has its own route-level throttle. */
-export const WEBHOOK_ROUTE = { method: HttpMethod.POST, path: '/webhooks/sequence/{connectionId}' } as const;
 
 /**
  * Webhook ingest, customer and product sync, backfill and reconcile (architecture §2):
@@ -76,9 +71,9 @@ export class SyncFlows extends Construct {
     const { config } = props;
     const prefix = config.resourcePrefix;
 
-    this.customerSyncQueue = new FifoQueueWithDlq(this, 'CustomerSyncQueue', { queueName: `${prefix}-customer-sync`, consumerTimeout: SYNC_WORKER_TIMEOUT });
-    this.productSyncQueue = new FifoQueueWithDlq(this, 'ProductSyncQueue', { queueName: `${prefix}-product-sync`, consumerTimeout: SYNC_WORKER_TIMEOUT });
-    this.backfillQueue = new FifoQueueWithDlq(this, 'BackfillQueue', { queueName: `${prefix}-backfill`, consumerTimeout: SYNC_WORKER_TIMEOUT });
+    this.customerSyncQueue = new FifoQueueWithDlq(this, 'CustomerSyncQueue', catalogueQueueProps(prefix, 'customerSync'));
+    this.productSyncQueue = new FifoQueueWithDlq(this, 'ProductSyncQueue', catalogueQueueProps(prefix, 'productSync'));
+    this.backfillQueue = new FifoQueueWithDlq(this, 'BackfillQueue', catalogueQueueProps(prefix, 'backfill'));
 
     const baseEnv = {
       STAGE: config.stage,
@@ -107,11 +102,11 @@ export class SyncFlows extends Construct {
 
     // ── webhook ingest ──────────────────────────────────────────────────────────────────────
     this.webhookIngest = new ConnectorFunction(this, 'WebhookIngest', {
-      name: 'webhook-ingest',
+      name: WEBHOOK_ROUTE.functionName,
       config,
-      timeout: WEBHOOK_TIMEOUT,
+      timeout: Duration.seconds(WEBHOOK_ROUTE.timeoutSeconds),
       description: 'Verifies, dedupes and routes Sequence webhooks',
-      environment: { ...baseEnv, CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl, INVOICE_TAX_QUEUE_URL: props.invoiceTaxQueue.queueUrl },
+      environment: { ...baseEnv, [QUEUES.customerSync.envVar]: this.customerSyncQueue.queue.queueUrl, [QUEUES.invoiceTax.envVar]: props.invoiceTaxQueue.queueUrl },
     });
     tableItems(this.webhookIngest);
     this.webhookIngest.addToRolePolicy(readSecrets);
@@ -120,7 +115,7 @@ export class SyncFlows extends Construct {
     grantSendMessage(props.invoiceTaxQueue, this.webhookIngest);
     const [webhookRoute] = props.httpApi.addRoutes({
       path: WEBHOOK_ROUTE.path,
-      methods: [WEBHOOK_ROUTE.method],
+      methods: [HttpMethod[WEBHOOK_ROUTE.method]],
       integration: new HttpLambdaIntegration('WebhookIngestIntegration', this.webhookIngest),
     });
     this.webhookRoute = webhookRoute!;
@@ -133,13 +128,14 @@ export class SyncFlows extends Construct {
     );
 
     // ── workers ──────────────────────────────────────────────────────────────────────────────
-    const worker = (fnId: string, name: string, queue: FifoQueueWithDlq, envVar: string, extraEnv: Record<string, string>, description: string) => {
+    const worker = (fnId: string, key: QueueKey, queue: FifoQueueWithDlq, extraEnv: Record<string, string>, description: string) => {
+      const { functionName, timeoutSeconds, envVar, dlqEnvVar, batchSize, maxConcurrency } = QUEUES[key];
       const fn = new ConnectorFunction(this, fnId, {
-        name,
+        name: functionName,
         config,
-        timeout: SYNC_WORKER_TIMEOUT,
+        timeout: Duration.seconds(timeoutSeconds),
         description,
-        environment: { ...baseEnv, [`${envVar}_QUEUE_URL`]: queue.queue.queueUrl, [`${envVar}_DLQ_URL`]: queue.deadLetterQueue.queueUrl, ...extraEnv },
+        environment: { ...baseEnv, [envVar]: queue.queue.queueUrl, [dlqEnvVar]: queue.deadLetterQueue.queueUrl, ...extraEnv },
       });
       tableItems(fn);
       fn.addToRolePolicy(new PolicyStatement({ actions: [...IDEMPOTENCY_TABLE_ACTIONS], resources: [props.idempotencyTable.tableArn] }));
@@ -147,22 +143,21 @@ export class SyncFlows extends Construct {
       acknowledgeSecretPrefix(fn);
       // Unparseable messages are moved to the DLQ by the worker itself, with the reason.
       grantSendMessage(queue.deadLetterQueue, fn);
-      queue.addConsumer(fn, { batchSize: 10, maxConcurrency: SYNC_MAX_CONCURRENCY });
+      queue.addConsumer(fn, { batchSize, maxConcurrency });
       if (props.alarmTopic) queue.addAlarms({ topic: props.alarmTopic });
       return fn;
     };
 
-    this.syncCustomer = worker('SyncCustomer', 'sync-customer', this.customerSyncQueue, 'CUSTOMER_SYNC', { EXEMPTIONS_QUEUE_URL: props.exemptionsQueue.queueUrl }, 'Upserts a Sequence customer in Sphere');
+    this.syncCustomer = worker('SyncCustomer', 'customerSync', this.customerSyncQueue, { [QUEUES.exemptions.envVar]: props.exemptionsQueue.queueUrl }, 'Upserts a Sequence customer in Sphere');
     grantSendMessage(props.exemptionsQueue, this.syncCustomer);
 
-    this.syncProduct = worker('SyncProduct', 'sync-product', this.productSyncQueue, 'PRODUCT_SYNC', {}, 'Upserts a Sequence product in Sphere with its tax code');
+    this.syncProduct = worker('SyncProduct', 'productSync', this.productSyncQueue, {}, 'Upserts a Sequence product in Sphere with its tax code');
 
     this.backfill = worker(
       'Backfill',
       'backfill',
       this.backfillQueue,
-      'BACKFILL',
-      { CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl, PRODUCT_SYNC_QUEUE_URL: this.productSyncQueue.queue.queueUrl },
+      { [QUEUES.customerSync.envVar]: this.customerSyncQueue.queue.queueUrl, [QUEUES.productSync.envVar]: this.productSyncQueue.queue.queueUrl },
       'Pages Sequence customers and products into the sync queues (resumable)',
     );
     grantSendMessage(this.backfillQueue.queue, this.backfill); // self-chaining
@@ -195,10 +190,10 @@ export class SyncFlows extends Construct {
       description: 'Scheduled drift sweep: queues syncs for records missing or stale in Sphere, and stuck invoices',
       environment: {
         ...baseEnv,
-        CUSTOMER_SYNC_QUEUE_URL: this.customerSyncQueue.queue.queueUrl,
-        PRODUCT_SYNC_QUEUE_URL: this.productSyncQueue.queue.queueUrl,
-        BACKFILL_QUEUE_URL: this.backfillQueue.queue.queueUrl,
-        INVOICE_TAX_QUEUE_URL: props.invoiceTaxQueue.queueUrl,
+        [QUEUES.customerSync.envVar]: this.customerSyncQueue.queue.queueUrl,
+        [QUEUES.productSync.envVar]: this.productSyncQueue.queue.queueUrl,
+        [QUEUES.backfill.envVar]: this.backfillQueue.queue.queueUrl,
+        [QUEUES.invoiceTax.envVar]: props.invoiceTaxQueue.queueUrl,
       },
     });
     tableItems(this.reconcile, true);

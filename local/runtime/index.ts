@@ -13,10 +13,9 @@ import { startDynamo, type EmbeddedDynamo } from './dynamo';
 import { startFrontDoor, type FrontDoor, type HealthCheck } from './front-door';
 import { startPoller, type Poller } from './poller';
 import { startSqs, type EmbeddedSqs } from './sqs';
-import { queueEnvVar, type HttpRoute, type QueueBinding } from './types';
+import { queueEnvVars, type HttpRoute, type QueueBinding } from './types';
 
 export type { HttpRoute, QueueBinding, HandlerModule, LambdaHandler } from './types';
-export { queueEnvVar } from './types';
 export type { Poller } from './poller';
 export type { AwsCall, AwsCallLog, AwsResource } from './aws-calls';
 
@@ -94,10 +93,6 @@ export interface LocalRuntime {
 
 export const DEFAULT_ADMIN_TOKEN = 'local-admin-token';
 
-export function dlqEnvVar(queueName: string): string {
-  return queueEnvVar(queueName).replace(/_QUEUE_URL$/, '_DLQ_URL');
-}
-
 async function isAnswering(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1500) });
@@ -163,8 +158,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       created.set(binding, q);
       queueArns[binding.queueName] = q.queueArn;
       queueArns[binding.dlqName] = q.dlqArn;
-      queueEnv[binding.envVar ?? queueEnvVar(binding.queueName)] = q.queueUrl;
-      queueEnv[binding.dlqEnvVar ?? dlqEnvVar(binding.queueName)] = q.dlqUrl;
+      const { envVar, dlqEnvVar } = queueEnvVars(binding);
+      queueEnv[envVar] = q.queueUrl;
+      queueEnv[dlqEnvVar] = q.dlqUrl;
     }
 
     // The front door's URL must be known before the handlers' environment is complete, so

@@ -4,6 +4,7 @@
  * where the code relies on it, where the running connector checks it (failing loudly with a stable
  * code) and how to confirm it against a real sandbox. README "Assumptions about the real APIs" lists
  * every id (a unit test keeps the two in step, and checks each runtime check exists where it says).
+ * `sphere-connector verify` runs the live check of each entry (./checks.ts, keyed by id).
  */
 
 export interface RuntimeCheck {
@@ -39,7 +40,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     reliedOnAt: ['shared/domain/sequence-tax-rule.ts', 'shared/domain/tax-rate.ts'],
     runtimeCheck: { where: 'shared/domain/tax-write-check.ts', errorCode: 'sequence_tax_mismatch', calledFrom: ['shared/tax/calculate.ts'] },
     ifWrong: 'Every line PUT response and the invoice total are compared with Sphere; a difference fails the calculation (FAILED record, failure record) and the invoice is not finalised.',
-    verify: 'PUT one draft line with taxRate "0.0825" on netTotal "10.05" and read totalTax (0.83 expected).',
+    verify: 'PUT one draft line with taxRate "0.05" on netTotal "10.10" (0.505, a tie) and read totalTax (0.51 expected; half-even or truncation give 0.50, a percentage 0.01), then the invoice totalTax.',
   },
   {
     id: 'SEQ-WEBHOOK-SIGNATURE',
@@ -51,12 +52,29 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     verify: 'Register a policy with the connector secret, trigger a customer update, check the raw request; return 500 once and read the retry timestamp.',
   },
   {
+    id: 'SEQ-CUSTOMER-UPDATED-PAYLOAD',
+    upstream: 'sequence',
+    statement:
+      "A CUSTOMER_UPDATED webhook's resource is the customer as GET/PUT returns it (id, legalName, address, taxStatus, archivedAt, integrationIds), so the echo of the connector's own tag PUT is recognised by its fingerprint.",
+    reliedOnAt: ['shared/domain/customer-echo.ts', 'shared/webhooks/ingest.ts', 'shared/sync/workers.ts'],
+    ifWrong: 'Harmless: an echo that is not recognised is synced like any change, costing two Sequence reads per customer; nothing is skipped wrongly.',
+    verify: "Register a policy, PUT a customer and compare the CUSTOMER_UPDATED delivery's resource with the PUT response.",
+  },
+  {
     id: 'SEQ-MARK-AS-SENT-NO-WEBHOOK',
     upstream: 'sequence',
     statement: 'A document marked as sent without notification sends no webhook ("Integration syncs do not happen").',
     reliedOnAt: ['shared/tax/stuck-invoices.ts'],
     ifWrong: 'Harmless: such documents reach Sphere through the hourly reconcile sweep, up to an hour late.',
     verify: 'Mark a sandbox invoice as sent without notification and watch the webhook endpoint.',
+  },
+  {
+    id: 'SEQ-REQUEST-ID-HEADER',
+    upstream: 'sequence',
+    statement: 'Sequence names the request in an X-Request-Id response header (undocumented).',
+    reliedOnAt: ['shared/sequence/schemas.ts'],
+    ifWrong: 'Harmless: audit entries lack the request id.',
+    verify: 'Read the response headers of any Sequence call.',
   },
   {
     id: 'SPHERE-EXEMPTION-HONOURED',

@@ -7,17 +7,7 @@
  * one with `requireQueueUrl(config, 'invoiceTax')`, which names the missing variable.
  */
 import * as z from 'zod';
-import { type QueueKey } from './queue-messages';
-
-/** Logical queue → environment variable holding its URL (the same names as QUEUES in queue-messages.ts). */
-export const QUEUE_URL_ENV = {
-  customerSync: ['CUSTOMER_SYNC_QUEUE_URL'],
-  productSync: ['PRODUCT_SYNC_QUEUE_URL'],
-  invoiceTax: ['INVOICE_TAX_QUEUE_URL'],
-  exemptions: ['EXEMPTIONS_QUEUE_URL'],
-  backfill: ['BACKFILL_QUEUE_URL'],
-} as const satisfies Record<QueueKey, readonly string[]>;
-export type ConfigQueueKey = keyof typeof QUEUE_URL_ENV;
+import { QUEUES, QUEUE_KEYS, type QueueKey } from './catalogue';
 
 export const SECRETS_BACKENDS = ['secrets-manager', 'local-vault'] as const;
 export type SecretsBackend = (typeof SECRETS_BACKENDS)[number];
@@ -58,7 +48,7 @@ const EnvSchema = z
     SEQUENCE_BASE_URL: optionalUrl,
     SPHERE_BASE_URL: optionalUrl,
     LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO')),
-    ...Object.fromEntries(Object.values(QUEUE_URL_ENV).flat().map((name) => [name, optionalUrl])),
+    ...Object.fromEntries(QUEUE_KEYS.map((key) => [QUEUES[key].envVar, optionalUrl])),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_BACKEND === 'local-vault' && env.STAGE !== 'local' && env.STAGE !== 'test') {
@@ -72,7 +62,7 @@ export interface ConnectorConfig {
   connectorTableName: string;
   idempotencyTableName: string;
   /** Queue URLs this function was given (absent keys: not configured for this function). */
-  queueUrls: Partial<Record<ConfigQueueKey, string>>;
+  queueUrls: Partial<Record<QueueKey, string>>;
   secrets: {
     backend: SecretsBackend;
     /** Secret name = prefix + connection id, e.g. `sphere-connector/sandbox/connections/`. */
@@ -114,9 +104,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(`Invalid connector configuration: ${lines.join('; ')}`, [...new Set(variables)]);
   }
   const e = parsed.data as z.infer<typeof EnvSchema> & Record<string, string | undefined>;
-  const queueUrls: Partial<Record<ConfigQueueKey, string>> = {};
-  for (const [key, names] of Object.entries(QUEUE_URL_ENV) as [ConfigQueueKey, readonly string[]][]) {
-    const value = names.map((n) => e[n]).find((v): v is string => typeof v === 'string' && v.length > 0);
+  const queueUrls: Partial<Record<QueueKey, string>> = {};
+  for (const key of QUEUE_KEYS) {
+    const value = e[QUEUES[key].envVar];
     if (value) queueUrls[key] = value;
   }
   return {
@@ -148,8 +138,9 @@ export function resetConfigCache(): void {
 }
 
 /** The URL of a queue this function must have; throws ConfigError naming the variable otherwise. */
-export function requireQueueUrl(cfg: ConnectorConfig, queue: ConfigQueueKey): string {
+export function requireQueueUrl(cfg: ConnectorConfig, queue: QueueKey): string {
   const value = cfg.queueUrls[queue];
-  if (!value) throw new ConfigError(`${QUEUE_URL_ENV[queue][0]} is required by this function but not set`, [QUEUE_URL_ENV[queue][0]]);
+  const variable = QUEUES[queue].envVar;
+  if (!value) throw new ConfigError(`${variable} is required by this function but not set`, [variable]);
   return value;
 }

@@ -7,7 +7,7 @@
 import { SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { ConnectorBugError } from '../domain/errors';
-import { QUEUES, type QueueKey, type QueueMessage } from './queue-messages';
+import { QUEUES, type QueueKey, type QueueMessage } from './catalogue';
 
 export interface OutgoingMessage<K extends QueueKey> {
   message: QueueMessage<K>;

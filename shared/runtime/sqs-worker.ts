@@ -35,7 +35,7 @@ import { classifyError } from '../domain/errors';
 import { type QueueRetryPolicy, queueRetryDelaySeconds } from '../domain/retry-policy';
 import { type ConnectionRepository } from '../store/connections';
 import { type FailedResourceType, type FailureRepository } from '../store/failures';
-import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, type QueueMessage, deadLetterEnvVar } from './queue-messages';
+import { MAX_RECEIVE_COUNT, METRICS, QUEUES, type QueueKey, type QueueMessage } from './catalogue';
 import { type Dependencies } from './dependencies';
 import { instrumentedHandler } from './invocation';
 import { recordFailureMetrics } from './observability';
@@ -108,7 +108,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       deps.logger.error('Queued message no longer parses; moved to the DLQ', { queue: definition.queue, messageId: record.messageId, reason });
-      deps.metrics?.addMetric('UnparseableMessages', MetricUnit.Count, 1);
+      deps.metrics?.addMetric(METRICS.unparseableMessages, MetricUnit.Count, 1);
       await moveToDeadLetterQueue(record, reason);
       return 'dead-lettered';
     }
@@ -129,7 +129,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
         // Sync lag: from the moment the change was queued to the moment it is done.
         const sentAt = Number(record.attributes.SentTimestamp);
         if (Number.isFinite(sentAt) && sentAt > 0) {
-          deps.metrics?.singleMetric().addDimension('queue', definition.queue).addMetric('SyncLag', MetricUnit.Milliseconds, Math.max(0, Date.now() - sentAt));
+          deps.metrics?.singleMetric().addDimension('queue', definition.queue).addMetric(METRICS.syncLag, MetricUnit.Milliseconds, Math.max(0, Date.now() - sentAt));
         }
         return 'processed';
       } catch (error) {
@@ -209,7 +209,7 @@ export function createSqsWorker<K extends QueueKey>(definition: WorkerDefinition
       } else {
         // Still in batchItemFailures: the queue retries it after its visibility timeout instead.
         deps.logger.warn('Could not shorten the retry delay; the message waits out the visibility timeout', { messageId: record.messageId, error: errorSummary(result.reason) });
-        deps.metrics?.addMetric('RetryDelayNotSet', MetricUnit.Count, 1);
+        deps.metrics?.addMetric(METRICS.retryDelayNotSet, MetricUnit.Count, 1);
       }
     });
   }
@@ -264,7 +264,7 @@ function errorSummary(error: unknown): string {
  * `<QUEUE>_QUEUE_URL` (every worker function has it), the DLQ URL from `<QUEUE>_DLQ_URL`.
  */
 export function workerDependencies(deps: Dependencies, queue: QueueKey, env: NodeJS.ProcessEnv = process.env): WorkerDependencies {
-  const deadLetterQueueUrl = env[deadLetterEnvVar(queue)];
+  const deadLetterQueueUrl = env[QUEUES[queue].dlqEnvVar];
   const queueUrl = env[QUEUES[queue].envVar];
   return {
     connections: deps.connections,

@@ -57,7 +57,7 @@ const AnyBodySchema = z.unknown();
  * transaction, currency, date, line products and amounts); the address override, line ids, quantities
  * and descriptions are informational and their echo is not relied on.
  */
-const ECHO_CHECKED: Record<'customer' | 'product' | 'transaction', EchoCheckOptions> = {
+export const SPHERE_ECHO_CHECKED: Record<'customer' | 'product' | 'transaction', EchoCheckOptions> = {
   customer: {},
   product: {},
   transaction: {
@@ -187,7 +187,7 @@ export class SphereClient {
   /** Create or update by external_id [C]; every field sent must come back (sphere_field_not_accepted). */
   async upsertCustomer(customer: SphereCustomerInput): Promise<SphereCustomer> {
     const body = validateRequest(CustomerRequestWireSchema, encodeCustomer(customer), 'customer');
-    return decodeCustomer(await this.writeChecked('customer', customer.externalId, SPHERE_PATHS.customers, body, CustomerResponseWireSchema, ECHO_CHECKED.customer));
+    return decodeCustomer(await this.writeChecked('customer', customer.externalId, SPHERE_PATHS.customers, body, CustomerResponseWireSchema, SPHERE_ECHO_CHECKED.customer));
   }
 
   /** null when Sphere has no such customer (404). */
@@ -200,7 +200,7 @@ export class SphereClient {
 
   async upsertProduct(product: SphereProductInput): Promise<SphereProduct> {
     const body = validateRequest(ProductRequestWireSchema, encodeProduct(product), 'product');
-    return decodeProduct(await this.writeChecked('product', product.externalId, SPHERE_PATHS.products, body, ProductResponseWireSchema, ECHO_CHECKED.product));
+    return decodeProduct(await this.writeChecked('product', product.externalId, SPHERE_PATHS.products, body, ProductResponseWireSchema, SPHERE_ECHO_CHECKED.product));
   }
 
   async getProduct(externalId: string): Promise<SphereProduct | null> {
@@ -213,7 +213,7 @@ export class SphereClient {
   /** Invoice (`debit`) or credit note (`credit` + originalTransactionId), pending or finalized; upsert by external_id. */
   async createTransaction(transaction: SphereTransactionInput): Promise<SphereTransaction> {
     const body = validateRequest(TransactionRequestWireSchema, encodeTransaction(transaction), 'transaction');
-    return decodeTransaction(await this.writeChecked('transaction', transaction.externalId, SPHERE_PATHS.transactions, body, TransactionResponseWireSchema, ECHO_CHECKED.transaction));
+    return decodeTransaction(await this.writeChecked('transaction', transaction.externalId, SPHERE_PATHS.transactions, body, TransactionResponseWireSchema, SPHERE_ECHO_CHECKED.transaction));
   }
 
   async getTransaction(externalId: string): Promise<SphereTransaction | null> {

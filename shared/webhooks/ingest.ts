@@ -18,7 +18,8 @@ import { customerEchoFingerprint } from '../domain/customer-echo';
 import { describeRejectedId, isConnectionId, isSequenceId } from '../domain/ids';
 import { errorBody } from '../runtime/api-response';
 import { type Dependencies } from '../runtime/dependencies';
-import { type QueueMessage, messageGroupId } from '../runtime/queue-messages';
+import { METRICS, type QueueMessage } from '../runtime/catalogue';
+import { messageGroupId } from '../runtime/queue-messages';
 import { syncStores } from '../sync/stores';
 import { type WebhookEnvelope, deliveryKey, parseEnvelope, resourceIdOf } from './envelope';
 import { routeFor, type NotificationRoute } from './routing';
@@ -132,7 +133,7 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
     } else {
       deps.logger.warn('Webhook rejected', { reason: verdict.reason });
     }
-    deps.metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
+    deps.metrics.addMetric(METRICS.webhookRejected, MetricUnit.Count, 1);
     return reject(401, code, message);
   }
 
@@ -161,12 +162,12 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) }, ttlSeconds);
   if (!first) {
     deps.logger.info('Duplicate webhook delivery');
-    deps.metrics.addMetric('WebhookDuplicate', MetricUnit.Count, 1);
+    deps.metrics.addMetric(METRICS.webhookDuplicate, MetricUnit.Count, 1);
     return { status: 200, body: { status: 'duplicate' }, outcome: 'duplicate' };
   }
   if (!route) {
     deps.logger.info('Webhook type not consumed; acknowledged without queueing');
-    deps.metrics.addMetric('WebhookIgnored', MetricUnit.Count, 1);
+    deps.metrics.addMetric(METRICS.webhookIgnored, MetricUnit.Count, 1);
     await deliveries.countIgnored(connectionId, envelope.notificationType).catch((error: unknown) => deps.logger.warn('Could not count an ignored webhook', { error: String(error) }));
     return { status: 202, body: { status: 'ignored', notificationType: envelope.notificationType }, outcome: 'ignored' };
   }
@@ -180,7 +181,7 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
     await deliveries.release(connectionId, key).catch(() => undefined);
     return reject(503, 'queue_unavailable', 'The webhook could not be queued; retry later');
   }
-  deps.metrics.addMetric('WebhookAccepted', MetricUnit.Count, 1);
+  deps.metrics.addMetric(METRICS.webhookAccepted, MetricUnit.Count, 1);
   deps.logger.info('Webhook queued', { queue: out.queue });
   return { status: 202, body: { status: 'accepted' }, outcome: 'queued' };
 }

@@ -6,7 +6,7 @@
  */
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Template } from 'aws-cdk-lib/assertions';
-import { QUEUES } from '../../shared/runtime/queue-messages';
+import { QUEUES } from '../../shared/runtime/catalogue';
 import { connectorApp } from './helpers';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };

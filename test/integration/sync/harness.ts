@@ -18,7 +18,7 @@ import { startSphereSimulator, type SphereSimulator, type SphereSimulatorOptions
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
 import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
-import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';

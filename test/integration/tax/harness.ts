@@ -16,7 +16,7 @@ import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/do
 import { Decimal } from '../../../shared/domain/decimal';
 import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies, flushAuditLog } from '../../../shared/runtime/dependencies';
-import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';

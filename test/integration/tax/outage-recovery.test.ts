@@ -9,7 +9,7 @@
  * receive, not four quick retries; a Retry-After, when given, is honoured.
  */
 import { randomUUID } from 'node:crypto';
-import { VISIBILITY_TIMEOUT_FACTOR } from '../../../lib/constructs/fifo-queue-with-dlq';
+import { VISIBILITY_TIMEOUT_FACTOR } from '../../../shared/runtime/catalogue';
 import { INVOICE_TAX_TIMEOUT } from '../../../lib/constructs/invoice-tax';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';

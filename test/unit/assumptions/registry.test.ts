@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CHECKS } from '../../../shared/assumptions/checks';
 import { ASSUMPTIONS } from '../../../shared/assumptions/registry';
 
 const root = path.resolve(__dirname, '../../..');
@@ -34,5 +35,9 @@ describe('the assumptions registry', () => {
       expect([a.id, section.includes(`\`${a.id}\``)]).toEqual([a.id, true]);
       if (a.runtimeCheck) expect([a.id, section.includes(`\`${a.runtimeCheck.errorCode}\``)]).toEqual([a.id, true]);
     }
+  });
+
+  it('gives every entry a live check for `sphere-connector verify`, and no check lacks an entry', () => {
+    expect(Object.keys(CHECKS).sort()).toEqual(ASSUMPTIONS.map((a) => a.id).sort());
   });
 });
