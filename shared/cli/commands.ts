@@ -67,6 +67,8 @@ const OPTIONS = {
   'no-record-transactions': { type: 'boolean' },
   'calculate-on-draft': { type: 'boolean' },
   'no-calculate-on-draft': { type: 'boolean' },
+  'allow-beside-native-integration': { type: 'boolean' },
+  'no-allow-beside-native-integration': { type: 'boolean' },
   // backfill
   restart: { type: 'boolean' },
   'no-wait': { type: 'boolean' },
@@ -101,6 +103,7 @@ Commands:
       [--sphere-api-key-stdin] [--sequence-client-secret-stdin [--sequence-client-id ID]]
       [--name N] [--tax-code-default CODE] [--tax-code CATEGORY=CODE ...] (CATEGORY= removes one)
       [--record-transactions | --no-record-transactions] [--calculate-on-draft | --no-calculate-on-draft]
+      [--allow-beside-native-integration | --no-allow-beside-native-integration]
       [--sequence-base-url URL] [--sphere-base-url URL]
       Secrets are read from stdin, one per line, Sequence first (piped), or prompted without echo
       (terminal); never from flags, which end up in shell history.
@@ -247,7 +250,7 @@ async function connect(ctx: Context): Promise<number> {
 }
 
 /** `--x` / `--no-x` → true / false / undefined; both is a usage error. */
-function toggle(flags: Flags, name: 'record-transactions' | 'calculate-on-draft'): boolean | undefined {
+function toggle(flags: Flags, name: 'record-transactions' | 'calculate-on-draft' | 'allow-beside-native-integration'): boolean | undefined {
   const on = flags[name];
   const off = flags[`no-${name}`];
   if (on && off) throw new UsageError(`--${name} and --no-${name} contradict each other`);
@@ -276,6 +279,7 @@ async function update(ctx: Context): Promise<number> {
   }
   const recordTransactions = toggle(flags, 'record-transactions');
   const calculateOnDraft = toggle(flags, 'calculate-on-draft');
+  const allowBesideNativeIntegration = toggle(flags, 'allow-beside-native-integration');
   const taxCodes = taxCodeChanges(flags['tax-code']);
 
   const readSecret = io.readSecret;
@@ -301,7 +305,11 @@ async function update(ctx: Context): Promise<number> {
     ...(flags['sequence-base-url'] ? { baseUrl: flags['sequence-base-url'] } : {}),
   };
   const sphere = { ...(apiKey !== undefined ? { apiKey } : {}), ...(flags['sphere-base-url'] ? { baseUrl: flags['sphere-base-url'] } : {}) };
-  const options = { ...(recordTransactions !== undefined ? { recordTransactions } : {}), ...(calculateOnDraft !== undefined ? { calculateOnDraft } : {}) };
+  const options = {
+    ...(recordTransactions !== undefined ? { recordTransactions } : {}),
+    ...(calculateOnDraft !== undefined ? { calculateOnDraft } : {}),
+    ...(allowBesideNativeIntegration !== undefined ? { allowBesideNativeIntegration } : {}),
+  };
   const taxCodesBody = { ...(flags['tax-code-default'] ? { default: flags['tax-code-default'] } : {}), ...(byTaxCategory ? { byTaxCategory } : {}) };
   const body = {
     ...(flags.name ? { name: flags.name } : {}),
@@ -325,6 +333,7 @@ async function update(ctx: Context): Promise<number> {
         ['tax codes', Object.entries(taxCodesNow.byTaxCategory ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'],
         ['record transactions', optionsNow.recordTransactions],
         ['calculate on draft', optionsNow.calculateOnDraft],
+        ['allow beside a native integration', optionsNow.allowBesideNativeIntegration === true],
       ])
     );
   });

@@ -140,9 +140,17 @@ describe('update (PATCH /connections/{id})', () => {
     expect(h.out()).toMatch(/^record transactions\s+false$/m);
   });
 
+  it('confirms running beside a native Sequence↔Sphere integration (--allow-beside-native-integration)', async () => {
+    const h = harness([{ status: 200, body: connection({ options: { recordTransactions: true, calculateOnDraft: true, allowBesideNativeIntegration: true } }) }]);
+    expect(await runCli(['update', 'c1', '--allow-beside-native-integration'], h.io)).toBe(0);
+    expect(JSON.parse(h.calls[0]!.body!)).toEqual({ options: { allowBesideNativeIntegration: true } });
+    expect(h.out()).toMatch(/^allow beside a native integration\s+true$/m);
+  });
+
   it('rejects contradictions, malformed tax codes and an update with nothing to change (exit 2)', async () => {
     for (const argv of [
       ['update', 'c1', '--record-transactions', '--no-record-transactions'],
+      ['update', 'c1', '--allow-beside-native-integration', '--no-allow-beside-native-integration'],
       ['update', 'c1', '--tax-code', 'no-equals-sign'],
       ['update', 'c1'],
       ['update', 'c1', '--sequence-client-id', 'new-client'],
