@@ -187,6 +187,7 @@ function connectionSummary(c: Json): string {
     ['failures', counts.failures],
     ['backfill', `${str(backfill.state)} ${str(backfill.done)}/${str(backfill.total)}`],
     ...(lastError ? ([['last error', `${str(lastError.code)}: ${str(lastError.message)}`]] as const) : []),
+    ...(Array.isArray(c.warnings) ? (c.warnings as Json[]).map((w) => ['warning', `${str(w.code)}: ${str(w.message)}`] as const) : []),
   ]);
 }
 

@@ -147,6 +147,13 @@ describe('update (PATCH /connections/{id})', () => {
     expect(h.out()).toMatch(/^allow beside a native integration\s+true$/m);
   });
 
+  it('shows a connection warning (a native Sequence↔Sphere integration) in the summary', async () => {
+    const warning = { code: 'native_sphere_integration_detected', message: 'A native integration seems linked', evidence: [] };
+    const h = harness([{ status: 200, body: connection({ warnings: [warning] }) }]);
+    expect(await runCli(['update', 'c1', '--name', 'Renamed'], h.io)).toBe(0);
+    expect(h.out()).toMatch(/^warning\s+native_sphere_integration_detected: A native integration seems linked$/m);
+  });
+
   it('rejects contradictions, malformed tax codes and an update with nothing to change (exit 2)', async () => {
     for (const argv of [
       ['update', 'c1', '--record-transactions', '--no-record-transactions'],
