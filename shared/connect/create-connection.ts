@@ -4,9 +4,9 @@
  *
  *  1. public URL configured? (webhooks cannot be registered without it) — nothing stored yet
  *  2. check both credentials (Sequence: list accounts → sequenceAccountId; Sphere: verifyKey), then
- *     that Sphere accepts every configured tax code (./tax-codes-check.ts); look for a native
- *     Sequence↔Sphere integration (./native-integration.ts: a warning on the record, not a refusal)
- *  3. refuse an account that already has a live connection in this environment (409)
+ *     that Sphere accepts every configured tax code (./tax-codes-check.ts)
+ *  3. refuse an account that already has a live connection in this environment (409); look for a
+ *     native Sequence↔Sphere integration (./native-integration.ts: a warning on the record, not a refusal)
  *  4. generate the webhook signing secret; write the one secret of the connection (vault)
  *  5. write the connection record, PENDING (account lock; a lost race → 409 and the secret is
  *     scheduled for deletion again)
@@ -85,16 +85,17 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
   const taxCodes = { default: input.taxCodes.default, byTaxCategory: input.taxCodes.byTaxCategory ?? {} };
   // Every configured tax code must be one Sphere accepts (no built-in default to fall back on).
   await requireTaxCodesAccepted(checkClients.sphere, taxCodes);
+
+  // 3. One live connection per Sequence account and environment.
+  const existing = (await deps.connections.list()).find((c) => c.environment === environment && c.sequenceAccountId === sequenceAccountId && c.status !== 'DISCONNECTED');
+  if (existing) throw accountConflict(existing.id);
+
   // A native Sequence↔Sphere integration beside this one: shown as a warning from the first moment,
   // so the backfill records no transaction twice (./native-integration.ts).
   const nativeEvidence = await scanForNativeLink(checkClients).catch((error: unknown) => {
     deps.logger.warn('Could not look for a native Sequence↔Sphere integration; the hourly reconcile looks again', { code: describeFailure(error).code });
     return [];
   });
-
-  // 3. One live connection per Sequence account and environment.
-  const existing = (await deps.connections.list()).find((c) => c.environment === environment && c.sequenceAccountId === sequenceAccountId && c.status !== 'DISCONNECTED');
-  if (existing) throw accountConflict(existing.id);
 
   // 4. The one secret of the connection.
   const id = newConnectionId();
