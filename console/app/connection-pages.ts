@@ -131,8 +131,12 @@ export async function connectPage(ctx: PageContext): Promise<void> {
     taxCodesResult.replaceChildren();
     void busy(testButton, async () => {
       try {
-        const { body } = await api<{ sequence: SideReport; sphere: SideReport; taxCodes?: SideReport }>('POST', '/connections/test-credentials', { ...credentials(), ...taxCodes() });
-        sequenceResult.replaceChildren(sideResult('Sequence', body.sequence));
+        const { body } = await api<{ sequence: SideReport; sphere: SideReport; taxCodes?: SideReport; nativeIntegration?: SideReport }>('POST', '/connections/test-credentials', {
+          ...credentials(),
+          ...taxCodes(),
+        });
+        // A native Sequence↔Sphere integration is read on the Sequence side.
+        sequenceResult.replaceChildren(sideResult('Sequence', body.sequence), sideResult('Native Sphere integration', body.nativeIntegration));
         sphereResult.replaceChildren(sideResult('Sphere', body.sphere));
         taxCodesResult.replaceChildren(sideResult('Tax code', body.taxCodes));
       } catch (error) {

@@ -6,7 +6,7 @@
  * connection to ERROR (with the reason), and an ERROR connection whose checks all pass (policy
  * registered) is ACTIVE again. An outage changes nothing.
  */
-import { type Connection, type TaxCodeMapping } from '../domain/connection';
+import { type Connection, type ConnectionWarning, type TaxCodeMapping } from '../domain/connection';
 import { type CheckCredentialsInput } from '../domain/connection-input';
 import { ConnectorError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
@@ -16,7 +16,7 @@ import { type SideResult, checkBoth } from './credentials';
 import { TAX_CODE_FIX, checkTaxCodes, describeRejections } from './tax-codes-check';
 import { requireConnection } from './lookup';
 import { applyNativeLinkFinding, scanForNativeLink } from './native-integration';
-import { NATIVE_SPHERE_WARNING_CODE } from '../domain/native-integration';
+import { NATIVE_SPHERE_WARNING_CODE, warningsAfterScan } from '../domain/native-integration';
 import { resolveBaseUrls } from './create-connection';
 import { describeFailure } from './webhook-policy';
 
@@ -62,7 +62,7 @@ export async function checkCredentials(
   deps: Dependencies,
   input: CheckCredentialsInput,
   options: { checkDeadlineMs?: number } = {},
-): Promise<Pick<TestReport, 'sequence' | 'sphere'> & Partial<Pick<TestReport, 'taxCodes'>>> {
+): Promise<Pick<TestReport, 'sequence' | 'sphere' | 'nativeIntegration'> & Partial<Pick<TestReport, 'taxCodes'>>> {
   const environment = input.sequence.environment;
   const { sequenceBaseUrl, sphereBaseUrl } = resolveBaseUrls(deps.config, { environment, sequenceBaseUrl: input.sequence.baseUrl, sphereBaseUrl: input.sphere.baseUrl });
   const clients = deps.clientsFor({
@@ -78,8 +78,26 @@ export async function checkCredentials(
     sequence: report(checks.sequence, checks.sequence.ok ? `Sequence ${environment} accepted the API client (account ${checks.sequence.value.companyName})` : ''),
     sphere: report(checks.sphere, 'Sphere accepted the API key'),
     ...(mapping ? { taxCodes: checks.sphere.ok ? await taxCodesReport(clients.sphere, mapping) : NOT_CHECKED_WITHOUT_SPHERE } : {}),
+    // Before saving nothing is stored: the warning is only reported.
+    nativeIntegration: checks.sequence.ok
+      ? await nativeIntegrationReport(async () => warningsAfterScan({}, await scanForNativeLink(clients), new Date().toISOString())[0])
+      : NOT_CHECKED_WITHOUT_SEQUENCE,
   };
 }
+
+const NOT_CHECKED_WITHOUT_SEQUENCE: SideReport = { ok: false, code: 'not_checked', message: 'Not checked: Sequence could not be called.' };
+
+/** The scan connect runs (./native-integration.ts) as a side of the report: `scan` gives the native-link warning, if any. */
+async function nativeIntegrationReport(scan: () => Promise<ConnectionWarning | undefined>): Promise<SideReport> {
+  try {
+    const warning = await scan();
+    return warning ? { ok: false, code: warning.code, message: warning.message } : NO_NATIVE_LINK;
+  } catch (error) {
+    return { ok: false, code: describeFailure(error).code, message: `Could not look for a native Sequence↔Sphere integration (${describeFailure(error).code}).` };
+  }
+}
+
+const NO_NATIVE_LINK: SideReport = { ok: true, message: 'No sign of a native Sequence↔Sphere integration' };
 
 export async function testConnection(deps: Dependencies, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {
   const connection = await requireConnection(deps, connectionId, { live: 'be tested' });
@@ -124,17 +142,14 @@ export async function testConnection(deps: Dependencies, connectionId: string, o
 
   const taxCodes = checks.sphere.ok ? await taxCodesReport(clients.sphere, connection.taxCodes) : NOT_CHECKED_WITHOUT_SPHERE;
 
-  let nativeIntegration: SideReport = { ok: false, code: 'not_checked', message: 'Not checked: Sequence could not be called.' };
   let current = connection;
-  if (checks.sequence.ok && sequence.ok) {
-    try {
-      current = await applyNativeLinkFinding(deps, connection, await scanForNativeLink(clients));
-      const warning = current.warnings?.find((w) => w.code === NATIVE_SPHERE_WARNING_CODE);
-      nativeIntegration = warning ? { ok: false, code: warning.code, message: warning.message } : { ok: true, message: 'No sign of a native Sequence↔Sphere integration' };
-    } catch (error) {
-      nativeIntegration = { ok: false, code: describeFailure(error).code, message: `Could not look for a native Sequence↔Sphere integration (${describeFailure(error).code}).` };
-    }
-  }
+  const nativeIntegration =
+    checks.sequence.ok && sequence.ok
+      ? await nativeIntegrationReport(async () => {
+          current = await applyNativeLinkFinding(deps, connection, await scanForNativeLink(clients));
+          return current.warnings?.find((w) => w.code === NATIVE_SPHERE_WARNING_CODE);
+        })
+      : NOT_CHECKED_WITHOUT_SEQUENCE;
 
   const result: TestReport = { sequence, sphere, webhookPolicy, taxCodes, nativeIntegration };
   const refused = [checks.sequence, checks.sphere].find((r): r is { ok: false; error: ConnectorError } => !r.ok && r.error.kind === 'user');

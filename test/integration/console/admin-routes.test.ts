@@ -102,7 +102,11 @@ describe('POST /connections/test-credentials', () => {
     const before = await adminOk<{ items: unknown[] }>(stack.targets, 'GET', '/connections');
     const good = await admin<{ sequence: { ok: boolean; message: string }; sphere: { ok: boolean } }>(stack.targets, 'POST', '/connections/test-credentials', credentials(SIM_DEFAULTS.sphereApiKey));
     expect(good.status).toBe(200);
-    expect(good.body).toEqual({ sequence: { ok: true, message: expect.stringMatching(/accepted/) }, sphere: { ok: true, message: expect.stringMatching(/accepted/) } });
+    expect(good.body).toEqual({
+      sequence: { ok: true, message: expect.stringMatching(/accepted/) },
+      sphere: { ok: true, message: expect.stringMatching(/accepted/) },
+      nativeIntegration: { ok: true, message: 'No sign of a native Sequence↔Sphere integration' },
+    });
 
     const wrongKey = 'sph_test_wrong_key_123';
     const bad = await admin<{ sequence: { ok: boolean }; sphere: { ok: boolean; code: string; message: string } }>(stack.targets, 'POST', '/connections/test-credentials', credentials(wrongKey));

@@ -121,6 +121,13 @@ it('a reconnect of the same account finds only the connector’s own tags: no wa
 
 it('a customer tagged by a native integration: connect and "Test credentials" warn, no transaction is recorded until the operator confirms', async () => {
   const { invoiceId, customerId } = await seedInvoice('Natively Linked Inc', [{ service: 'Sphere', id: 'sphere_cus_native_42' }]);
+  // The connect form's "Test credentials", before anything is saved, already says so.
+  const before = await admin<{ nativeIntegration: { ok: boolean; code: string } }>(h, 'POST', '/connections/test-credentials', {
+    sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
+    sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
+  });
+  expect(before.status).toBe(200);
+  expect(before.body.nativeIntegration).toMatchObject({ ok: false, code: NATIVE_CODE });
   await disconnect();
   const connected = await connect('Beside native');
   expect(connected.warnings).toEqual([
