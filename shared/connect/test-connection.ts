@@ -2,9 +2,10 @@
  * `POST /connections/{id}/test`: the "Test credentials" button. Re-reads the stored secret past any
  * cache, checks both sides with calls that change nothing, and reports each side; the webhook
  * policy is checked too, that Sphere accepts every configured tax code (./tax-codes-check.ts), and
- * that no native Sequence↔Sphere integration shows (./native-integration.ts; kept as a warning). The status follows the result: a refused credential moves an ACTIVE
- * connection to ERROR (with the reason), and an ERROR connection whose checks all pass (policy
- * registered) is ACTIVE again. An outage changes nothing.
+ * that no native Sequence↔Sphere integration shows (./native-integration.ts; kept as a warning on
+ * the connection). The status follows the result: a refused credential moves an ACTIVE connection to
+ * ERROR (with the reason), and an ERROR connection whose checks all pass (policy registered) is
+ * ACTIVE again. An outage changes nothing.
  */
 import { type Connection, type ConnectionWarning, type TaxCodeMapping } from '../domain/connection';
 import { type CheckCredentialsInput } from '../domain/connection-input';
