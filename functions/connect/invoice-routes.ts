@@ -29,7 +29,9 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
         const ctx = getContext();
         try {
           const connection = await liveConnection(ctx, params.id!);
-          const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => calculateInvoiceTax(ctx, connection, params.invoiceId!));
+          const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, (clearFailure) =>
+            calculateInvoiceTax(ctx, connection, params.invoiceId!, { onStored: clearFailure }),
+          );
           return json(200, outcome.record);
         } catch (error) {
           return answerError(ctx, error);

@@ -16,19 +16,26 @@
  *  6. PUT only the lines whose current rate does not reproduce Sphere's amount, with the rate chosen
  *     by shared/domain/tax-rate.ts; attach sphere_tax_calculation_id to the invoice metadata;
  *  7. store the tax record (§5.1) with the input hash.
+ * Latency (issue 15): against the real APIs each call costs tens of ms, so what counts is how many
+ * stand one after another. The waves are {invoice, line items, groups} → {customer, registrations,
+ * products; the stored record and the Sphere links from DynamoDB} → (ensure, only when the links
+ * show a change; otherwise it runs beside the next call) → calculate_tax → {line PUTs, metadata
+ * PATCH} → {tax record, counter, failure record}. The invoice lease is claimed while the first wave
+ * is read (withLeasedInvoice); the audit log is written beside the calls (shared/runtime/dependencies.ts).
  * A failure stores a FAILED record (reason + code, no hash, so the next attempt recalculates) and is
  * rethrown with its classification (user → 422 / failure record; retryable → retried / 503).
  */
 import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
-import { withLease } from '../store/leases';
+import { type Lease, withLease } from '../store/leases';
 import {
   type TaxRecord,
   applySphereResult,
   buildCalculateTaxRequest,
   isUnchanged,
   planLineProducts,
+  sphereProductIdFor,
   taxInputHash,
 } from '../domain/invoice-tax';
 import { type UpstreamClients } from '../runtime/dependencies';
@@ -36,7 +43,7 @@ import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
 import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, lineItemToRequest } from '../sequence';
 import { type TaxContext } from './context';
-import { ensurePlannedProducts, loadProducts } from './line-products';
+import { type LineProducts, ensurePlannedProducts, loadProducts } from './line-products';
 
 /** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
 export const CALCULATION_ID_METADATA_KEY = 'sphere_tax_calculation_id';
@@ -70,13 +77,47 @@ export class InvoiceBusyError extends ConnectorError {
  * written again) while those PUTs are still going. `work` gets the connection's upstream clients.
  */
 export function withInvoiceLease<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients) => Promise<T>): Promise<T> {
-  return withLease(
-    ctx.leases,
-    connection.id,
-    `INVOICE#${invoiceId}`,
-    { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) },
-    () => ctx.deps.withUpstream(connection, work),
-  );
+  return leaseInvoice(ctx, connection, invoiceId, () => ctx.deps.withUpstream(connection, work));
+}
+
+function leaseInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (lease: Lease) => Promise<T>): Promise<T> {
+  const wait = { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) };
+  return withLease(ctx.leases, connection.id, `INVOICE#${invoiceId}`, wait, work);
+}
+
+/**
+ * Allowance for the clocks of two processes: reads that started this long after the previous
+ * holder released the lease certainly see its writes.
+ */
+export const LEASE_CLOCK_MARGIN_MS = 100;
+
+/**
+ * `withInvoiceLease` with the invoice, its lines and groups already read: the reads need no lease,
+ * so they go out while the lease is claimed (one round trip instead of two). If another holder
+ * released the lease after they started, they may miss its writes, and are done again.
+ */
+function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients, loaded: LoadedInvoice) => Promise<T>): Promise<T> {
+  return ctx.deps.withUpstream(connection, async (clients) => {
+    const readStartedAt = Date.now();
+    const early = readInvoiceWithLines(clients, invoiceId);
+    early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
+    return leaseInvoice(ctx, connection, invoiceId, async (lease) => {
+      const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
+      return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId));
+    });
+  });
+}
+
+/** The invoice, every line item (paged) and the groups: all keyed by the invoice id, read side by side. */
+async function readInvoiceWithLines(clients: UpstreamClients, invoiceId: string): Promise<LoadedInvoice> {
+  const [invoice, lines, groups] = await Promise.allSettled([
+    clients.sequence.getInvoice(invoiceId),
+    clients.sequence.listLineItems(invoiceId),
+    clients.sequence.listLineItemGroups(invoiceId),
+  ]);
+  // The invoice's own error first: "no such invoice" says more than the 404 of its line items.
+  for (const read of [invoice, lines, groups]) if (read.status === 'rejected') throw read.reason;
+  return { invoice: (invoice as PromiseFulfilledResult<Invoice>).value, lines: (lines as PromiseFulfilledResult<LineItem[]>).value, groups: (groups as PromiseFulfilledResult<LineItemGroup[]>).value };
 }
 
 export interface CalculationOutcome {
@@ -116,14 +157,21 @@ async function storeFailure(ctx: TaxContext, connection: Connection, invoice: In
   await ctx.taxRecords.put(connection.id, record);
 }
 
-async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice): Promise<CalculationOutcome> {
+export interface CalculationHooks {
+  /** Work to do once the tax is stored, beside the last writes and still under the lease (e.g. clearing a failure record). */
+  onStored?: () => Promise<unknown>;
+}
+
+async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
   const { deps } = ctx;
   const { invoice, lines, groups } = loaded;
-  const [customer, registrations, products, stored] = await Promise.all([
+  const productIds = lines.flatMap((l) => (l.productId ? [l.productId] : []));
+  const [customer, registrations, products, stored, copies] = await Promise.all([
     clients.sequence.getCustomer(invoice.customerId),
     clients.sequence.listTaxRegistrationsForCustomer(invoice.customerId),
     loadProducts(clients, lines),
     ctx.taxRecords.get(connection.id, invoice.id),
+    ctx.sync.readCopies(deps, connection, invoice.customerId, productIds),
   ]);
   const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
   const inputHash = taxInputHash({ invoice, lines, plans, customer, registrations });
@@ -148,39 +196,43 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       calculatedAt: now,
       updatedAt: now,
     };
-    await ctx.taxRecords.put(connection.id, record);
+    await Promise.all([ctx.taxRecords.put(connection.id, record), hooks.onStored?.()]);
     return { record, calculated: true, linesWritten: 0 };
   }
 
   // What was just read is handed to the sync step, so it does not read it all again.
   // The customer and the products are independent: ensure them side by side.
-  const [ensured, lineProducts] = await Promise.all([
-    ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations }),
-    ensurePlannedProducts(ctx, connection, clients, { plans, groups, products }),
-  ]);
-
-  const request = buildCalculateTaxRequest({
-    invoice,
-    lines,
-    customer: ensured.customer,
-    registrations: ensured.taxRegistrations,
-    sphereCustomerId: ensured.sphereCustomerId,
-    lineProducts,
-  });
-  const calculation = await clients.sphere.calculateTax(request);
+  const ensure = () =>
+    Promise.all([
+      ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations }),
+      ensurePlannedProducts(ctx, connection, clients, { plans, groups, products }),
+    ]);
+  const calculate = (sphereCustomerId: string, lineProducts: LineProducts) =>
+    clients.sphere.calculateTax(buildCalculateTaxRequest({ invoice, lines, customer, registrations, sphereCustomerId, lineProducts }));
+  let calculation: Awaited<ReturnType<typeof calculate>>;
+  let lineProducts: LineProducts;
+  const standIns = plans.some((p) => p.standInCategory);
+  if (!standIns && ctx.sync.copiesCurrent(copies, connection, { customer, taxRegistrations: registrations, products })) {
+    // Sphere already has the customer and every product as they are now (the links say so): the
+    // ensure step would write nothing there, so it is skipped; its note on the link runs beside.
+    const synced = new Map([...copies.products].flatMap(([id, link]) => (link ? [[id, link] as const] : [])));
+    lineProducts = new Map(plans.map((p) => [p.lineItemId, sphereProductIdFor(p, synced)]));
+    [calculation] = await Promise.all([calculate(copies.customer!.sphereCustomerId, lineProducts), ctx.sync.confirmCopies(deps, connection, copies)]);
+  } else {
+    const [ensured, ensuredProducts] = await ensure();
+    lineProducts = ensuredProducts;
+    calculation = await calculate(ensured.sphereCustomerId, lineProducts);
+  }
   const application = applySphereResult({ currency: invoice.currency, lines, results: calculation.lines, lineProducts });
 
+  // The changed lines and the calculation id are independent writes: side by side.
   const byId = new Map(lines.map((l) => [l.id, l]));
-  await forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, (write) =>
-    clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate })),
-  );
-  if (calculation.calculationId) {
-    const metadata = [
-      ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
-      { key: CALCULATION_ID_METADATA_KEY, value: calculation.calculationId },
-    ];
-    await clients.sequence.request('PATCH', `/invoices/${encodeURIComponent(invoice.id)}`, InvoiceSchema, { body: { metadata } });
-  }
+  await Promise.all([
+    forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, (write) =>
+      clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate })),
+    ),
+    calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
+  ]);
 
   const record: TaxRecord = {
     invoiceId: invoice.id,
@@ -188,7 +240,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     calculationId: calculation.calculationId ?? null,
     currency: invoice.currency,
     customerId: invoice.customerId,
-    taxStatus: ensured.customer.taxStatus,
+    taxStatus: customer.taxStatus,
     lines: application.lines,
     totalTax: application.totalTax,
     ...(application.reason ? { reason: application.reason } : {}),
@@ -196,8 +248,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     calculatedAt: now,
     updatedAt: now,
   };
-  await ctx.taxRecords.put(connection.id, record);
-  await deps.connections.increment(connection.id, 'invoicesTaxed', 1);
+  await Promise.all([ctx.taxRecords.put(connection.id, record), deps.connections.increment(connection.id, 'invoicesTaxed', 1), hooks.onStored?.()]);
   deps.logger.info('Invoice taxed', {
     connectionId: connection.id,
     invoiceId: invoice.id,
@@ -209,21 +260,40 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   return { record, calculated: true, linesWritten: application.writes.length };
 }
 
-/** Calculate (or confirm) the tax of an invoice already read and known to be DRAFT. */
-export async function calculateDraftInvoice(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoice: Invoice): Promise<CalculationOutcome> {
+/** Sphere's calculation id on the invoice's metadata (the other keys kept). */
+async function writeCalculationId(clients: UpstreamClients, invoice: Invoice, calculationId: string): Promise<void> {
+  const metadata = [
+    ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
+    { key: CALCULATION_ID_METADATA_KEY, value: calculationId },
+  ];
+  await clients.sequence.request('PATCH', `/invoices/${encodeURIComponent(invoice.id)}`, InvoiceSchema, { body: { metadata } });
+}
+
+/**
+ * Calculate (or confirm) the tax of an invoice already read and known to be DRAFT; its lines and
+ * groups too when the caller read them with it.
+ */
+export async function calculateDraftInvoice(
+  ctx: TaxContext,
+  connection: Connection,
+  clients: UpstreamClients,
+  invoice: Invoice,
+  read?: Omit<LoadedInvoice, 'invoice'>,
+  hooks: CalculationHooks = {},
+): Promise<CalculationOutcome> {
   if (invoice.status !== 'DRAFT') throw new InvoiceNotDraftError(invoice.id, invoice.status);
   try {
-    const [lines, groups] = await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
-    return await calculateLoaded(ctx, connection, clients, { invoice, lines, groups });
+    const [lines, groups] = read ? [read.lines, read.groups] : await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
+    return await calculateLoaded(ctx, connection, clients, { invoice, lines, groups }, hooks);
   } catch (error) {
     await storeFailure(ctx, connection, invoice, error).catch((e: unknown) => ctx.deps.logger.error('Could not store the FAILED tax record', { error: String(e) }));
     throw error;
   }
 }
 
-/** The use case behind the queue worker, the admin route and the direct invocation. */
-export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<CalculationOutcome> {
-  return withInvoiceLease(ctx, connection, invoiceId, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId)));
+/** The use case behind the admin route and the direct invocation (the queue worker reads the invoice first: process-message.ts). */
+export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string, hooks: CalculationHooks = {}): Promise<CalculationOutcome> {
+  return withLeasedInvoice(ctx, connection, invoiceId, (clients, { invoice, ...read }) => calculateDraftInvoice(ctx, connection, clients, invoice, read, hooks));
 }
 
 export interface FinalizeOutcome {
@@ -237,9 +307,8 @@ export interface FinalizeOutcome {
  * invoice is queued so its Sphere transaction is recorded even if no webhook arrives (idempotent).
  */
 export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<FinalizeOutcome> {
-  const outcome = await withInvoiceLease(ctx, connection, invoiceId, async (clients) => {
-    const invoice = await clients.sequence.getInvoice(invoiceId);
-    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
+  const outcome = await withLeasedInvoice(ctx, connection, invoiceId, async (clients, { invoice, ...read }) => {
+    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice, read);
     if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
     const finalized = await clients.sequence.finalizeInvoice(invoiceId);
     return { invoice: finalized, record };
