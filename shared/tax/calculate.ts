@@ -41,7 +41,7 @@ import {
 import { type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
-import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, lineItemToRequest } from '../sequence';
+import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, SEQUENCE_RATE_LIMIT_PER_MINUTE, lineItemToRequest } from '../sequence';
 import { type TaxContext } from './context';
 import { type LineProducts, ensurePlannedProducts, loadProducts } from './line-products';
 
@@ -126,6 +126,11 @@ export interface CalculationOutcome {
   calculated: boolean;
   /** Lines PUT to Sequence. */
   linesWritten: number;
+  /**
+   * The line writes could not be done by the caller's deadline: the record is PENDING and the
+   * invoice-tax worker finishes the calculation (and the finalisation, when asked).
+   */
+  handedOff?: boolean;
 }
 
 /** Line PUTs in flight at once (the Sequence client's per-key bucket paces them anyway). */
@@ -160,6 +165,54 @@ async function storeFailure(ctx: TaxContext, connection: Connection, invoice: In
 export interface CalculationHooks {
   /** Work to do once the tax is stored, beside the last writes and still under the lease (e.g. clearing a failure record). */
   onStored?: () => Promise<unknown>;
+  /**
+   * Epoch ms by which a synchronous caller must answer (the admin routes: API Gateway's 29 s). Line
+   * writes that cannot be done by then are left to the invoice-tax worker (`handedOff`).
+   */
+  deadline?: number;
+  /** With `deadline`: the worker that takes over also finalises the invoice once its tax is written. */
+  finalizeAfter?: boolean;
+}
+
+/**
+ * Sequence's sustained pace for one credential (1,500 a minute less the burst, shared/sequence/client.ts):
+ * how long N line PUTs take at least once the burst is spent.
+ */
+const SEQUENCE_SUSTAINED_MS_PER_CALL = 60_000 / (SEQUENCE_RATE_LIMIT_PER_MINUTE - SEQUENCE_RATE_LIMIT_PER_MINUTE / 60);
+const SEQUENCE_BURST = SEQUENCE_RATE_LIMIT_PER_MINUTE / 60;
+/** Kept free before the deadline for the last writes in flight, the records and the answer. */
+const DEADLINE_RESERVE_MS = 2_000;
+
+/** How long `writes` line PUTs take: the pace once past the burst, else rounds of parallel calls at the observed latency. */
+function estimateWritesMs(writes: number, callLatencyMs: number): number {
+  return Math.max(Math.ceil(writes / LINE_WRITE_CONCURRENCY) * callLatencyMs, Math.max(0, writes - SEQUENCE_BURST) * SEQUENCE_SUSTAINED_MS_PER_CALL);
+}
+
+/** The worker finishes what a synchronous caller could not in time: a PENDING record says so meanwhile. */
+async function handOff(ctx: TaxContext, connection: Connection, invoice: Invoice, hooks: CalculationHooks, done: { linesWritten: number; planned: number }): Promise<CalculationOutcome> {
+  const previous = await ctx.taxRecords.get(connection.id, invoice.id);
+  const now = new Date().toISOString();
+  const record: TaxRecord = {
+    invoiceId: invoice.id,
+    status: 'PENDING',
+    calculationId: previous?.calculationId ?? null,
+    currency: invoice.currency,
+    customerId: invoice.customerId,
+    lines: previous?.lines ?? [],
+    totalTax: previous?.totalTax ?? '0',
+    reason: `${done.planned} line writes take longer than this request may; the invoice-tax worker finishes the calculation${hooks.finalizeAfter ? ' and then finalises the invoice' : ''}`,
+    ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
+    updatedAt: now,
+  };
+  await ctx.taxRecords.put(connection.id, record);
+  const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId: invoice.id, ...(hooks.finalizeAfter ? { finalize: true as const } : {}) };
+  await ctx.deps.queues.send('invoiceTax', {
+    message,
+    groupId: messageGroupId(connection.id, invoice.id),
+    deduplicationId: deduplicationIdFor(`handoff|${connection.id}|${invoice.id}|${hooks.finalizeAfter ? 'finalize' : 'tax'}|${now}`),
+  });
+  ctx.deps.logger.info('Invoice tax handed to the worker: the line writes would outlast the request', { connectionId: connection.id, invoiceId: invoice.id, ...done });
+  return { record, calculated: false, linesWritten: done.linesWritten, handedOff: true };
 }
 
 async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
@@ -211,6 +264,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     clients.sphere.calculateTax(buildCalculateTaxRequest({ invoice, lines, customer, registrations, sphereCustomerId, lineProducts }));
   let calculation: Awaited<ReturnType<typeof calculate>>;
   let lineProducts: LineProducts;
+  const calculationStarted = Date.now();
   const standIns = plans.some((p) => p.standInCategory);
   if (!standIns && ctx.sync.copiesCurrent(copies, connection, { customer, taxRegistrations: registrations, products })) {
     // Sphere already has the customer and every product as they are now (the links say so): the
@@ -225,14 +279,23 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   }
   const application = applySphereResult({ currency: invoice.currency, lines, results: calculation.lines, lineProducts });
 
+  const cutoff = hooks.deadline === undefined ? Number.POSITIVE_INFINITY : hooks.deadline - DEADLINE_RESERVE_MS;
+  const planned = application.writes.length;
+  // calculate_tax's own time stands in for one round trip to Sequence.
+  if (Date.now() + estimateWritesMs(planned, Date.now() - calculationStarted) > cutoff) return handOff(ctx, connection, invoice, hooks, { linesWritten: 0, planned });
+
   // The changed lines and the calculation id are independent writes: side by side.
   const byId = new Map(lines.map((l) => [l.id, l]));
+  let linesWritten = 0;
   await Promise.all([
-    forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, (write) =>
-      clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate })),
-    ),
+    forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
+      if (Date.now() > cutoff) return; // slower than estimated: the worker writes the rest
+      await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate }));
+      linesWritten += 1;
+    }),
     calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
   ]);
+  if (linesWritten < planned) return handOff(ctx, connection, invoice, hooks, { linesWritten, planned });
 
   const record: TaxRecord = {
     invoiceId: invoice.id,
@@ -299,25 +362,45 @@ export async function calculateInvoiceTax(ctx: TaxContext, connection: Connectio
 export interface FinalizeOutcome {
   invoice: Invoice;
   record: TaxRecord;
+  /** The tax could not be written in time: the worker writes it, then finalises (the invoice is still DRAFT). */
+  handedOff?: boolean;
+}
+
+/** Sequence's finalize, for an invoice whose tax was just calculated and written. */
+async function finalizeCalculated(clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<FinalizeOutcome> {
+  if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+  const finalized = await clients.sequence.finalizeInvoice(invoiceId);
+  return { invoice: finalized, record };
+}
+
+/** After finalising: queue the invoice so its Sphere transaction is recorded even if no webhook arrives (idempotent). */
+async function queueTransactionRecord(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<void> {
+  if (!ctx.deps.config.queueUrls.invoiceTax) return;
+  const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
+  await ctx.deps.queues
+    .send('invoiceTax', { message, groupId: messageGroupId(connection.id, invoiceId), deduplicationId: deduplicationIdFor(`finalized|${connection.id}|${invoiceId}`) })
+    .catch((error: unknown) => ctx.deps.logger.warn('Could not queue the transaction record; the INVOICE_UPDATED webhook will do it', { error: String(error) }));
 }
 
 /**
  * "Finalise with tax": the same calculation synchronously, then Sequence's finalize. When tax
- * cannot be determined the error propagates and the invoice stays DRAFT. After finalising, the
- * invoice is queued so its Sphere transaction is recorded even if no webhook arrives (idempotent).
+ * cannot be determined the error propagates and the invoice stays DRAFT. With a `deadline` (the
+ * admin route) an invoice whose line writes would outlast it is handed to the worker, which
+ * finalises only after writing the tax; the invoice stays DRAFT until then.
  */
-export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<FinalizeOutcome> {
+export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string, options: { deadline?: number } = {}): Promise<FinalizeOutcome> {
   const outcome = await withLeasedInvoice(ctx, connection, invoiceId, async (clients, { invoice, ...read }) => {
-    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice, read);
-    if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
-    const finalized = await clients.sequence.finalizeInvoice(invoiceId);
-    return { invoice: finalized, record };
+    const hooks: CalculationHooks = options.deadline === undefined ? {} : { deadline: options.deadline, finalizeAfter: true };
+    const calculated = await calculateDraftInvoice(ctx, connection, clients, invoice, read, hooks);
+    if (calculated.handedOff) return { invoice, record: calculated.record, handedOff: true };
+    return finalizeCalculated(clients, invoiceId, calculated.record);
   });
-  if (ctx.deps.config.queueUrls.invoiceTax) {
-    const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
-    await ctx.deps.queues
-      .send('invoiceTax', { message, groupId: messageGroupId(connection.id, invoiceId), deduplicationId: deduplicationIdFor(`finalized|${connection.id}|${invoiceId}`) })
-      .catch((error: unknown) => ctx.deps.logger.warn('Could not queue the transaction record; the INVOICE_UPDATED webhook will do it', { error: String(error) }));
-  }
+  if (!outcome.handedOff) await queueTransactionRecord(ctx, connection, invoiceId);
   return outcome;
+}
+
+/** The worker's half of a handed-off "finalise with tax": the tax is written (under the lease), now finalise. */
+export async function finalizeAfterCalculation(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
+  await finalizeCalculated(clients, invoiceId, record);
+  await queueTransactionRecord(ctx, connection, invoiceId);
 }
