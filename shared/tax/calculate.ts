@@ -142,24 +142,36 @@ interface LoadedInvoice {
   groups: LineItemGroup[];
 }
 
-async function storeFailure(ctx: TaxContext, connection: Connection, invoice: Invoice, error: unknown): Promise<void> {
-  const classified = classifyError(error);
+/**
+ * Store a record that is not a (new) calculation — FAILED or PENDING — keeping what the last one
+ * knew (its lines, total and calculation), without an input hash, so the next attempt recalculates.
+ */
+async function storeInterimRecord(
+  ctx: TaxContext,
+  connection: Connection,
+  invoice: Invoice,
+  state: Pick<TaxRecord, 'status' | 'reason'> & Partial<Pick<TaxRecord, 'errorCode' | 'retryable'>>,
+): Promise<TaxRecord> {
   const previous = await ctx.taxRecords.get(connection.id, invoice.id);
   const record: TaxRecord = {
     invoiceId: invoice.id,
-    status: 'FAILED',
     calculationId: previous?.calculationId ?? null,
     currency: invoice.currency,
     customerId: invoice.customerId,
     lines: previous?.lines ?? [],
     totalTax: previous?.totalTax ?? '0',
-    reason: classified.fix ? `${classified.message}. ${classified.fix}` : classified.message,
-    errorCode: classified.code,
-    retryable: classified.retryable,
+    ...state,
     ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
     updatedAt: new Date().toISOString(),
   };
   await ctx.taxRecords.put(connection.id, record);
+  return record;
+}
+
+async function storeFailure(ctx: TaxContext, connection: Connection, invoice: Invoice, error: unknown): Promise<void> {
+  const classified = classifyError(error);
+  const reason = classified.fix ? `${classified.message}. ${classified.fix}` : classified.message;
+  await storeInterimRecord(ctx, connection, invoice, { status: 'FAILED', reason, errorCode: classified.code, retryable: classified.retryable });
 }
 
 export interface CalculationHooks {
@@ -190,26 +202,15 @@ function estimateWritesMs(writes: number, callLatencyMs: number): number {
 
 /** The worker finishes what a synchronous caller could not in time: a PENDING record says so meanwhile. */
 async function handOff(ctx: TaxContext, connection: Connection, invoice: Invoice, hooks: CalculationHooks, done: { linesWritten: number; planned: number }): Promise<CalculationOutcome> {
-  const previous = await ctx.taxRecords.get(connection.id, invoice.id);
-  const now = new Date().toISOString();
-  const record: TaxRecord = {
-    invoiceId: invoice.id,
+  const record = await storeInterimRecord(ctx, connection, invoice, {
     status: 'PENDING',
-    calculationId: previous?.calculationId ?? null,
-    currency: invoice.currency,
-    customerId: invoice.customerId,
-    lines: previous?.lines ?? [],
-    totalTax: previous?.totalTax ?? '0',
     reason: `${done.planned} line writes take longer than this request may; the invoice-tax worker finishes the calculation${hooks.finalizeAfter ? ' and then finalises the invoice' : ''}`,
-    ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
-    updatedAt: now,
-  };
-  await ctx.taxRecords.put(connection.id, record);
+  });
   const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId: invoice.id, ...(hooks.finalizeAfter ? { finalize: true as const } : {}) };
   await ctx.deps.queues.send('invoiceTax', {
     message,
     groupId: messageGroupId(connection.id, invoice.id),
-    deduplicationId: deduplicationIdFor(`handoff|${connection.id}|${invoice.id}|${hooks.finalizeAfter ? 'finalize' : 'tax'}|${now}`),
+    deduplicationId: deduplicationIdFor(`handoff|${connection.id}|${invoice.id}|${hooks.finalizeAfter ? 'finalize' : 'tax'}|${record.updatedAt}`),
   });
   ctx.deps.logger.info('Invoice tax handed to the worker: the line writes would outlast the request', { connectionId: connection.id, invoiceId: invoice.id, ...done });
   return { record, calculated: false, linesWritten: done.linesWritten, handedOff: true };
