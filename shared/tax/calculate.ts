@@ -28,7 +28,7 @@
 import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
-import { type Lease, withLease } from '../store/leases';
+import { type LeaseHold, withLease } from '../store/leases';
 import {
   type TaxRecord,
   applySphereResult,
@@ -80,7 +80,7 @@ export function withInvoiceLease<T>(ctx: TaxContext, connection: Connection, inv
   return leaseInvoice(ctx, connection, invoiceId, () => ctx.deps.withUpstream(connection, work));
 }
 
-function leaseInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (lease: Lease) => Promise<T>): Promise<T> {
+function leaseInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (lease: LeaseHold) => Promise<T>): Promise<T> {
   const wait = { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) };
   return withLease(ctx.leases, connection.id, `INVOICE#${invoiceId}`, wait, work);
 }
@@ -96,14 +96,14 @@ export const LEASE_CLOCK_MARGIN_MS = 100;
  * so they go out while the lease is claimed (one round trip instead of two). If another holder
  * released the lease after they started, they may miss its writes, and are done again.
  */
-function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients, loaded: LoadedInvoice) => Promise<T>): Promise<T> {
+function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients, loaded: LoadedInvoice, lease: LeaseHold) => Promise<T>): Promise<T> {
   return ctx.deps.withUpstream(connection, async (clients) => {
     const readStartedAt = Date.now();
     const early = readInvoiceWithLines(clients, invoiceId);
     early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
     return leaseInvoice(ctx, connection, invoiceId, async (lease) => {
       const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
-      return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId));
+      return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId), lease);
     });
   });
 }
@@ -184,6 +184,8 @@ export interface CalculationHooks {
   deadline?: number;
   /** With `deadline`: the worker that takes over also finalises the invoice once its tax is written. */
   finalizeAfter?: boolean;
+  /** The invoice lease the caller holds and releases when this returns: follow-up writes go beside the release. */
+  lease?: LeaseHold;
 }
 
 /**
@@ -285,19 +287,6 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   // calculate_tax's own time stands in for one round trip to Sequence.
   if (Date.now() + estimateWritesMs(planned, Date.now() - calculationStarted) > cutoff) return handOff(ctx, connection, invoice, hooks, { linesWritten: 0, planned });
 
-  // The changed lines and the calculation id are independent writes: side by side.
-  const byId = new Map(lines.map((l) => [l.id, l]));
-  let linesWritten = 0;
-  await Promise.all([
-    forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
-      if (Date.now() > cutoff) return; // slower than estimated: the worker writes the rest
-      await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate }));
-      linesWritten += 1;
-    }),
-    calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
-  ]);
-  if (linesWritten < planned) return handOff(ctx, connection, invoice, hooks, { linesWritten, planned });
-
   const record: TaxRecord = {
     invoiceId: invoice.id,
     status: 'CALCULATED',
@@ -312,7 +301,29 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     calculatedAt: now,
     updatedAt: now,
   };
-  await Promise.all([ctx.taxRecords.put(connection.id, record), deps.connections.increment(connection.id, 'invoicesTaxed', 1), hooks.onStored?.()]);
+  // The changed lines, the calculation id and the record are independent writes: side by side.
+  // Storing the record before the line writes have landed is safe: a calculation that finds a line
+  // not at the stored rate is not "unchanged" (isUnchanged), and a failed write replaces the record
+  // with a FAILED one (below, once every write has settled), a write cut short by the deadline with a PENDING one.
+  const byId = new Map(lines.map((l) => [l.id, l]));
+  let linesWritten = 0;
+  const writes = await Promise.allSettled([
+    forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
+      if (Date.now() > cutoff) return; // slower than estimated: the worker writes the rest
+      await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate }));
+      linesWritten += 1;
+    }),
+    calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
+    ctx.taxRecords.put(connection.id, record),
+  ]);
+  const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failed) throw failed.reason;
+  if (linesWritten < planned) return handOff(ctx, connection, invoice, hooks, { linesWritten, planned });
+
+  // The counter and the caller's follow-up need no lease: beside its release when the caller holds it.
+  const followUps = [() => deps.connections.increment(connection.id, 'invoicesTaxed', 1), ...(hooks.onStored ? [hooks.onStored] : [])];
+  if (hooks.lease) hooks.lease.besideRelease.push(...followUps);
+  else await Promise.all(followUps.map((f) => f()));
   deps.logger.info('Invoice taxed', {
     connectionId: connection.id,
     invoiceId: invoice.id,
@@ -357,7 +368,7 @@ export async function calculateDraftInvoice(
 
 /** The use case behind the admin route and the direct invocation (the queue worker reads the invoice first: process-message.ts). */
 export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string, hooks: CalculationHooks = {}): Promise<CalculationOutcome> {
-  return withLeasedInvoice(ctx, connection, invoiceId, (clients, { invoice, ...read }) => calculateDraftInvoice(ctx, connection, clients, invoice, read, hooks));
+  return withLeasedInvoice(ctx, connection, invoiceId, (clients, { invoice, ...read }, lease) => calculateDraftInvoice(ctx, connection, clients, invoice, read, { ...hooks, lease }));
 }
 
 export interface FinalizeOutcome {
