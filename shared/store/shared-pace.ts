@@ -86,8 +86,14 @@ export class DynamoSharedPace implements SharedRateGate {
       // As many slots as there are callers waiting (a wave of parallel calls), within the burst.
       if (this.granted.length === 0) this.granted = await this.reserve(now, Math.min(this.burst, Math.max(this.batch, this.waiting)));
       const slot = this.granted.shift()!;
-      // Reserve the next slots while these are being used, so the next wave finds them ready.
-      if (this.batch > 1 && !this.next && this.granted.length <= this.batch / 2) this.next = this.reserve(now, this.batch);
+      // Reserve the next slots while these are being used: for the callers already queued beyond
+      // them (the rest of a wave), and — where the burst is large enough that a few unused slots
+      // cost little (Sequence's 25) — ahead for the next wave.
+      const queued = this.waiting - 1;
+      if (this.batch > 1 && !this.next) {
+        if (queued > this.granted.length) this.next = this.reserve(now, Math.min(this.burst, Math.max(this.batch, queued - this.granted.length)));
+        else if (this.burst >= 2 * MAX_BATCH && this.granted.length <= this.batch / 2) this.next = this.reserve(now, this.batch);
+      }
       return slot - now;
     });
     void turn.finally(() => (this.waiting -= 1)).catch(() => undefined);
