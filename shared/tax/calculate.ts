@@ -86,10 +86,11 @@ function leaseInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: str
 }
 
 /**
- * Allowance for the clocks of two processes: reads that started this long after the previous
- * holder released the lease certainly see its writes.
+ * Allowance for the clocks of two processes (Lambda hosts keep theirs within a millisecond or so of
+ * Amazon Time Sync): reads that started this long after the previous holder released the lease
+ * certainly see its writes.
  */
-export const LEASE_CLOCK_MARGIN_MS = 100;
+export const LEASE_CLOCK_MARGIN_MS = 25;
 
 /**
  * `withInvoiceLease` with the invoice, its lines and groups already read: the reads need no lease,
