@@ -34,16 +34,16 @@ export async function liveConnection(ctx: TaxContext, connectionId: string): Pro
  * success. `work` may clear it itself (`clearFailure`) beside its own last writes, saving a round trip.
  */
 export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clearFailure: () => Promise<unknown>) => Promise<T>): Promise<T> {
-  let cleared: Promise<unknown> | undefined;
-  const clearFailure = () => (cleared ??= ctx.deps.failures.resolve(connection.id, 'invoice', invoiceId));
   // Looked up beside the work: without a failure record there is nothing to clear afterwards.
   const hadFailure = ctx.deps.failures.get(connection.id, 'invoice', invoiceId).then(
     (record) => record !== undefined,
     () => true,
   );
+  let cleared: Promise<unknown> | undefined;
+  const clearFailure = () => (cleared ??= hadFailure.then((had) => had && ctx.deps.failures.resolve(connection.id, 'invoice', invoiceId)));
   try {
     const result = await work(clearFailure);
-    if (cleared || (await hadFailure)) await clearFailure();
+    await clearFailure();
     return result;
   } catch (error) {
     const notAFailure = error instanceof InvoiceNotDraftError || error instanceof InvoiceBusyError || (error instanceof UserActionRequiredError && error.code === 'sequence_not_found');
