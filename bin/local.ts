@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const rows: [string, string, string][] = [
     ['connector (front door)', runtime.url, 'CONNECTOR_HOST, CONNECTOR_PORT'],
     ['health', `${runtime.url}/health`, ''],
+    ['operator console', `${runtime.url}/console/`, 'asks for the admin token'],
     ['public URL (webhooks)', runtime.publicUrl === runtime.url ? `${runtime.publicUrl} (the front door)` : runtime.publicUrl, 'CONNECTOR_PUBLIC_URL'],
     ['admin token', runtime.adminToken === DEFAULT_ADMIN_TOKEN ? `${DEFAULT_ADMIN_TOKEN} (default)` : '(set by env)', 'CONNECTOR_ADMIN_TOKEN'],
     [runtime.simulators.sequence ? 'Sequence simulator' : 'Sequence (real)', seqUrl, runtime.simulators.sequence ? 'SEQUENCE_SIM_PORT, or SEQUENCE_BASE_URL for the real API' : 'SEQUENCE_BASE_URL'],

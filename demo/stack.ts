@@ -86,6 +86,10 @@ export interface StartDemoStackOptions {
   handlerLogLevel?: string;
   /** Drop the emulated Lambdas' routine noise while the stack runs (default true); see quietHandlerNoise. */
   quiet?: boolean;
+  /** Extra environment for the emulated Lambdas (wins over the runtime's defaults). */
+  env?: Record<string, string>;
+  /** Record the handlers' AWS SDK calls (`runtime.awsCalls`; the IAM proof). */
+  recordAwsCalls?: boolean;
 }
 
 const EMPTY_METRICS_WARNING = 'No application metrics to publish.';
@@ -155,7 +159,8 @@ export async function startDemoStack(options: StartDemoStackOptions = {}): Promi
         sequence: { start: async () => ({ url: seq.url, apiUrl: seq.apiUrl, stop: () => seq.stop() }) },
         sphere: { start: async () => ({ url: sph.url, stop: () => sph.stop() }) },
       },
-      env: { POWERTOOLS_LOG_LEVEL: options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR' },
+      env: { POWERTOOLS_LOG_LEVEL: options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...options.env },
+      ...(options.recordAwsCalls ? { recordAwsCalls: true } : {}),
       log: options.log ?? (() => undefined),
       pollWaitSeconds: 1,
     });

@@ -297,6 +297,8 @@ export async function runDemoWalk(t: DemoTargets, options: WalkOptions = {}): Pr
     { key: 'services', name: `Implementation services${suffix}`, category: CATEGORY.standard, categoryName: 'Standard' },
     { key: 'training', name: `Admin training${suffix}`, category: trainingCategory.id, categoryName: TRAINING_CATEGORY },
   ];
+  // Codes of the Sphere simulator's catalogue. The connector has no built-in default: against a real
+  // Sphere organisation these must be its own product tax codes (connect checks them with Sphere).
   const taxCodes = {
     default: 'txcd_10000000',
     byTaxCategory: {

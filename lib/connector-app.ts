@@ -1,5 +1,6 @@
-import { Tags, Validations, type App } from 'aws-cdk-lib';
+import { Annotations, Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ControlTowerChecks } from './control-tower-checks';
 import { DataStack } from './data-stack';
 import { ServiceStack } from './service-stack';
 import { SERVICE_NAME, parseStage, stageConfig, type StageConfig } from './stage-config';
@@ -12,7 +13,9 @@ export interface ConnectorStacks {
 
 /**
  * Add the connector's stacks for the stage named by the `stage` context (default `sandbox`) to `app`,
- * and enable the cdk-nag AwsSolutions checks (any unacknowledged finding fails synth).
+ * and enable the policy-validation plugins: cdk-nag's AwsSolutions checks and AWS Control Tower's proactive
+ * controls run by cfn-guard (@cdklabs/cdk-validator-cfnguard); any unacknowledged finding of either fails
+ * synth. Findings are acknowledged with their reason where the resource is built.
  * Shared by `bin/app.ts` and the infra tests, so the tests check exactly what deploys.
  */
 export function buildConnectorApp(app: App): ConnectorStacks {
@@ -43,12 +46,19 @@ export function buildConnectorApp(app: App): ConnectorStacks {
     directInvokerRoleArns,
   });
   service.addStackDependency(data);
+  if (alarmEmail === undefined) {
+    Annotations.of(service).addWarningV2(
+      '@sphere-connector/no-alarm-email',
+      'No alarmEmail context: the alarms notify nobody (the alarm topic has no subscriber). ' +
+        'Deploy with -c alarmEmail=ops@example.com, or subscribe something to the AlarmTopicArn output yourself.',
+    );
+  }
 
   for (const stack of [data, service]) {
     Tags.of(stack).add('service', SERVICE_NAME);
     Tags.of(stack).add('stage', config.stage);
   }
 
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ControlTowerChecks());
   return { config, data, service };
 }

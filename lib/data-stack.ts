@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { CONNECTOR_TABLE, IDEMPOTENCY_TABLE } from '../shared/store/keys';
 import type { StageConfig } from './stage-config';
 
 export interface DataStackProps extends StackProps {
@@ -36,24 +37,21 @@ export class DataStack extends Stack {
 
     this.connectorTable = new TableV2(this, 'ConnectorTable', {
       ...common,
-      partitionKey: { name: 'PK', type: AttributeType.STRING },
-      sortKey: { name: 'SK', type: AttributeType.STRING },
-      timeToLiveAttribute: 'ttl',
-      globalSecondaryIndexes: [
-        {
-          indexName: 'GSI1',
-          partitionKey: { name: 'GSI1PK', type: AttributeType.STRING },
-          sortKey: { name: 'GSI1SK', type: AttributeType.STRING },
-          projectionType: ProjectionType.ALL,
-        },
-      ],
+      partitionKey: { name: CONNECTOR_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: CONNECTOR_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: CONNECTOR_TABLE.timeToLiveAttribute,
+      globalSecondaryIndexes: CONNECTOR_TABLE.indexes.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      })),
     });
 
     this.idempotencyTable = new TableV2(this, 'IdempotencyTable', {
       ...common,
-      // Powertools DynamoDBPersistenceLayer defaults: keyAttr `id`, expiryAttr `expiration`.
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      timeToLiveAttribute: 'expiration',
+      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: IDEMPOTENCY_TABLE.timeToLiveAttribute,
     });
 
     this.secretsPrefix = config.secretsPrefix;

@@ -1,18 +1,20 @@
 import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ConnectApi } from './constructs/connect-api';
-import { INVOICE_TAX_ADMIN_ROUTES, InvoiceTax } from './constructs/invoice-tax';
+import { InvoiceTax } from './constructs/invoice-tax';
 import { ConnectorOperations, addOperationsRoutes } from './constructs/operations';
+import { connectorLogGroup } from './constructs/log-group';
 import { SyncFlows } from './constructs/sync-flows';
-import { METRICS_NAMESPACE, type StageConfig, logGroupName } from './stage-config';
+import { ADMIN_FUNCTION_NAME, ADMIN_ROUTES, QUEUES, WEBHOOK_ROUTE } from '../shared/runtime/catalogue';
+import { METRICS_NAMESPACE, type StageConfig } from './stage-config';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
@@ -45,6 +47,8 @@ export class ServiceStack extends Stack {
   public readonly accessLogGroup: LogGroup;
   /** Every alarm in the service notifies this topic. */
   public readonly alarmTopic: Topic;
+  /** HTTP API 5xx answers on the stage (alarm and OK to `alarmTopic`). */
+  public readonly api5xxAlarm: Alarm;
   public readonly connectApi: ConnectApi;
   public readonly sync: SyncFlows;
   public readonly invoiceTax: InvoiceTax;
@@ -80,11 +84,7 @@ export class ServiceStack extends Stack {
       createDefaultStage: false,
     });
 
-    this.accessLogGroup = new LogGroup(this, 'ApiAccessLogs', {
-      logGroupName: logGroupName(config, 'api-access'),
-      retention: config.logRetention,
-      removalPolicy: config.logRemovalPolicy,
-    });
+    this.accessLogGroup = connectorLogGroup(this, 'ApiAccessLogs', config, 'api-access');
 
     this.apiStage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
@@ -114,14 +114,17 @@ export class ServiceStack extends Stack {
       },
     });
 
-    new Alarm(this, 'Api5xxAlarm', {
+    this.api5xxAlarm = new Alarm(this, 'Api5xxAlarm', {
       alarmDescription: 'HTTP API answered 5xx',
       metric: this.apiStage.metricServerError({ statistic: 'Sum', period: Duration.minutes(5) }),
       threshold: 5,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(this.alarmTopic));
+    });
+    // Alarm and OK, like every other alarm: the operator also learns when the API recovered.
+    this.api5xxAlarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    this.api5xxAlarm.addOkAction(new SnsAction(this.alarmTopic));
 
     // ── Flows ─────────────────────────────────────────────────────────────────────────────────────
     // Invoice tax owns the invoice-tax and exemptions queues; sync routes webhooks into them.
@@ -139,9 +142,19 @@ export class ServiceStack extends Stack {
       exemptionsQueue: this.invoiceTax.exemptionsQueue.queue,
       alarmTopic: this.alarmTopic,
     });
+    // The webhook route's own token bucket (the stage default above then serves the admin routes alone).
+    // The stage names the route by its key, so it must be created after the route.
+    const stage = this.apiStage.node.defaultChild as CfnStage;
+    stage.routeSettings = {
+      [`${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`]: {
+        ThrottlingRateLimit: config.webhookThrottle.rateLimit,
+        ThrottlingBurstLimit: config.webhookThrottle.burstLimit,
+      },
+    };
+    stage.node.addDependency(this.sync.webhookRoute);
     this.connectApi = new ConnectApi(this, 'ConnectApi', { ...shared, httpApi: this.httpApi, backfillQueue: this.sync.backfillQueue.queue });
     this.invoiceTax.grantAdminFunction(this.connectApi.function);
-    for (const route of INVOICE_TAX_ADMIN_ROUTES) this.connectApi.addAdminRoute(route.method, route.path);
+    for (const route of ADMIN_ROUTES.invoiceTax) this.connectApi.addAdminRoute(route);
     const queues = {
       customerSync: this.sync.customerSyncQueue,
       productSync: this.sync.productSyncQueue,
@@ -154,14 +167,14 @@ export class ServiceStack extends Stack {
 
     this.operations = new ConnectorOperations(this, 'Operations', {
       functions: {
-        connect: this.connectApi.function,
-        'webhook-ingest': this.sync.webhookIngest,
-        'sync-customer': this.sync.syncCustomer,
-        'sync-product': this.sync.syncProduct,
-        backfill: this.sync.backfill,
+        [ADMIN_FUNCTION_NAME]: this.connectApi.function,
+        [WEBHOOK_ROUTE.functionName]: this.sync.webhookIngest,
+        [QUEUES.customerSync.functionName]: this.sync.syncCustomer,
+        [QUEUES.productSync.functionName]: this.sync.syncProduct,
+        [QUEUES.backfill.functionName]: this.sync.backfill,
         reconcile: this.sync.reconcile,
-        'calculate-invoice-tax': this.invoiceTax.calculateFunction,
-        exemptions: this.invoiceTax.exemptionsFunction,
+        [QUEUES.invoiceTax.functionName]: this.invoiceTax.calculateFunction,
+        [QUEUES.exemptions.functionName]: this.invoiceTax.exemptionsFunction,
       },
       queues,
       httpApi: this.httpApi,

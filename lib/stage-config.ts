@@ -5,6 +5,12 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 export const STAGES = ['sandbox', 'production'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** An API Gateway token bucket: steady requests per second, and the burst above it. */
+export interface ApiThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 /** Everything that differs between stages lives here, so stacks never branch on the stage name. */
 export interface StageConfig {
   readonly stage: Stage;
@@ -29,12 +35,21 @@ export interface StageConfig {
   readonly deletionProtection: boolean;
   /** Retention of Lambda and access log groups. */
   readonly logRetention: RetentionDays;
-  /** Removal policy for log groups. */
+  /**
+   * Removal policy for log groups. Production keeps them (RETAIN_ON_UPDATE_OR_DELETE, CloudFormation's
+   * `RetainExceptOnCreate`): their names are fixed, so a plain RETAIN would leave them behind when a first
+   * deploy rolls back, and the retry would stop on "already exists".
+   */
   readonly logRemovalPolicy: RemovalPolicy;
   /** Powertools log level for every function. */
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** HTTP API default stage throttling. */
-  readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** HTTP API stage default throttling: every route without its own limit, i.e. the admin routes. */
+  readonly apiThrottle: ApiThrottle;
+  /**
+   * Route-level throttling of the Sequence webhook route (`POST /webhooks/sequence/{connectionId}`), a
+   * budget of its own: a webhook burst cannot lock operators out of the admin API, nor the reverse.
+   */
+  readonly webhookThrottle: ApiThrottle;
 }
 
 export const SERVICE_NAME = 'sphere-connector';
@@ -53,6 +68,7 @@ const CONFIGS: Record<Stage, StageConfig> = {
     logRemovalPolicy: RemovalPolicy.DESTROY,
     logLevel: 'DEBUG',
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    webhookThrottle: { rateLimit: 50, burstLimit: 100 },
   },
   production: {
     stage: 'production',
@@ -62,9 +78,10 @@ const CONFIGS: Record<Stage, StageConfig> = {
     dataRemovalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     logRetention: RetentionDays.THREE_MONTHS,
-    logRemovalPolicy: RemovalPolicy.RETAIN,
+    logRemovalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     logLevel: 'INFO',
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    webhookThrottle: { rateLimit: 200, burstLimit: 400 },
   },
 };
 
@@ -90,9 +107,9 @@ export function stageConfig(stage: Stage): StageConfig {
 
 /**
  * The per-stage log group name for one of the stack's log groups: `/<resourcePrefix>/<path>`, e.g.
- * `/sphere-connector-production/lambda/calculate-invoice-tax`. A fixed name means a RETAINED
+ * `/sphere-connector-production/lambda/calculate-invoice-tax`. A fixed name means a retained
  * (production) log group left behind by a deleted stack must be deleted before the stack is created
- * again (README, Deploying).
+ * again (README, Deploying); a first creation that rolls back removes them (`logRemovalPolicy`).
  */
 export function logGroupName(config: StageConfig, path: string): string {
   return `/${config.resourcePrefix}/${path}`;

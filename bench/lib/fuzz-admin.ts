@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { SEQUENCE_ID_PATTERN } from '../../shared/domain/ids';
 import { type FuzzStack } from './fuzz-stack';
 
 type Route = 'create' | 'patch' | 'retry' | 'backfill';
@@ -77,12 +78,12 @@ export class AdminCaseBuilder {
 
   private createBody(): Obj {
     const s = this.stack.secrets;
-    return { name: 'Fuzz create', sequence: { environment: 'sandbox', clientId: s.clientId, clientSecret: s.clientSecret }, sphere: { apiKey: s.sphereKey } };
+    return { name: 'Fuzz create', sequence: { environment: 'sandbox', clientId: s.clientId, clientSecret: s.clientSecret }, sphere: { apiKey: s.sphereKey }, taxCodes: { default: 'txcd_10000000' } };
   }
 
   /** The fields each route's body has, as paths into the valid body (for missing/wrong type/huge). */
   private fields(route: Route): string[][] {
-    if (route === 'create') return [['name'], ['sequence'], ['sequence', 'environment'], ['sequence', 'clientId'], ['sequence', 'clientSecret'], ['sphere'], ['sphere', 'apiKey']];
+    if (route === 'create') return [['name'], ['sequence'], ['sequence', 'environment'], ['sequence', 'clientId'], ['sequence', 'clientSecret'], ['sphere'], ['sphere', 'apiKey'], ['taxCodes'], ['taxCodes', 'default']];
     if (route === 'patch') return [['name'], ['options', 'calculateOnDraft'], ['taxCodes', 'default'], ['options']];
     return [['all']];
   }
@@ -151,10 +152,13 @@ export class AdminCaseBuilder {
         // No body: POST /connections and PATCH need one; retry needs a selection; backfill takes none.
         verdict = 'bad';
         break;
-      case 'valid':
-        text = JSON.stringify(this.validBody(c.route, b));
-        verdict = 'ok';
+      case 'valid': {
+        const body = this.validBody(c.route, b);
+        text = JSON.stringify(body);
+        // A retry selection's resourceId is a Sequence id: anything else is refused (400), not searched for.
+        verdict = typeof body.resourceId === 'string' && !SEQUENCE_ID_PATTERN.test(body.resourceId) ? 'bad' : 'ok';
         break;
+      }
       case 'wrong_credentials': {
         if (c.route !== 'create' && c.route !== 'patch') {
           text = JSON.stringify(base());

@@ -69,7 +69,7 @@ export async function startFuzzStack(capture: LogCapture): Promise<FuzzStack> {
       const response = await fetch(`${rt.url}/connections`, {
         method: 'POST',
         headers: { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name, sequence: { environment: 'sandbox', clientId: secrets.clientId, clientSecret: secrets.clientSecret }, sphere: { apiKey: secrets.sphereKey } }),
+        body: JSON.stringify({ name, sequence: { environment: 'sandbox', clientId: secrets.clientId, clientSecret: secrets.clientSecret }, sphere: { apiKey: secrets.sphereKey }, taxCodes: { default: 'txcd_10000000' } }),
       });
       const body = (await response.json()) as { id?: string; status?: string };
       if (response.status !== 201 || body.status !== 'ACTIVE' || !body.id) throw new Error(`POST /connections → ${response.status} ${JSON.stringify(body)}`);

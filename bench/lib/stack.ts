@@ -121,7 +121,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
         name: 'Benchmark merchant',
         sequence: { environment: 'sandbox', clientId: sequence.clientId, clientSecret: sequence.clientSecret, baseUrl: sequence.apiUrl },
         sphere: { apiKey: SPHERE_KEY, baseUrl: sphere.url },
-        ...(connectionOptions.taxCodes ? { taxCodes: connectionOptions.taxCodes } : {}),
+        // A code of the Sphere simulator's catalogue unless the benchmark maps its own (no built-in default).
+        taxCodes: connectionOptions.taxCodes ?? { default: 'txcd_10000000' },
         ...(connectionOptions.options ? { options: connectionOptions.options } : {}),
       });
       if (created.status !== 201) throw new Error(`POST /connections → ${created.status}: ${JSON.stringify(created.body)}`);

@@ -5,7 +5,10 @@
  * A retry re-sends the failure's RetryInstruction to its queue with trigger `retry`.
  */
 import * as z from 'zod';
-import { HttpError, json } from '../../shared/runtime/api-response';
+import { requireConnection } from '../../shared/connect/lookup';
+import { RequestError } from '../../shared/domain/errors';
+import { SEQUENCE_ID_PATTERN } from '../../shared/domain/ids';
+import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute, parseJsonBody } from '../../shared/runtime/http-handler';
 import { listFailures, retryFailures } from '../../shared/tax';
@@ -15,15 +18,11 @@ const RetryBodySchema = z.union([
   z
     .object({
       resourceType: z.enum(['customer', 'product', 'invoice', 'credit_note', 'transaction']).optional(),
-      resourceId: z.string().min(1).optional(),
+      resourceId: z.string().regex(SEQUENCE_ID_PATTERN, 'not a Sequence id (1-128 letters, digits, "_" or "-")').optional(),
     })
     .strict()
     .refine((b) => b.resourceType !== undefined || b.resourceId !== undefined, { message: 'give resourceType and/or resourceId, or {"all": true}' }),
 ]);
-
-async function requireConnection(deps: Dependencies, connectionId: string): Promise<void> {
-  if (!(await deps.connections.get(connectionId))) throw new HttpError(404, 'connection_not_found', `No connection ${connectionId}`);
-}
 
 export function createFailureRoutes(getDeps: () => Dependencies): AdminRoute[] {
   return [
@@ -45,7 +44,7 @@ export function createFailureRoutes(getDeps: () => Dependencies): AdminRoute[] {
         const selection = parseJsonBody(event, RetryBodySchema);
         await requireConnection(deps, params.id!);
         const outcome = await retryFailures(deps, params.id!, selection);
-        if (outcome.matched === 0) throw new HttpError(404, 'failure_not_found', 'No failure matches; GET /connections/{id}/failures lists them');
+        if (outcome.matched === 0) throw new RequestError('failure_not_found', 'No failure matches; GET /connections/{id}/failures lists them');
         return json(202, outcome);
       },
     },

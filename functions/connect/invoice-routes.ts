@@ -5,23 +5,17 @@
  *   POST /connections/{id}/invoices/{invoiceId}/finalize  200 {invoice, taxRecord} · 202 {invoice (DRAFT), taxRecord (PENDING)} · 422 reason · 503 outage
  * 202: the line writes would outlast the request (ADMIN_TAX_BUDGET_MS, under API Gateway's 29 s);
  * the invoice-tax worker finishes them (and then finalises); follow the tax record (`Location`).
- * Thin: the use cases live in shared/tax. A failed calculation/finalisation keeps a failure record
- * (retry: POST /connections/{id}/failures/retry).
+ * Thin: the use cases live in shared/tax; errors are answered by httpHandler's one mapping. A failed
+ * calculation/finalisation keeps a failure record (retry: POST /connections/{id}/failures/retry).
  */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { classifyError } from '../../shared/domain/errors';
+import { requireConnection } from '../../shared/connect/lookup';
+import { RequestError } from '../../shared/domain/errors';
 import { type TaxRecord } from '../../shared/domain/invoice-tax';
-import { HttpError, json } from '../../shared/runtime/api-response';
+import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
-import { type TaxContext, calculateInvoiceTax, errorResult, finalizeInvoiceWithTax, liveConnection, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
-
-function answerError(ctx: TaxContext, error: unknown): APIGatewayProxyResultV2 {
-  const result = errorResult(error);
-  if (result.statusCode === 500) throw error; // httpHandler logs it and answers the generic 500
-  ctx.deps.logger.warn('Invoice tax request failed', { error: classifyError(error) });
-  return json(result.statusCode, { error: result.error }, result.retryAfterSeconds ? { 'retry-after': String(result.retryAfterSeconds) } : {});
-}
+import { TAX_WORK, type TaxContext, calculateInvoiceTax, finalizeInvoiceWithTax, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
 
 /** 202: the worker finishes; the tax record to follow (PENDING until then). */
 function handedOff(connectionId: string, invoiceId: string, record: TaxRecord, invoice?: { id: string; status: string }): APIGatewayProxyResultV2 {
@@ -36,17 +30,13 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
       path: '/connections/{id}/invoices/{invoiceId}/tax',
       handle: async ({ params }) => {
         const ctx = getContext();
-        try {
-          const connection = await liveConnection(ctx, params.id!);
-          const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
-          const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, (clearFailure) =>
-            calculateInvoiceTax(ctx, connection, params.invoiceId!, { onStored: clearFailure, deadline }),
-          );
-          if (outcome.handedOff) return handedOff(connection.id, params.invoiceId!, outcome.record);
-          return json(200, outcome.record);
-        } catch (error) {
-          return answerError(ctx, error);
-        }
+        const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
+        const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
+        const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, (clearFailure) =>
+          calculateInvoiceTax(ctx, connection, params.invoiceId!, { onStored: clearFailure, deadline }),
+        );
+        if (outcome.handedOff) return handedOff(connection.id, params.invoiceId!, outcome.record);
+        return json(200, outcome.record);
       },
     },
     {
@@ -54,10 +44,9 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
       path: '/connections/{id}/invoices/{invoiceId}/tax',
       handle: async ({ params }) => {
         const ctx = getContext();
-        const connection = await ctx.deps.connections.get(params.id!);
-        if (!connection) throw new HttpError(404, 'connection_not_found', `No connection ${params.id}`);
+        const connection = await requireConnection(ctx.deps, params.id!);
         const record = await ctx.taxRecords.get(connection.id, params.invoiceId!);
-        if (!record) throw new HttpError(404, 'tax_record_not_found', `No tax has been calculated for invoice ${params.invoiceId} yet`);
+        if (!record) throw new RequestError('tax_record_not_found', `No tax has been calculated for invoice ${params.invoiceId} yet`);
         return json(200, record);
       },
     },
@@ -66,15 +55,11 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
       path: '/connections/{id}/invoices/{invoiceId}/finalize',
       handle: async ({ params }) => {
         const ctx = getContext();
-        try {
-          const connection = await liveConnection(ctx, params.id!);
-          const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
-          const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!, { deadline }));
-          if (outcome.handedOff) return handedOff(connection.id, params.invoiceId!, outcome.record, { id: outcome.invoice.id, status: outcome.invoice.status });
-          return json(200, { invoice: { id: outcome.invoice.id, status: outcome.invoice.status, invoiceNumber: outcome.invoice.invoiceNumber ?? null, totalTax: outcome.invoice.totalTax, netTotal: outcome.invoice.netTotal, grossTotal: outcome.invoice.grossTotal }, taxRecord: outcome.record });
-        } catch (error) {
-          return answerError(ctx, error);
-        }
+        const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
+        const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
+        const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!, { deadline }));
+        if (outcome.handedOff) return handedOff(connection.id, params.invoiceId!, outcome.record, { id: outcome.invoice.id, status: outcome.invoice.status });
+        return json(200, { invoice: { id: outcome.invoice.id, status: outcome.invoice.status, invoiceNumber: outcome.invoice.invoiceNumber ?? null, totalTax: outcome.invoice.totalTax, netTotal: outcome.invoice.netTotal, grossTotal: outcome.invoice.grossTotal }, taxRecord: outcome.record });
       },
     },
   ];

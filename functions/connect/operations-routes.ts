@@ -8,17 +8,18 @@
  * `queue` is a logical queue name (customerSync, productSync, invoiceTax, exemptions, backfill); the
  * URLs come from `<QUEUE>_QUEUE_URL` / `<QUEUE>_DLQ_URL` in the function's environment.
  */
-import { HttpError, json } from '../../shared/runtime/api-response';
+import { requireConnection } from '../../shared/connect/lookup';
+import { RequestError, invalidRequest } from '../../shared/domain/errors';
+import { describeRejectedId } from '../../shared/domain/ids';
+import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
-import { QUEUES, type QueueKey, deadLetterEnvVar } from '../../shared/runtime/queue-messages';
+import { QUEUES, QUEUE_KEYS, type QueueKey } from '../../shared/runtime/catalogue';
 import { queueDepth, redriveDeadLetterQueue } from '../../shared/operations/redrive';
 import { type AuditEntry } from '../../shared/store/audit-log';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 1000;
-
-const QUEUE_KEYS = Object.keys(QUEUES) as QueueKey[];
 
 function isQueueKey(value: string): value is QueueKey {
   return (QUEUE_KEYS as string[]).includes(value);
@@ -28,7 +29,7 @@ function parseLimit(raw: string | undefined): number {
   if (raw === undefined || raw === '') return DEFAULT_AUDIT_LIMIT;
   const limit = Number(raw);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) {
-    throw new HttpError(400, 'invalid_request', `limit: must be an integer from 1 to ${MAX_AUDIT_LIMIT}`, { field: 'limit' });
+    throw invalidRequest('limit', `must be an integer from 1 to ${MAX_AUDIT_LIMIT}`);
   }
   return limit;
 }
@@ -78,7 +79,7 @@ export interface OperationsRoutesOptions {
 
 export function createOperationsRoutes(getDeps: () => Dependencies, options: OperationsRoutesOptions = {}): AdminRoute[] {
   const env = () => options.env ?? process.env;
-  const urls = (queue: QueueKey) => ({ sourceUrl: env()[QUEUES[queue].envVar], dlqUrl: env()[deadLetterEnvVar(queue)] });
+  const urls = (queue: QueueKey) => ({ sourceUrl: env()[QUEUES[queue].envVar], dlqUrl: env()[QUEUES[queue].dlqEnvVar] });
 
   return [
     {
@@ -87,7 +88,7 @@ export function createOperationsRoutes(getDeps: () => Dependencies, options: Ope
       handle: async ({ event, params }) => {
         const deps = getDeps();
         const limit = parseLimit(event.queryStringParameters?.limit);
-        if (!(await deps.connections.get(params.id!))) throw new HttpError(404, 'connection_not_found', `No connection ${params.id}`);
+        await requireConnection(deps, params.id!);
         const items = (await deps.audit.list(params.id!, limit)).map(auditView);
         return json(200, { items, count: items.length });
       },
@@ -113,10 +114,10 @@ export function createOperationsRoutes(getDeps: () => Dependencies, options: Ope
       handle: async ({ params }) => {
         const deps = getDeps();
         const queue = params.queue ?? '';
-        if (!isQueueKey(queue)) throw new HttpError(404, 'queue_not_found', `No queue "${queue}"; use one of ${QUEUE_KEYS.join(', ')}`);
+        if (!isQueueKey(queue)) throw new RequestError('queue_not_found', `No queue ${describeRejectedId(queue)}; use one of ${QUEUE_KEYS.join(', ')}`);
         const { sourceUrl, dlqUrl } = urls(queue);
         if (!sourceUrl || !dlqUrl) {
-          throw new HttpError(404, 'queue_not_configured', `Queue ${queue} is not configured for this function (${QUEUES[queue].envVar} and ${deadLetterEnvVar(queue)} must be set)`);
+          throw new RequestError('queue_not_configured', `Queue ${queue} is not configured for this function (${QUEUES[queue].envVar} and ${QUEUES[queue].dlqEnvVar} must be set)`);
         }
         const result = await redriveDeadLetterQueue({
           sqs: deps.sqs,

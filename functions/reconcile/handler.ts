@@ -1,5 +1,6 @@
 /** EventBridge schedule → drift sweep over every ACTIVE connection (shared/sync/reconcile.ts). */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS } from '../../shared/runtime/catalogue';
 import { dependencies } from '../../shared/runtime/dependencies';
 import { instrumentedHandler } from '../../shared/runtime/invocation';
 import { reconcileAll, type ReconcileSummary } from '../../shared/sync/reconcile';
@@ -11,9 +12,9 @@ const deps = dependencies();
 export const handler = instrumentedHandler(
   async (): Promise<ReconcileSummary> => {
     const summary = await reconcileAll(deps);
-    deps.metrics.addMetric('ReconcileCustomersQueued', MetricUnit.Count, summary.totals.customersQueued);
-    deps.metrics.addMetric('ReconcileProductsQueued', MetricUnit.Count, summary.totals.productsQueued);
-    deps.metrics.addMetric('ReconcileInvoicesQueued', MetricUnit.Count, summary.totals.invoicesQueued);
+    deps.metrics.addMetric(METRICS.reconcileCustomersQueued, MetricUnit.Count, summary.totals.customersQueued);
+    deps.metrics.addMetric(METRICS.reconcileProductsQueued, MetricUnit.Count, summary.totals.productsQueued);
+    deps.metrics.addMetric(METRICS.reconcileInvoicesQueued, MetricUnit.Count, summary.totals.invoicesQueued);
     deps.logger.info('Reconcile finished', { totals: summary.totals, connections: summary.connections.length, failed: summary.failed.length });
     return summary;
   },

@@ -3,12 +3,20 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME, type StageConfig, logGroupName } from '../stage-config';
+import { METRICS_NAMESPACE, SERVICE_NAME, type StageConfig } from '../stage-config';
+import { connectorLogGroup } from './log-group';
 
 /** Repository root (this file lives in `lib/constructs/`). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * The Lambda runtime of every connector function. Development, CI and the benchmarks run the same Node
+ * major (the `node` devDependency puts it first on every npm script's PATH); a unit test fails when the
+ * two drift apart.
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 
 /** Default Lambda timeout; SQS consumers derive the queue visibility timeout from it (×6). */
 export const DEFAULT_TIMEOUT = Duration.seconds(30);
@@ -87,11 +95,7 @@ export class ConnectorFunction extends NodejsFunction {
     const { name, config, entry, environment, timeout, memorySize, ...rest } = props;
 
     // The log group must exist before super() runs, so it is a sibling of the function in the tree.
-    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
-      logGroupName: logGroupName(config, `lambda/${name}`),
-      retention: config.logRetention,
-      removalPolicy: config.logRemovalPolicy,
-    });
+    const logGroup = connectorLogGroup(scope, `${id}LogGroup`, config, `lambda/${name}`);
 
     // An explicit role that may write only to this log group, instead of the AWS-managed
     // AWSLambdaBasicExecutionRole (logs:* on every log group; cdk-nag AwsSolutions-IAM4).
@@ -108,7 +112,7 @@ export class ConnectorFunction extends NodejsFunction {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       tracing: Tracing.ACTIVE,
       timeout: timeout ?? DEFAULT_TIMEOUT,
@@ -139,6 +143,13 @@ export class ConnectorFunction extends NodejsFunction {
       reason:
         'Pinned to nodejs22.x on purpose: the code is bundled for and tested against Node 22 (esbuild target ' +
         'node22); moving to nodejs24.x is a deliberate upgrade, not a default.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        'The functions reach only public endpoints (Sequence, Sphere, and DynamoDB, SQS, Secrets Manager, X-Ray over ' +
+        'HTTPS with IAM); there is no private resource to reach. A VPC would add NAT gateways (cost, another failure ' +
+        'point) for no isolation gain.',
     });
   }
 }

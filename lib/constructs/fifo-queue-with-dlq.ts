@@ -1,17 +1,22 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_RECEIVE_COUNT, QUEUES, type QueueKey, VISIBILITY_TIMEOUT_FACTOR } from '../../shared/runtime/catalogue';
 import { DEFAULT_TIMEOUT } from './connector-function';
 
 /** AWS guidance: at least 5 receives before dead-lettering, so throttled batches don't lose good messages. */
 export const MIN_MAX_RECEIVE_COUNT = 5;
-/** Lambda docs: queue visibility timeout ≥ 6 × the consumer function timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * What a consumer's role needs on its queue: the event source mapping receives, deletes and reads
+ * the queue's attributes (Lambda docs, "Execution role permissions" for SQS); the worker may change a
+ * failed message's visibility. Not sqs:GetQueueUrl, which CDK's SqsEventSource also grants and nothing calls.
+ */
+export const CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'] as const;
 
 export interface FifoQueueWithDlqProps {
   /**
@@ -22,10 +27,15 @@ export interface FifoQueueWithDlqProps {
   readonly queueName: string;
   /** Timeout of the function that will consume the queue; visibility timeout = 6 × this. Default 30 s. */
   readonly consumerTimeout?: Duration;
-  /** Receives before a message moves to the DLQ; at least 5. Default 5. */
+  /** Receives before a message moves to the DLQ; at least 5. Default MAX_RECEIVE_COUNT (the catalogue's). */
   readonly maxReceiveCount?: number;
   /** Retention of the source queue. Default 4 days (the SQS default). */
   readonly retentionPeriod?: Duration;
+}
+
+/** A catalogue queue (QUEUES) under the stage's resource prefix, sized for its consumer's timeout. */
+export function catalogueQueueProps(resourcePrefix: string, queue: QueueKey): FifoQueueWithDlqProps {
+  return { queueName: `${resourcePrefix}-${QUEUES[queue].name}`, consumerTimeout: Duration.seconds(QUEUES[queue].timeoutSeconds) };
 }
 
 export interface FifoConsumerOptions {
@@ -57,7 +67,7 @@ export class FifoQueueWithDlq extends Construct {
   constructor(scope: Construct, id: string, props: FifoQueueWithDlqProps) {
     super(scope, id);
 
-    const maxReceiveCount = props.maxReceiveCount ?? MIN_MAX_RECEIVE_COUNT;
+    const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < MIN_MAX_RECEIVE_COUNT) {
       throw new Error(`maxReceiveCount must be an integer ≥ ${MIN_MAX_RECEIVE_COUNT}, got ${maxReceiveCount}`);
     }
@@ -102,9 +112,9 @@ export class FifoQueueWithDlq extends Construct {
   /**
    * Attach a consumer through an SQS event source mapping with partial batch responses
    * (`ReportBatchItemFailures`) and a maximum concurrency. The function's timeout must not exceed the
-   * `consumerTimeout` the queue was sized for. Grants the function consume rights on the queue.
+   * `consumerTimeout` the queue was sized for. Grants the function CONSUMER_ACTIONS on the queue.
    */
-  public addConsumer(fn: LambdaFunction, options: FifoConsumerOptions = {}): SqsEventSource {
+  public addConsumer(fn: LambdaFunction, options: FifoConsumerOptions = {}): EventSourceMapping {
     const batchSize = options.batchSize ?? 10;
     const maxConcurrency = options.maxConcurrency ?? 2;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
@@ -120,9 +130,15 @@ export class FifoQueueWithDlq extends Construct {
           `${this.consumerTimeout.toSeconds()} s; pass consumerTimeout ≥ the function timeout`,
       );
     }
-    const source = new SqsEventSource(this.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true });
-    fn.addEventSource(source);
-    return source;
+    // What SqsEventSource does, with the same construct id (so the same logical id), minus its
+    // grantConsumeMessages: CONSUMER_ACTIONS instead.
+    Grant.addToPrincipal({ grantee: fn, actions: [...CONSUMER_ACTIONS], resourceArns: [this.queue.queueArn] });
+    return fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
+      eventSourceArn: this.queue.queueArn,
+      batchSize,
+      maxConcurrency,
+      reportBatchItemFailures: true,
+    });
   }
 
   /**

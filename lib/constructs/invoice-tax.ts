@@ -1,28 +1,19 @@
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { QUEUES } from '../../shared/runtime/catalogue';
+import { grantSendMessage } from './queue-grants';
 import { CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
 import type { StageConfig } from '../stage-config';
 import { ConnectorFunction } from './connector-function';
-import { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { FifoQueueWithDlq, catalogueQueueProps } from './fifo-queue-with-dlq';
 
-/** The invoice-tax admin routes (§5.1) served by the connect function (functions/connect/invoice-routes.ts, failure-routes.ts). */
-export const INVOICE_TAX_ADMIN_ROUTES: ReadonlyArray<{ method: HttpMethod; path: string }> = [
-  { method: HttpMethod.POST, path: '/connections/{id}/invoices/{invoiceId}/tax' },
-  { method: HttpMethod.GET, path: '/connections/{id}/invoices/{invoiceId}/tax' },
-  { method: HttpMethod.POST, path: '/connections/{id}/invoices/{invoiceId}/finalize' },
-  { method: HttpMethod.GET, path: '/connections/{id}/failures' },
-  { method: HttpMethod.POST, path: '/connections/{id}/failures/retry' },
-];
-
-/** calculate-invoice-tax: a 130-line invoice is ~130 sequential PUTs; leave room (queue visibility = 6 × this). */
-
-export const INVOICE_TAX_TIMEOUT = Duration.seconds(120);
-export const EXEMPTIONS_TIMEOUT = Duration.seconds(60);
+/** The consumers' timeouts from the catalogue (queue visibility = 6 × each). */
+export const INVOICE_TAX_TIMEOUT = Duration.seconds(QUEUES.invoiceTax.timeoutSeconds);
+export const EXEMPTIONS_TIMEOUT = Duration.seconds(QUEUES.exemptions.timeoutSeconds);
 
 export interface InvoiceTaxProps {
   readonly config: StageConfig;
@@ -37,7 +28,7 @@ export interface InvoiceTaxProps {
   readonly directInvokerRoleArns?: readonly string[];
   /** Topic for DLQ-depth and message-age alarms of both queues. */
   readonly alarmTopic?: ITopic;
-  /** Event source mapping maximum concurrency per worker (default 2): caps parallel calls to Sequence/Sphere. */
+  /** Event source mapping maximum concurrency per worker (default: the catalogue's, QUEUES): caps parallel calls to Sequence/Sphere. */
   readonly maxConcurrency?: number;
 }
 
@@ -64,38 +55,38 @@ export class InvoiceTax extends Construct {
     this.secretsArnPattern = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${props.secretsPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const prefix = props.config.resourcePrefix;
 
-    this.invoiceTaxQueue = new FifoQueueWithDlq(this, 'InvoiceTaxQueue', { queueName: `${prefix}-invoice-tax`, consumerTimeout: INVOICE_TAX_TIMEOUT });
-    this.exemptionsQueue = new FifoQueueWithDlq(this, 'ExemptionsQueue', { queueName: `${prefix}-exemptions`, consumerTimeout: EXEMPTIONS_TIMEOUT });
+    this.invoiceTaxQueue = new FifoQueueWithDlq(this, 'InvoiceTaxQueue', catalogueQueueProps(prefix, 'invoiceTax'));
+    this.exemptionsQueue = new FifoQueueWithDlq(this, 'ExemptionsQueue', catalogueQueueProps(prefix, 'exemptions'));
 
     this.calculateFunction = new ConnectorFunction(this, 'CalculateInvoiceTax', {
-      name: 'calculate-invoice-tax',
+      name: QUEUES.invoiceTax.functionName,
       config: props.config,
       description: 'Invoice tax: calculate with Sphere, write rates to Sequence, finalise with tax, record transactions',
       timeout: INVOICE_TAX_TIMEOUT,
       memorySize: 512,
       environment: {
         ...this.baseEnvironment(),
-        INVOICE_TAX_DLQ_URL: this.invoiceTaxQueue.deadLetterQueue.queueUrl,
+        [QUEUES.invoiceTax.dlqEnvVar]: this.invoiceTaxQueue.deadLetterQueue.queueUrl,
       },
     });
     this.exemptionsFunction = new ConnectorFunction(this, 'Exemptions', {
-      name: 'exemptions',
+      name: QUEUES.exemptions.functionName,
       config: props.config,
       description: "Exemption changes: update the Sphere customer, re-tax the customer's open drafts",
       timeout: EXEMPTIONS_TIMEOUT,
       environment: {
         ...this.baseEnvironment(),
-        EXEMPTIONS_DLQ_URL: this.exemptionsQueue.deadLetterQueue.queueUrl,
+        [QUEUES.exemptions.dlqEnvVar]: this.exemptionsQueue.deadLetterQueue.queueUrl,
       },
     });
 
     for (const fn of [this.calculateFunction, this.exemptionsFunction]) this.grantCommon(fn);
     // Unparseable messages are moved to the DLQ by the worker itself (shared/runtime/sqs-worker.ts).
-    this.invoiceTaxQueue.deadLetterQueue.grantSendMessages(this.calculateFunction);
-    this.exemptionsQueue.deadLetterQueue.grantSendMessages(this.exemptionsFunction);
+    grantSendMessage(this.invoiceTaxQueue.deadLetterQueue, this.calculateFunction);
+    grantSendMessage(this.exemptionsQueue.deadLetterQueue, this.exemptionsFunction);
 
-    this.invoiceTaxQueue.addConsumer(this.calculateFunction, { batchSize: 10, maxConcurrency: props.maxConcurrency ?? 2 });
-    this.exemptionsQueue.addConsumer(this.exemptionsFunction, { batchSize: 10, maxConcurrency: props.maxConcurrency ?? 2 });
+    this.invoiceTaxQueue.addConsumer(this.calculateFunction, { batchSize: QUEUES.invoiceTax.batchSize, maxConcurrency: props.maxConcurrency ?? QUEUES.invoiceTax.maxConcurrency });
+    this.exemptionsQueue.addConsumer(this.exemptionsFunction, { batchSize: QUEUES.exemptions.batchSize, maxConcurrency: props.maxConcurrency ?? QUEUES.exemptions.maxConcurrency });
 
     (props.directInvokerRoleArns ?? []).forEach((roleArn, i) => {
       this.calculateFunction.addPermission(`DirectInvoke${i}`, { principal: new ArnPrincipal(roleArn), action: 'lambda:InvokeFunction' });
@@ -114,8 +105,8 @@ export class InvoiceTax extends Construct {
       IDEMPOTENCY_TABLE_NAME: this.props.idempotencyTable.tableName,
       SECRETS_BACKEND: 'secrets-manager',
       SECRETS_PREFIX: this.props.secretsPrefix,
-      INVOICE_TAX_QUEUE_URL: this.invoiceTaxQueue.queue.queueUrl,
-      EXEMPTIONS_QUEUE_URL: this.exemptionsQueue.queue.queueUrl,
+      [QUEUES.invoiceTax.envVar]: this.invoiceTaxQueue.queue.queueUrl,
+      [QUEUES.exemptions.envVar]: this.exemptionsQueue.queue.queueUrl,
     };
   }
 
@@ -123,14 +114,14 @@ export class InvoiceTax extends Construct {
   private grantCommon(fn: LambdaFunction): void {
     fn.addToRolePolicy(new PolicyStatement({ sid: 'ConnectorTableItems', actions: [...CONNECTOR_TABLE_ACTIONS], resources: [this.props.connectorTable.tableArn] }));
     fn.addToRolePolicy(new PolicyStatement({ sid: 'IdempotencyRecords', actions: [...IDEMPOTENCY_TABLE_ACTIONS], resources: [this.props.idempotencyTable.tableArn] }));
-    this.invoiceTaxQueue.queue.grantSendMessages(fn);
+    grantSendMessage(this.invoiceTaxQueue.queue, fn);
     // ensureCustomerInSphere (shared/sync) reports a tax-status change on the exemptions queue.
-    this.exemptionsQueue.queue.grantSendMessages(fn);
+    grantSendMessage(this.exemptionsQueue.queue, fn);
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReadConnectionSecretsUnderPrefix',
         effect: Effect.ALLOW,
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        actions: ['secretsmanager:GetSecretValue'],
         resources: [this.secretsArnPattern],
       }),
     );
@@ -147,14 +138,14 @@ export class InvoiceTax extends Construct {
   }
 
   /**
-   * The admin API function serving INVOICE_TAX_ADMIN_ROUTES calculates and finalises synchronously
+   * The admin API function serving ADMIN_ROUTES.invoiceTax calculates and finalises synchronously
    * and re-queues failures: give it the queue URLs and the rights it needs for that. (The route
-   * wiring itself is `ConnectApi.addAdminRoute` for each of INVOICE_TAX_ADMIN_ROUTES.)
+   * wiring itself is `ConnectApi.addAdminRoute` for each of ADMIN_ROUTES.invoiceTax.)
    */
   public grantAdminFunction(fn: LambdaFunction): void {
-    fn.addEnvironment('INVOICE_TAX_QUEUE_URL', this.invoiceTaxQueue.queue.queueUrl);
-    fn.addEnvironment('EXEMPTIONS_QUEUE_URL', this.exemptionsQueue.queue.queueUrl);
-    this.invoiceTaxQueue.queue.grantSendMessages(fn);
-    this.exemptionsQueue.queue.grantSendMessages(fn);
+    fn.addEnvironment(QUEUES.invoiceTax.envVar, this.invoiceTaxQueue.queue.queueUrl);
+    fn.addEnvironment(QUEUES.exemptions.envVar, this.exemptionsQueue.queue.queueUrl);
+    grantSendMessage(this.invoiceTaxQueue.queue, fn);
+    grantSendMessage(this.exemptionsQueue.queue, fn);
   }
 }

@@ -1,5 +1,5 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import { HttpMethod, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -18,31 +18,17 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
-import { QUEUES, type QueueKey, deadLetterEnvVar } from '../../shared/runtime/queue-messages';
+import { ADMIN_ROUTES, METRICS, QUEUES, type QueueKey } from '../../shared/runtime/catalogue';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../stage-config';
 import type { ConnectApi } from './connect-api';
 import type { FifoQueueWithDlq } from './fifo-queue-with-dlq';
+import { grantDeadLetterOperations, grantSendMessage } from './queue-grants';
 
-/** Custom metrics the connector emits through Powertools (dimension `service`). */
-export const CONNECTOR_METRICS = {
-  failures: 'Failures',
-  unparseable: 'UnparseableMessages',
-  webhooks: ['WebhookAccepted', 'WebhookDuplicate', 'WebhookIgnored', 'WebhookRejected'],
-  reconcile: ['ReconcileCustomersQueued', 'ReconcileProductsQueued', 'ReconcileInvoicesQueued'],
-  /** The connection counters (shared/runtime/dependencies.ts mirrors every increment as a metric). */
-  flows: ['InvoicesTaxed', 'CustomersSynced', 'ProductsSynced', 'TransactionsRecorded'],
-  /** Dimension `code`. */
-  failuresByCode: 'FailuresByCode',
-  /** Milliseconds from queueing to done, dimension `queue`. */
-  syncLag: 'SyncLag',
-} as const;
-
-/** The operations routes of the admin API (functions/connect/operations-routes.ts). */
-export const OPERATIONS_ROUTES: ReadonlyArray<{ method: HttpMethod; path: string }> = [
-  { method: HttpMethod.GET, path: '/connections/{id}/audit' },
-  { method: HttpMethod.GET, path: '/dlq' },
-  { method: HttpMethod.POST, path: '/dlq/{queue}/redrive' },
-];
+/** The dashboard's groups of connector metrics. */
+const WEBHOOK_METRICS = [METRICS.webhookAccepted, METRICS.webhookDuplicate, METRICS.webhookIgnored, METRICS.webhookRejected];
+const RECONCILE_METRICS = [METRICS.reconcileCustomersQueued, METRICS.reconcileProductsQueued, METRICS.reconcileInvoicesQueued];
+/** The connection counters (shared/runtime/dependencies.ts mirrors every increment as a metric). */
+const FLOW_METRICS = [METRICS.invoicesTaxed, METRICS.customersSynced, METRICS.productsSynced, METRICS.transactionsRecorded];
 
 export interface ConnectorOperationsProps {
   /** The connector's functions by display name (an array is named by each function's construct id). */
@@ -172,7 +158,7 @@ export class ConnectorOperations extends Construct {
         alarmDescription:
           'The connector recorded failures (tax, sync or transaction work that needs a fix or exhausted its retries). ' +
           'The dashboard widget "Failures by connection" names the connection; then `sphere-connector failures <id>` and `sphere-connector retry <id>`.',
-        metric: this.connectorMetric(CONNECTOR_METRICS.failures),
+        metric: this.connectorMetric(METRICS.failures),
         threshold: props.failureThreshold ?? 1,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -267,14 +253,14 @@ export class ConnectorOperations extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Failures recorded',
-        left: [this.connectorMetric(CONNECTOR_METRICS.failures, 'failures'), this.connectorMetric(CONNECTOR_METRICS.unparseable, 'unparseable messages')],
+        left: [this.connectorMetric(METRICS.failures, 'failures'), this.connectorMetric(METRICS.unparseableMessages, 'unparseable messages')],
         width: 8,
       }),
       new GraphWidget({
         title: 'Failures by connection',
         left: [
           new MathExpression({
-            expression: `SEARCH('{${this.namespace},connectionId,service} MetricName="${CONNECTOR_METRICS.failures}"', 'Sum', 300)`,
+            expression: `SEARCH('{${this.namespace},connectionId,service} MetricName="${METRICS.failures}"', 'Sum', 300)`,
             usingMetrics: {},
             label: '',
             period: FIVE_MINUTES,
@@ -286,7 +272,7 @@ export class ConnectorOperations extends Construct {
         title: 'Failures by code',
         left: [
           new MathExpression({
-            expression: `SEARCH('{${this.namespace},code,service} MetricName="${CONNECTOR_METRICS.failuresByCode}"', 'Sum', 300)`,
+            expression: `SEARCH('{${this.namespace},code,service} MetricName="${METRICS.failuresByCode}"', 'Sum', 300)`,
             usingMetrics: {},
             label: '',
             period: FIVE_MINUTES,
@@ -298,14 +284,14 @@ export class ConnectorOperations extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Work done (invoices taxed, records synced, transactions recorded)',
-        left: CONNECTOR_METRICS.flows.map((m) => this.connectorMetric(m, m)),
+        left: FLOW_METRICS.map((m) => this.connectorMetric(m, m)),
         width: 8,
       }),
       new GraphWidget({
         title: 'Sync lag by queue (ms, p90)',
         left: [
           new MathExpression({
-            expression: `SEARCH('{${this.namespace},queue,service} MetricName="${CONNECTOR_METRICS.syncLag}"', 'p90', 300)`,
+            expression: `SEARCH('{${this.namespace},queue,service} MetricName="${METRICS.syncLag}"', 'p90', 300)`,
             usingMetrics: {},
             label: '',
             period: FIVE_MINUTES,
@@ -315,8 +301,8 @@ export class ConnectorOperations extends Construct {
       }),
       new GraphWidget({
         title: 'Webhooks and reconcile',
-        left: CONNECTOR_METRICS.webhooks.map((m) => this.connectorMetric(m, m.replace(/^Webhook/, 'webhook ').toLowerCase())),
-        right: CONNECTOR_METRICS.reconcile.map((m) => this.connectorMetric(m, m.replace(/^Reconcile/, 'reconcile ').toLowerCase())),
+        left: WEBHOOK_METRICS.map((m) => this.connectorMetric(m, m.replace(/^Webhook/, 'webhook ').toLowerCase())),
+        right: RECONCILE_METRICS.map((m) => this.connectorMetric(m, m.replace(/^Reconcile/, 'reconcile ').toLowerCase())),
         width: 8,
       }),
     );
@@ -338,15 +324,15 @@ export class ConnectorOperations extends Construct {
 /**
  * What the admin function needs for the DLQ routes: each queue's URL and its DLQ's URL in its
  * environment (`<QUEUE>_QUEUE_URL`, `<QUEUE>_DLQ_URL`), send rights on the source queue and
- * receive/delete/visibility/attribute rights on the DLQ.
+ * attribute/receive/delete rights on the DLQ (DLQ_OPERATIONS_ACTIONS).
  */
 export function grantQueueOperations(adminFunction: LambdaFunction, queues: Partial<Record<QueueKey, FifoQueueWithDlq>>): void {
   for (const [key, q] of Object.entries(queues) as [QueueKey, FifoQueueWithDlq | undefined][]) {
     if (!q) continue;
     adminFunction.addEnvironment(QUEUES[key].envVar, q.queue.queueUrl);
-    adminFunction.addEnvironment(deadLetterEnvVar(key), q.deadLetterQueue.queueUrl);
-    q.queue.grantSendMessages(adminFunction);
-    q.deadLetterQueue.grantConsumeMessages(adminFunction);
+    adminFunction.addEnvironment(QUEUES[key].dlqEnvVar, q.deadLetterQueue.queueUrl);
+    grantSendMessage(q.queue, adminFunction);
+    grantDeadLetterOperations(q.deadLetterQueue, adminFunction);
   }
 }
 
@@ -356,7 +342,7 @@ export function grantQueueOperations(adminFunction: LambdaFunction, queues: Part
  * `/dlq/*` for the admin policy (`/connections/{id}/audit` is already covered by `/connections/*`).
  */
 export function addOperationsRoutes(connectApi: ConnectApi, httpApi: IHttpApi, queues: Partial<Record<QueueKey, FifoQueueWithDlq>>): void {
-  for (const route of OPERATIONS_ROUTES) connectApi.addAdminRoute(route.method, route.path);
+  for (const route of ADMIN_ROUTES.operations) connectApi.addAdminRoute(route);
   grantQueueOperations(connectApi.function, queues);
 
   const stack = Stack.of(connectApi);

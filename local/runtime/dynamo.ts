@@ -1,6 +1,7 @@
 /**
  * Embedded DynamoDB: dynalite on 127.0.0.1, in memory or persisted in LevelDB under the data
- * dir, with the connector's tables created exactly as the CDK stack defines them.
+ * dir, with the connector's tables created from the same key schema as the CDK stack's
+ * (CONNECTOR_TABLE, IDEMPOTENCY_TABLE in shared/store/keys.ts).
  *
  * Differences from AWS to keep in mind: dynalite has no UpdateTimeToLive (so TTL is never
  * configured and expired items are never deleted locally; Powertools idempotency checks its own
@@ -11,6 +12,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, type CreateTa
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
+import { CONNECTOR_TABLE, IDEMPOTENCY_TABLE } from '../../shared/store/keys';
 
 export const DEFAULT_TABLE_NAMES = { connector: 'sphere-connector-local', idempotency: 'sphere-connector-local-idempotency' } as const;
 
@@ -24,26 +26,22 @@ export function connectorTableDefinition(tableName: string): CreateTableCommandI
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'PK', AttributeType: 'S' },
-      { AttributeName: 'SK', AttributeType: 'S' },
-      { AttributeName: 'GSI1PK', AttributeType: 'S' },
-      { AttributeName: 'GSI1SK', AttributeType: 'S' },
-    ],
+    AttributeDefinitions: [CONNECTOR_TABLE.partitionKey, CONNECTOR_TABLE.sortKey, ...CONNECTOR_TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey])].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
     KeySchema: [
-      { AttributeName: 'PK', KeyType: 'HASH' },
-      { AttributeName: 'SK', KeyType: 'RANGE' },
+      { AttributeName: CONNECTOR_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: CONNECTOR_TABLE.sortKey, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'GSI1',
-        KeySchema: [
-          { AttributeName: 'GSI1PK', KeyType: 'HASH' },
-          { AttributeName: 'GSI1SK', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
+    GlobalSecondaryIndexes: CONNECTOR_TABLE.indexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
   };
 }
 
@@ -52,8 +50,8 @@ export function idempotencyTableDefinition(tableName: string): CreateTableComman
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
   };
 }
 

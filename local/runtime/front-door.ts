@@ -7,13 +7,15 @@
  * context, and its result is mapped back the way API Gateway maps it.
  *
  * Local stand-ins for what AWS does elsewhere: admin routes need `Authorization: Bearer <token>`
- * (IAM authorisation on AWS), and `GET /health` reports whether every part of the runtime is up.
+ * (IAM authorisation on AWS), `GET /health` reports whether every part of the runtime is up, and
+ * `/console/` serves the operator console (console/serve.ts).
  * One log line per request: method, path (no query), status, duration; never headers or bodies.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isConsolePath, serveConsole } from '../../console/serve';
 import { invokeHandler, lazyHandler, LOCAL_ACCOUNT_ID } from './lambda';
 import type { HttpRoute, LambdaHandler } from './types';
 
@@ -278,6 +280,13 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     if (method === 'GET' && rawPath === '/health') {
       req.resume();
       await health(res);
+      return;
+    }
+
+    // The operator console's files (no secret in them): the page asks for the admin token itself.
+    if (isConsolePath(method, rawPath)) {
+      req.resume();
+      await serveConsole(rawPath, res, { auth: 'token', target: `local connector (${req.headers.host ?? 'front door'})` });
       return;
     }
 

@@ -8,15 +8,16 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { resetConfigCache } from '../../shared/runtime/config';
+import { type AwsCallLog, recordAwsCalls } from './aws-calls';
 import { startDynamo, type EmbeddedDynamo } from './dynamo';
 import { startFrontDoor, type FrontDoor, type HealthCheck } from './front-door';
 import { startPoller, type Poller } from './poller';
 import { startSqs, type EmbeddedSqs } from './sqs';
-import { queueEnvVar, type HttpRoute, type QueueBinding } from './types';
+import { queueEnvVars, type HttpRoute, type QueueBinding } from './types';
 
 export type { HttpRoute, QueueBinding, HandlerModule, LambdaHandler } from './types';
-export { queueEnvVar } from './types';
 export type { Poller } from './poller';
+export type { AwsCall, AwsCallLog, AwsResource } from './aws-calls';
 
 export interface SimulatorHandle {
   url: string;
@@ -57,6 +58,8 @@ export interface LocalRuntimeOptions {
   /** SQS long-poll wait (default 1 s). */
   pollWaitSeconds?: number;
   maxBodyBytes?: number;
+  /** Record every AWS SDK call the handlers make, by function (`awsCalls`; the IAM proof). */
+  recordAwsCalls?: boolean;
 }
 
 export interface LocalRuntime {
@@ -77,6 +80,8 @@ export interface LocalRuntime {
   env: Record<string, string>;
   simulators: { sequence?: SimulatorHandle; sphere?: SimulatorHandle };
   pollers: Poller[];
+  /** The handlers' AWS SDK calls, when started with `recordAwsCalls`. */
+  awsCalls?: AwsCallLog;
   sqs: EmbeddedSqs;
   dynamo: EmbeddedDynamo;
   /** Wait until every queue is empty and nothing is in flight. */
@@ -87,10 +92,6 @@ export interface LocalRuntime {
 }
 
 export const DEFAULT_ADMIN_TOKEN = 'local-admin-token';
-
-export function dlqEnvVar(queueName: string): string {
-  return queueEnvVar(queueName).replace(/_QUEUE_URL$/, '_DLQ_URL');
-}
 
 async function isAnswering(url: string): Promise<boolean> {
   try {
@@ -126,6 +127,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
 
   try {
+    // Before any handler is loaded: handlers build their SDK clients when their module is imported.
+    const awsCalls = options.recordAwsCalls ? recordAwsCalls() : undefined;
+    if (awsCalls) stoppers.push(async () => awsCalls.stop());
     const simulators: LocalRuntime['simulators'] = {};
     for (const name of ['sequence', 'sphere'] as const) {
       const starter = options.simulators?.[name];
@@ -154,8 +158,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       created.set(binding, q);
       queueArns[binding.queueName] = q.queueArn;
       queueArns[binding.dlqName] = q.dlqArn;
-      queueEnv[binding.envVar ?? queueEnvVar(binding.queueName)] = q.queueUrl;
-      queueEnv[binding.dlqEnvVar ?? dlqEnvVar(binding.queueName)] = q.dlqUrl;
+      const { envVar, dlqEnvVar } = queueEnvVars(binding);
+      queueEnv[envVar] = q.queueUrl;
+      queueEnv[dlqEnvVar] = q.dlqUrl;
     }
 
     // The front door's URL must be known before the handlers' environment is complete, so
@@ -252,6 +257,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       env,
       simulators,
       pollers,
+      ...(awsCalls ? { awsCalls } : {}),
       sqs,
       dynamo,
       async drain(drainOptions) {

@@ -5,6 +5,7 @@
  * are supported.
  */
 import type { Context } from 'aws-lambda';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { LambdaHandler } from './types';
 
@@ -44,6 +45,17 @@ export function createLambdaContext(options: InvokeOptions, deadline: number): C
   };
 }
 
+/**
+ * The function whose invocation the current async context belongs to. Every handler shares this
+ * process (and its SDK clients), so this is how an AWS call is attributed to the function whose
+ * role would make it on AWS (local/runtime/aws-calls.ts).
+ */
+const invocationScope = new AsyncLocalStorage<{ functionName: string }>();
+
+export function currentFunctionName(): string | undefined {
+  return invocationScope.getStore()?.functionName;
+}
+
 /** Run one invocation; resolves with the handler's result, rejects with its error or a timeout. */
 export async function invokeHandler(handler: LambdaHandler, event: unknown, options: InvokeOptions): Promise<unknown> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
@@ -55,7 +67,8 @@ export async function invokeHandler(handler: LambdaHandler, event: unknown, opti
   const invocation = new Promise<unknown>((resolve, reject) => {
     const callback = (error?: unknown, result?: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result));
     try {
-      const returned = (handler as unknown as (e: unknown, c: Context, cb: typeof callback) => unknown)(event, context, callback);
+      const call = handler as unknown as (e: unknown, c: Context, cb: typeof callback) => unknown;
+      const returned = invocationScope.run({ functionName: options.functionName }, () => call(event, context, callback));
       if (returned && typeof (returned as PromiseLike<unknown>).then === 'function') {
         (returned as PromiseLike<unknown>).then(resolve, reject);
       } else if (handler.length < 3) {

@@ -4,7 +4,8 @@
  *  - long-polls ReceiveMessage (all system and message attributes) and builds the real SQS event;
  *  - invokes the handler with at most `maxConcurrency` batches in flight;
  *  - success → deletes every record not listed in `batchItemFailures`; listed ones stay in the
- *    queue and reappear after the visibility timeout;
+ *    queue, untouched, and reappear after the visibility timeout, or sooner when the worker set
+ *    their visibility (ChangeMessageVisibility, which fauxqs honours as SQS does);
  *  - the handler throws, times out, or returns an invalid response (not an object with an array
  *    `batchItemFailures`, or an `itemIdentifier` that is empty or not in the batch) → the whole
  *    batch is left to retry;

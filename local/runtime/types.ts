@@ -1,8 +1,10 @@
 /**
- * How the local runtime is wired: routes and queue bindings are data, so the same list can be
- * checked against the CDK stack and the handlers are loaded lazily (after the runtime has set
- * process.env for the emulators, because handlers build their dependencies at module scope).
+ * How the local runtime is wired: routes and queue bindings are data (local/wiring.ts derives
+ * them from the catalogue the CDK stack reads, shared/runtime/catalogue.ts), and the handlers are
+ * loaded lazily (after the runtime has set process.env for the emulators, because handlers build
+ * their dependencies at module scope).
  */
+import { QUEUES, QUEUE_KEYS } from '../../shared/runtime/catalogue';
 
 /** Any Lambda handler: `(event, context)` returning a promise (or, legacy, using the callback). */
 export type LambdaHandler = (event: never, context: never, callback: never) => unknown;
@@ -44,19 +46,21 @@ export interface QueueBinding {
   timeoutSeconds?: number;
   memoryMb?: number;
   /**
-   * Environment variable that receives this queue's URL (default derived from the name:
-   * `invoice-tax.fifo` → `INVOICE_TAX_QUEUE_URL`; its DLQ → `INVOICE_TAX_DLQ_URL`).
+   * Environment variables that receive this queue's URL and its DLQ's. Default: the catalogue's
+   * (QUEUES in shared/runtime/catalogue.ts) for the queue of that name; a queue outside the catalogue must set both.
    */
   envVar?: string;
   dlqEnvVar?: string;
 }
 
-/** `invoice-tax.fifo` → `INVOICE_TAX_QUEUE_URL`; `invoice-tax-dlq.fifo` → `INVOICE_TAX_DLQ_URL`. */
-export function queueEnvVar(queueName: string): string {
-  const base = queueName
-    .replace(/\.fifo$/, '')
-    .replace(/[-_]?dlq$/i, '')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toUpperCase();
-  return /[-_]?dlq(\.fifo)?$/i.test(queueName) ? `${base}_DLQ_URL` : `${base}_QUEUE_URL`;
+/**
+ * The environment variables of a binding's queue and DLQ URLs: its own, or the catalogue's for the
+ * queue of that name (`invoice-tax.fifo` → QUEUES.invoiceTax).
+ */
+export function queueEnvVars(binding: Pick<QueueBinding, 'queueName' | 'envVar' | 'dlqEnvVar'>): { envVar: string; dlqEnvVar: string } {
+  const key = QUEUE_KEYS.find((k) => `${QUEUES[k].name}.fifo` === binding.queueName);
+  const envVar = binding.envVar ?? (key && QUEUES[key].envVar);
+  const dlqEnvVar = binding.dlqEnvVar ?? (key && QUEUES[key].dlqEnvVar);
+  if (!envVar || !dlqEnvVar) throw new Error(`Queue ${binding.queueName} is not in the catalogue (shared/runtime/catalogue.ts): set envVar and dlqEnvVar on its binding`);
+  return { envVar, dlqEnvVar };
 }

@@ -5,8 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { CURRENCIES, type CurrencyCode } from '../../shared/domain/currency';
-import { isDecimalString } from '../../shared/domain/decimal';
+import { CURRENCIES, type CurrencyCode, currencyExponent } from '../../shared/domain/currency';
+import { Decimal, isDecimalString } from '../../shared/domain/decimal';
 import { sequenceLineGross, sequenceLineNetTotal, sequenceLineTax, sumDecimals } from '../../shared/domain/sequence-tax-rule';
 import {
   COUNTRY_CODES,
@@ -27,6 +27,13 @@ import {
 } from '../../shared/sequence/schemas';
 import { type FieldError, badRequest, databaseError, notFound, validationError, zodValidationError } from './errors';
 import { type SimState } from './store';
+
+/**
+ * How the simulated Sequence computes a line's totalTax from its taxRate (the `lineTaxRule` fault):
+ * `fraction_half_up` is the rule the connector assumes (shared/domain/sequence-tax-rule.ts);
+ * `fraction_round_down` truncates instead; `percent` reads taxRate as a percentage ("20" = 20%).
+ */
+export type LineTaxRule = 'fraction_half_up' | 'fraction_round_down' | 'percent';
 
 // ---------------------------------------------------------------------------------------------
 // Request schemas (lenient about unknown keys, like a typical JSON API; strict about types)
@@ -210,7 +217,21 @@ export class SequenceResources {
     private readonly now: () => number,
     private readonly emit: (event: SimEvent) => void,
     private readonly changed: () => void,
+    /** The `lineTaxRule` fault: how this simulated Sequence turns a line's taxRate into totalTax. */
+    private readonly lineTaxRule: () => LineTaxRule = () => 'fraction_half_up',
   ) {}
+
+  /** A line's totalTax: the connector's assumed rule, unless a fault plays a Sequence that computes differently. */
+  private lineTax(netTotal: string, taxRate: string, currency: CurrencyCode): string {
+    switch (this.lineTaxRule()) {
+      case 'fraction_round_down':
+        return new Decimal(netTotal).times(taxRate).toDecimalPlaces(currencyExponent(currency), Decimal.ROUND_DOWN).toFixed(currencyExponent(currency));
+      case 'percent':
+        return sequenceLineTax(netTotal, new Decimal(taxRate).dividedBy(100).toFixed(), currency);
+      default:
+        return sequenceLineTax(netTotal, taxRate, currency);
+    }
+  }
 
   private get s(): SimState {
     return this.state();
@@ -570,7 +591,7 @@ export class SequenceResources {
     const lines = this.invoiceLines(inv.id);
     for (const l of lines) {
       l.netTotal = sequenceLineNetTotal(l.quantity, l.rate, cur);
-      l.totalTax = sequenceLineTax(l.netTotal, l.taxRate, cur);
+      l.totalTax = this.lineTax(l.netTotal, l.taxRate, cur);
       l.grossTotal = sequenceLineGross(l.netTotal, l.totalTax, cur);
     }
     for (const g of this.invoiceGroups(inv.id)) {
@@ -600,7 +621,7 @@ export class SequenceResources {
     }
     const cur = inv.currency as CurrencyCode;
     const netTotal = sequenceLineNetTotal(body.quantity, body.rate, cur);
-    const totalTax = sequenceLineTax(netTotal, body.taxRate, cur);
+    const totalTax = this.lineTax(netTotal, body.taxRate, cur);
     return compact({
       id,
       invoiceId: inv.id,
@@ -867,7 +888,7 @@ export class SequenceResources {
     const cur = cn.currency as CurrencyCode;
     const lines = this.creditNoteLines(creditNoteId);
     const netTotal = sequenceLineNetTotal(body.quantity, body.rate, cur);
-    const totalTax = sequenceLineTax(netTotal, body.taxRate, cur);
+    const totalTax = this.lineTax(netTotal, body.taxRate, cur);
     const line = compact({
       id: randomUUID(),
       creditNoteId,

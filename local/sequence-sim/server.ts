@@ -9,7 +9,7 @@ import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { SimHttpError, badRequest, notFound, validationError, zodValidationError } from './errors';
-import { SequenceResources, type SimEvent } from './resources';
+import { type LineTaxRule, SequenceResources, type SimEvent } from './resources';
 import { type SimState, initialState, loadState, replaceState, saveState } from './store';
 import { type DeliveryFaults, type WebhookDelivery, WebhookDispatcher } from './webhooks';
 
@@ -55,6 +55,12 @@ export interface SimFaults {
    * Retry-After, so none is sent unless a test asks (a proxy or a future API version might add one).
    */
   retryAfterSeconds: number | null;
+  /**
+   * How line totalTax is computed from taxRate (LineTaxRule in ./resources.ts). Default
+   * `fraction_half_up`, the connector's assumption; the others play a Sequence whose arithmetic differs
+   * (the `sequence_tax_mismatch` guard). Applies to every line computed while it is set.
+   */
+  lineTaxRule: LineTaxRule;
 }
 
 const DEFAULT_FAULTS: SimFaults = {
@@ -68,6 +74,7 @@ const DEFAULT_FAULTS: SimFaults = {
   failNext: 0,
   malformedRate: 0,
   retryAfterSeconds: null,
+  lineTaxRule: 'fraction_half_up',
 };
 
 const FaultsPatchSchema = z
@@ -82,6 +89,7 @@ const FaultsPatchSchema = z
     failNext: z.number().int().min(0),
     malformedRate: z.number().min(0).max(1),
     retryAfterSeconds: z.number().int().min(0).max(3600).nullable(),
+    lineTaxRule: z.enum(['fraction_half_up', 'fraction_round_down', 'percent']),
   })
   .partial()
   .strict();
@@ -275,7 +283,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
     }
   };
 
-  const r = new SequenceResources(() => state, now, emit, persist);
+  const r = new SequenceResources(() => state, now, emit, persist, () => faults.lineTaxRule);
 
   // --- routes -------------------------------------------------------------------------------
   const routes: { method: string; pattern: RegExp; handler: Handler }[] = [];

@@ -129,6 +129,8 @@ const FaultsSchema = z
     responseShape: z.enum(['wrapped', 'legacy']).optional(),
     malformedRate: z.number().min(0).max(1).optional(),
     malformedBody: z.enum(['not_json', 'wrong_shape']).optional(),
+    ignoreExemption: z.boolean().optional(),
+    dropFields: z.array(z.string().min(1)).optional(),
     // Part of the fault body architecture §5.3 names for both simulators; Sphere sends no webhooks,
     // so they are accepted (one body fits both) and have no effect here.
     duplicateWebhooks: z.boolean().optional(),
@@ -235,7 +237,12 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
       customer: (id) => {
         const c = state.customers.get(id);
         if (!c) return undefined;
-        return { exemption: c[C.exemptionStatus] ?? null, taxIds: (c[C.taxIds] ?? []).map((t) => t[T.value]) };
+        if (state.faults.ignoreExemption) return { exemption: null, taxIds: [] };
+        const exemption = c[C.exemptionStatus];
+        return { exemption: exemption === null || exemption === undefined ? null : String(exemption), taxIds: (c[C.taxIds] ?? []).flatMap((t) => {
+          const value = t[T.value];
+          return value ? [value] : [];
+        }) };
       },
       registrations: state.registrations,
       taxCodes: state.taxCodes,
@@ -249,15 +256,34 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
       const list = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
       return apiError(400, 'validation_errors', `Invalid request: ${list.join('; ')}`);
     }
-    const result = calculate(parsed.data, engineContext());
+    const request = state.faults.ignoreExemption ? { ...parsed.data, tax_exempt: undefined, tax_id: undefined } : parsed.data;
+    const result = calculate(request, engineContext());
     if (!result.ok) return apiError(400, result.error.code, result.error.message);
     const data = { lines: result.lines, sphere_tax_calculation_id: randomUUID() };
     return reply(200, state.faults.responseShape === 'legacy' ? data : { message: 'Tax calculated successfully', data });
   }
 
+  /** The `dropFields` fault: what a DRF API does with a field it does not know (ignores it, answers 200). */
+  function withoutDroppedFields<T extends object>(body: T): T {
+    const drop = state.faults.dropFields;
+    if (drop.length === 0) return body;
+    const out = { ...body } as Record<string, unknown>;
+    const linePrefix = `${X.lineItems}.`;
+    for (const field of drop) {
+      if (field.startsWith(linePrefix) && Array.isArray(out[X.lineItems])) {
+        const name = field.slice(linePrefix.length);
+        out[X.lineItems] = (out[X.lineItems] as Record<string, unknown>[]).map(({ [name]: _dropped, ...line }) => line);
+      } else {
+        delete out[field];
+      }
+    }
+    return out as T;
+  }
+
   function upsertCustomer(body: unknown): HttpReply {
     const parsed = CustomerRequestWireSchema.safeParse(body);
     if (!parsed.success) return reply(400, fieldErrors(parsed.error));
+    parsed.data = withoutDroppedFields(parsed.data);
     const id = parsed.data[C.externalId];
     const existing = state.customers.get(id);
     const t = isoNow();
@@ -270,6 +296,7 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
   function upsertProduct(body: unknown): HttpReply {
     const parsed = ProductRequestWireSchema.safeParse(body);
     if (!parsed.success) return reply(400, fieldErrors(parsed.error));
+    parsed.data = withoutDroppedFields(parsed.data);
     const code = parsed.data[P.taxCode];
     if (code && !state.taxCodes.has(code)) return reply(400, { [P.taxCode]: [`Unknown product tax code '${code}'.`] });
     const id = parsed.data[P.externalId];
@@ -291,7 +318,7 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
   function createTransaction(body: unknown): HttpReply {
     const parsed = TransactionRequestWireSchema.safeParse(body);
     if (!parsed.success) return reply(400, fieldErrors(parsed.error));
-    const req = parsed.data;
+    const req = withoutDroppedFields(parsed.data);
     const id = req[X.externalId];
     const currency = req[X.currency].toLowerCase();
     const errors: Record<string, string[]> = {};

@@ -24,9 +24,31 @@ export interface SimFaults {
   malformedRate: number;
   /** What a malformed answer is: text that is not JSON (a proxy's error page), or JSON of the wrong shape. */
   malformedBody: 'not_json' | 'wrong_shape';
+  /**
+   * calculate_tax ignores exemption and reverse charge (the request's `tax_exempt` and `tax_id`, and the
+   * stored customer's exemption and tax ids): an account without reverse charge enabled, or an exemption
+   * Sphere does not hold. Plays the case the connector's `sphere_charged_exempt_customer` guard is for.
+   */
+  ignoreExemption: boolean;
+  /**
+   * v1 write fields Sphere "does not know": dropped from the stored record and the echo, as a
+   * Django REST Framework API drops unknown fields and still answers 200. Top-level wire names
+   * (`tax_exempt`, `tax_code`, `transaction_date`) or `line_items.<name>`.
+   */
+  dropFields: string[];
 }
 
-export const DEFAULT_FAULTS: SimFaults = { errorRate: 0, statuses: [500, 502, 503], latencyMs: 0, failNext: 0, responseShape: 'wrapped', malformedRate: 0, malformedBody: 'not_json' };
+export const DEFAULT_FAULTS: SimFaults = {
+  errorRate: 0,
+  statuses: [500, 502, 503],
+  latencyMs: 0,
+  failNext: 0,
+  responseShape: 'wrapped',
+  malformedRate: 0,
+  malformedBody: 'not_json',
+  ignoreExemption: false,
+  dropFields: [],
+};
 
 export interface SimRequestRecord {
   method: string;

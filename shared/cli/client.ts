@@ -63,10 +63,12 @@ export class AdminClient {
     this.fetchFn = options.fetch ?? ((url, init) => fetch(url, init));
   }
 
-  /** Call the API; any status ≥ 400 throws AdminApiError. */
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+  /**
+   * Send one request as it is (signed, or with the token) and answer status and raw text, whatever
+   * the status; only a transport failure throws. `path` may carry a query string.
+   */
+  async send(method: string, path: string, payload?: string): Promise<{ status: number; text: string }> {
     const url = `${this.baseUrl}${path}`;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     let headers: Record<string, string> = { accept: 'application/json', ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) };
     if (this.options.signer) {
       headers = await this.options.signer({ method, url, headers, ...(payload !== undefined ? { body: payload } : {}) });
@@ -81,8 +83,13 @@ export class AdminClient {
       const cause = error instanceof Error ? ((error.cause as { code?: string } | undefined)?.code ?? error.message) : String(error);
       throw new AdminApiError(0, 'unreachable', `Cannot reach ${this.baseUrl} (${cause}). Is the connector running (npm start), or is --url right?`);
     }
-    const text = await answer.text();
-    if (answer.status >= 400) throw errorFrom(answer.status, text);
-    return { status: answer.status, body: parseJson(text) as T };
+    return { status: answer.status, text: await answer.text() };
+  }
+
+  /** Call the API; any status ≥ 400 throws AdminApiError. */
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    const { status, text } = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body));
+    if (status >= 400) throw errorFrom(status, text);
+    return { status, body: parseJson(text) as T };
   }
 }

@@ -11,8 +11,11 @@
 import { parseArgs } from 'node:util';
 import { AdminApiError, AdminClient, type FetchLike } from './client';
 import { type Column, keyValues, progressBar, redact, table } from './format';
+import { startConsoleServer } from './console-server';
 import { type SecretReader } from './secret-input';
 import { type RequestSigner, createSigV4Signer, regionFromApiUrl } from './sigv4';
+import { runChecks } from '../assumptions/checks';
+import { VerifySession } from '../assumptions/verify-session';
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 export const DEFAULT_TOKEN = 'local-admin-token';
@@ -29,6 +32,8 @@ export interface CliIo {
   awsSigner?: (region: string) => Promise<RequestSigner>;
   /** Reads one secret (piped stdin line, or a no-echo prompt on a terminal); needed by `update`. */
   readSecret?: SecretReader;
+  /** Resolves when a long-running command (`console`) should stop, e.g. on Ctrl-C. */
+  waitForStop?: () => Promise<void>;
 }
 
 export class UsageError extends Error {
@@ -75,6 +80,12 @@ const OPTIONS = {
   show: { type: 'boolean' },
   // audit
   limit: { type: 'string' },
+  // console
+  port: { type: 'string' },
+  // verify
+  'webhook-url': { type: 'string' },
+  'webhook-port': { type: 'string' },
+  'webhook-wait': { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
@@ -85,7 +96,7 @@ Commands:
   connect                       connect a Sequence account to Sphere
       --name N --environment sandbox|production --sequence-client-id ID
       [--sequence-client-secret S | env SEQUENCE_CLIENT_SECRET] [--sphere-api-key K | env SPHERE_API_KEY]
-      [--sequence-base-url URL] [--sphere-base-url URL] [--tax-code-default CODE]
+      [--sequence-base-url URL] [--sphere-base-url URL] --tax-code-default CODE
   update <id>                   rotate a credential or change settings (PATCH /connections/{id})
       [--sphere-api-key-stdin] [--sequence-client-secret-stdin [--sequence-client-id ID]]
       [--name N] [--tax-code-default CODE] [--tax-code CATEGORY=CODE ...] (CATEGORY= removes one)
@@ -107,6 +118,18 @@ Commands:
   audit <id> [--limit N]        upstream calls of the connection (newest first)
   dlq                           dead-letter queues and their depth
   redrive <queue>               move a DLQ's messages back to their queue (after fixing the cause)
+  verify --sequence-base-url URL --sequence-client-id ID --sphere-base-url URL --tax-code-default CODE
+         [--webhook-url URL] [--webhook-port P] [--webhook-wait S]
+                                check every assumption about the real APIs against your Sequence
+                                sandbox and Sphere test organisation (run it once before the first
+                                connect); secrets from SEQUENCE_CLIENT_SECRET / SPHERE_API_KEY, else
+                                stdin (Sequence first). Creates a test customer, invoice, product and
+                                transaction and removes them (Sphere keeps its two test customers and
+                                product: v1 has no delete; the next run reuses them). Exit 1 if any
+                                assumption is refuted. Without --webhook-url only a Sequence on this
+                                machine can reach the webhook receiver (else those checks are unknown)
+  console [--port P]            the operator console on http://127.0.0.1:P/console/ (default 4000),
+                                calling the admin API with these credentials (--aws: SigV4)
 
 Global flags:
   --url URL       connector base URL (default $CONNECTOR_URL or ${DEFAULT_URL})
@@ -206,6 +229,8 @@ async function connect(ctx: Context): Promise<number> {
     !flags['sequence-client-id'] && '--sequence-client-id',
     !clientSecret && '--sequence-client-secret (or SEQUENCE_CLIENT_SECRET)',
     !apiKey && '--sphere-api-key (or SPHERE_API_KEY)',
+    // No built-in default: Sphere assigns its own product tax codes (Sphere > Products).
+    !flags['tax-code-default'] && '--tax-code-default (your Sphere product tax code)',
   ].filter(Boolean);
   if (missing.length > 0) throw new UsageError(`connect needs ${missing.join(', ')}`);
   const environment = flags.environment ?? 'sandbox';
@@ -214,7 +239,7 @@ async function connect(ctx: Context): Promise<number> {
     name: flags.name,
     sequence: { environment, clientId: flags['sequence-client-id'], clientSecret, ...(flags['sequence-base-url'] ? { baseUrl: flags['sequence-base-url'] } : {}) },
     sphere: { apiKey, ...(flags['sphere-base-url'] ? { baseUrl: flags['sphere-base-url'] } : {}) },
-    ...(flags['tax-code-default'] ? { taxCodes: { default: flags['tax-code-default'] } } : {}),
+    taxCodes: { default: flags['tax-code-default'] },
   };
   const { body: connection } = await ctx.client.request<Json>('POST', '/connections', body);
   print(ctx, connection, () => `Connected.\n${connectionSummary(connection)}`);
@@ -474,6 +499,91 @@ async function redrive(ctx: Context): Promise<number> {
   return total.failed === 0 && total.remaining === 0 ? 0 : 1;
 }
 
+async function consoleCommand(ctx: Context): Promise<number> {
+  const raw = ctx.flags.port ?? '4000';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got "${raw}"`);
+  const baseUrl = ctx.flags.url ?? ctx.io.env.CONNECTOR_URL ?? DEFAULT_URL;
+  const server = await startConsoleServer({ client: ctx.client, port, target: `${baseUrl}${ctx.flags.aws ? ' (AWS SigV4)' : ''}` });
+  ctx.io.stdout(`Operator console: ${server.url}\n  admin API ${baseUrl}${ctx.flags.aws ? ', calls signed with your AWS credentials' : ''}\n  Press Ctrl-C to stop.\n`);
+  try {
+    await (ctx.io.waitForStop ?? waitForSignal)();
+  } finally {
+    await server.stop();
+  }
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+/** Any occurrence of a secret in `text`, replaced: the last line of defence for what verify prints. */
+function withoutSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.filter((x) => x.length > 0).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+}
+
+async function verify(ctx: Context): Promise<number> {
+  const { flags, io } = ctx;
+  if (flags['sequence-client-secret'] !== undefined || flags['sphere-api-key'] !== undefined) {
+    throw new UsageError('verify reads secrets from SEQUENCE_CLIENT_SECRET / SPHERE_API_KEY or stdin, never from flags (shell history)');
+  }
+  const missing = [
+    !flags['sequence-base-url'] && '--sequence-base-url (your Sequence sandbox API, e.g. https://sandbox.sequencehq.com/api)',
+    !flags['sequence-client-id'] && '--sequence-client-id',
+    !flags['sphere-base-url'] && '--sphere-base-url (e.g. https://server.getsphere.com)',
+    !flags['tax-code-default'] && '--tax-code-default (a product tax code of your Sphere organisation)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new UsageError(`verify needs ${missing.join(', ')}`);
+  for (const name of ['sequence-base-url', 'sphere-base-url', 'webhook-url'] as const) {
+    const value = flags[name];
+    if (value !== undefined && !URL.canParse(value)) throw new UsageError(`--${name} must be an absolute URL, got "${value}"`);
+  }
+  const rawPort = flags['webhook-port'] ?? '0';
+  if (!/^\d+$/.test(rawPort) || Number(rawPort) > 65535) throw new UsageError(`--webhook-port must be a port number (0-65535), got "${rawPort}"`);
+  const webhookWaitMs = seconds(flags['webhook-wait'], 'webhook-wait', 30) * 1000;
+
+  // Sequence first, then Sphere: the order the usage text promises for piped input.
+  const secret = async (env: string | undefined, prompt: string): Promise<string> => {
+    if (env) return env;
+    if (!io.readSecret) throw new UsageError(`verify needs ${prompt.replace(/:\s*$/, '')} (env or stdin)`);
+    return io.readSecret(prompt);
+  };
+  const sequenceClientSecret = await secret(io.env.SEQUENCE_CLIENT_SECRET, 'Sequence client secret (SEQUENCE_CLIENT_SECRET): ');
+  const sphereApiKey = await secret(io.env.SPHERE_API_KEY, 'Sphere API key (SPHERE_API_KEY): ');
+  const scrub = (text: string) => withoutSecrets(text, [sequenceClientSecret, sphereApiKey]);
+
+  const session = new VerifySession({
+    sequenceBaseUrl: flags['sequence-base-url']!,
+    sequenceClientId: flags['sequence-client-id']!,
+    sequenceClientSecret,
+    sphereBaseUrl: flags['sphere-base-url']!,
+    sphereApiKey,
+    taxCode: flags['tax-code-default']!,
+    ...(flags['webhook-url'] ? { webhookUrl: flags['webhook-url'] } : {}),
+    webhookPort: Number(rawPort),
+    webhookWaitMs,
+  });
+  const checks = await runChecks(session);
+  const refutedCount = checks.filter((c) => c.verdict === 'refuted').length;
+  const count = (v: string) => checks.filter((c) => c.verdict === v).length;
+  const output = flags.json
+    ? `${JSON.stringify({ checks: checks.map(({ id, assumption, verdict, evidence }) => ({ id, assumption, verdict, evidence })) }, null, 2)}\n`
+    : table(checks, [
+        { header: 'ID', value: (c) => c.id },
+        { header: 'VERDICT', value: (c) => (c.verdict === 'refuted' ? 'REFUTED' : c.verdict) },
+        { header: 'EVIDENCE', value: (c) => c.evidence },
+      ]) +
+      `\n${count('confirmed')} confirmed, ${refutedCount} refuted, ${count('unknown')} unknown.` +
+      (refutedCount > 0 ? ' Each refuted assumption: see README "Assumptions about the real APIs" and its registry entry (shared/assumptions/registry.ts) before connecting.\n' : '\n');
+  io.stdout(scrub(output));
+  for (const leftover of session.cleanupFailures) io.stderr(scrub(`Could not remove ${leftover}: delete it by hand.\n`));
+  return refutedCount > 0 ? 1 : 0;
+}
+
 const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   connect,
   update,
@@ -489,6 +599,8 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   audit,
   dlq,
   redrive,
+  console: consoleCommand,
+  verify,
 };
 
 async function defaultAwsSigner(region: string): Promise<RequestSigner> {

@@ -6,7 +6,7 @@ import { type Connection } from '../domain/connection';
 import { type Dependencies } from '../runtime/dependencies';
 import { type Trigger } from '../runtime/queue-messages';
 import { queueBackfill as queueSyncBackfill } from '../sync/backfill';
-import { requireConnection, requireLive } from './lookup';
+import { requireConnection } from './lookup';
 import { describeFailure } from './webhook-policy';
 
 /**
@@ -43,8 +43,7 @@ export interface StartBackfillOptions {
  * `restart` always starts a new run.
  */
 export async function startBackfill(deps: Dependencies, connectionId: string, options: StartBackfillOptions = {}): Promise<Connection> {
-  const connection = await requireConnection(deps, connectionId);
-  requireLive(connection, 'be backfilled');
+  const connection = await requireConnection(deps, connectionId, { live: 'be backfilled' });
   if (connection.backfill.state === 'QUEUED' && !options.restart) return connection;
   return queueBackfill(deps, connection, 'admin', { restart: options.restart === true });
 }

@@ -3,7 +3,8 @@
  * path. Order (dynalite has no transactions, so each step is safe to fail after the previous):
  *
  *  1. public URL configured? (webhooks cannot be registered without it) — nothing stored yet
- *  2. check both credentials (Sequence: list accounts → sequenceAccountId; Sphere: verifyKey)
+ *  2. check both credentials (Sequence: list accounts → sequenceAccountId; Sphere: verifyKey), then
+ *     that Sphere accepts every configured tax code (./tax-codes-check.ts)
  *  3. refuse an account that already has a live connection in this environment (409)
  *  4. generate the webhook signing secret; write the one secret of the connection (vault)
  *  5. write the connection record, PENDING (account lock; a lost race → 409 and the secret is
@@ -15,9 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../domain/connection';
 import { type CreateConnectionInput } from '../domain/connection-input';
-import { ConnectorError } from '../domain/errors';
-import { DEFAULT_SPHERE_TAX_CODE } from '../domain/tax-codes';
-import { HttpError } from '../runtime/api-response';
+import { ConnectorError, RequestError, RetryableUpstreamError, UserActionRequiredError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { type ConnectionSecrets } from '../secrets';
 import { sequenceBaseUrlFor } from '../sequence';
@@ -25,6 +24,7 @@ import { DEFAULT_SPHERE_BASE_URL } from '../sphere';
 import { AccountAlreadyConnectedError } from '../store/connections';
 import { queueBackfill } from './backfill';
 import { checkBoth, requireBoth } from './credentials';
+import { requireTaxCodesAccepted } from './tax-codes-check';
 import { describeFailure, newWebhookSigningSecret, registerWebhookPolicy, requirePublicUrl } from './webhook-policy';
 
 /** Secrets Manager's shortest recovery window; the local vault mirrors it. */
@@ -50,9 +50,8 @@ export function resolveBaseUrls(
   };
 }
 
-export function accountConflict(existingId: string): HttpError {
-  return new HttpError(
-    409,
+export function accountConflict(existingId: string): RequestError {
+  return new RequestError(
     'account_already_connected',
     `This Sequence account is already connected in this environment (connection ${existingId}). Update that connection with PATCH, or disconnect it first.`,
     { connectionId: existingId },
@@ -80,6 +79,9 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
     sphere: { baseUrl: sphereBaseUrl, ...(options.checkDeadlineMs ? { deadlineMs: options.checkDeadlineMs } : {}) },
   });
   const { sequenceAccountId } = requireBoth(checks);
+  const taxCodes = { default: input.taxCodes.default, byTaxCategory: input.taxCodes.byTaxCategory ?? {} };
+  // Every configured tax code must be one Sphere accepts (no built-in default to fall back on).
+  await requireTaxCodesAccepted(checkClients.sphere, taxCodes);
 
   // 3. One live connection per Sequence account and environment.
   const existing = (await deps.connections.list()).find((c) => c.environment === environment && c.sequenceAccountId === sequenceAccountId && c.status !== 'DISCONNECTED');
@@ -97,12 +99,9 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
   } catch (error) {
     const code = error instanceof ConnectorError ? error.code : 'secret_write_failed';
     deps.logger.error('Could not store the credentials of a new connection', { connectionId: id, code });
-    const retryable = error instanceof ConnectorError && error.kind === 'retryable';
-    throw new HttpError(
-      retryable ? 503 : 500,
-      'secret_store_failed',
-      `The credentials could not be written to the secret store (${code}). Nothing was saved; try again${retryable ? ' in a moment' : ', and check the connector’s secret store permissions if it persists'}.`,
-    );
+    const message = `The credentials could not be written to the secret store (${code}). Nothing was saved`;
+    if (error instanceof ConnectorError && error.kind === 'retryable') throw new RetryableUpstreamError('secret_store_failed', message, { cause: error });
+    throw new UserActionRequiredError('secret_store_failed', message, { fix: 'Try again, and check the connector’s secret store permissions if it persists.', cause: error });
   }
 
   // 5. The record, PENDING.
@@ -115,7 +114,7 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
     sequenceAccountId,
     sequenceBaseUrl,
     sphereBaseUrl,
-    taxCodes: { default: input.taxCodes?.default ?? DEFAULT_SPHERE_TAX_CODE, byTaxCategory: input.taxCodes?.byTaxCategory ?? {} },
+    taxCodes,
     options: { ...DEFAULT_OPTIONS, ...definedOnly(input.options ?? {}) },
     counts: zeroCounts(),
     backfill: { state: 'NOT_STARTED', done: 0, total: 0 },

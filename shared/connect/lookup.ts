@@ -1,34 +1,51 @@
-/** Finding a connection for an admin route: 404 `connection_not_found` for anything unknown. */
-import { type Connection } from '../domain/connection';
-import { HttpError } from '../runtime/api-response';
+/**
+ * The one connection guard, for the admin routes, the direct invocation, webhook ingest and the
+ * queue workers: one id pattern (shared/domain/ids.ts), so an id that cannot exist (dot segments, a
+ * 10,000-character id) is unknown without a DynamoDB read, and one answer for unknown (404
+ * `connection_not_found`) and for disconnected (409 `connection_disconnected`).
+ */
+import { type Connection, acceptsWork } from '../domain/connection';
+import { RequestError } from '../domain/errors';
+import { isConnectionId } from '../domain/ids';
 import { type Dependencies } from '../runtime/dependencies';
 
-/** Connection ids are ours (`conn_` + 32 hex); anything else cannot exist. */
-export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
-export function connectionNotFound(connectionId: string): HttpError {
-  const shown = CONNECTION_ID_PATTERN.test(connectionId) ? connectionId : '(invalid id)';
-  return new HttpError(404, 'connection_not_found', `No connection ${shown}. List connections with GET /connections.`);
-}
+type ConnectionsPort = Pick<Dependencies, 'connections'>;
 
-export async function requireConnection(deps: Pick<Dependencies, 'connections'>, connectionId: string): Promise<Connection> {
-  if (!CONNECTION_ID_PATTERN.test(connectionId)) throw connectionNotFound(connectionId);
-  const connection = await deps.connections.get(connectionId);
-  if (!connection) throw connectionNotFound(connectionId);
-  return connection;
-}
-
-/** Changing a disconnected connection is refused: reconnect with POST /connections instead. */
-export function requireLive(connection: Connection, action: string): void {
-  if (connection.status === 'DISCONNECTED') {
-    throw new HttpError(409, 'connection_disconnected', `Connection ${connection.id} is disconnected, so it cannot ${action}. Create a new connection with POST /connections.`);
+export class ConnectionNotFoundError extends RequestError {
+  constructor(connectionId: string) {
+    super('connection_not_found', `No connection ${isConnectionId(connectionId) ? connectionId : '(invalid id)'}. List connections with GET /connections.`);
   }
 }
 
-export function listConnections(deps: Pick<Dependencies, 'connections'>): Promise<Connection[]> {
+export class ConnectionDisconnectedError extends RequestError {
+  constructor(connection: Pick<Connection, 'id'>, action: string) {
+    super('connection_disconnected', `Connection ${connection.id} is disconnected, so it cannot ${action}. Create a new connection with POST /connections.`);
+  }
+}
+
+/** The stored connection, or undefined for an id that is not stored or cannot exist. */
+export async function findConnection(deps: ConnectionsPort, connectionId: string | undefined): Promise<Connection | undefined> {
+  if (!isConnectionId(connectionId)) return undefined;
+  return deps.connections.get(connectionId);
+}
+
+export interface RequireConnectionOptions {
+  /** Refuse a disconnected connection; the text says what it cannot do ("be changed", "calculate tax"). */
+  live?: string;
+}
+
+export async function requireConnection(deps: ConnectionsPort, connectionId: string, options: RequireConnectionOptions = {}): Promise<Connection> {
+  const connection = await findConnection(deps, connectionId);
+  if (!connection) throw new ConnectionNotFoundError(connectionId);
+  if (options.live !== undefined && !acceptsWork(connection)) throw new ConnectionDisconnectedError(connection, options.live);
+  return connection;
+}
+
+export function listConnections(deps: ConnectionsPort): Promise<Connection[]> {
   return deps.connections.list();
 }
 
-export function getConnection(deps: Pick<Dependencies, 'connections'>, connectionId: string): Promise<Connection> {
+export function getConnection(deps: ConnectionsPort, connectionId: string): Promise<Connection> {
   return requireConnection(deps, connectionId);
 }

@@ -1,16 +1,20 @@
 /**
  * `POST /connections/{id}/test`: the "Test credentials" button. Re-reads the stored secret past any
  * cache, checks both sides with calls that change nothing, and reports each side; the webhook
- * policy is checked too. The status follows the result: a refused credential moves an ACTIVE
+ * policy is checked too, and that Sphere accepts every configured tax code (./tax-codes-check.ts). The status follows the result: a refused credential moves an ACTIVE
  * connection to ERROR (with the reason), and an ERROR connection whose checks all pass (policy
  * registered) is ACTIVE again. An outage changes nothing.
  */
-import { type Connection } from '../domain/connection';
+import { type Connection, type TaxCodeMapping } from '../domain/connection';
+import { type CheckCredentialsInput } from '../domain/connection-input';
 import { ConnectorError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { SequenceNotFoundError } from '../sequence';
+import { type SphereClient } from '../sphere';
 import { type SideResult, checkBoth } from './credentials';
-import { requireConnection, requireLive } from './lookup';
+import { TAX_CODE_FIX, checkTaxCodes, describeRejections } from './tax-codes-check';
+import { requireConnection } from './lookup';
+import { resolveBaseUrls } from './create-connection';
 import { describeFailure } from './webhook-policy';
 
 export interface SideReport {
@@ -23,6 +27,8 @@ export interface TestReport {
   sequence: SideReport;
   sphere: SideReport;
   webhookPolicy: SideReport;
+  /** Does Sphere accept every configured tax code (default and per category)? Checked with a calculate_tax quote. */
+  taxCodes: SideReport;
 }
 
 function report<T>(result: SideResult<T>, okMessage: string): SideReport {
@@ -31,9 +37,47 @@ function report<T>(result: SideResult<T>, okMessage: string): SideReport {
   return { ok: false, code: e.code, message: e.fix ? `${e.message}. ${e.fix}` : e.message };
 }
 
+const NOT_CHECKED_WITHOUT_SPHERE: SideReport = { ok: false, code: 'not_checked', message: 'Not checked: Sphere could not be called.' };
+
+async function taxCodesReport(sphere: SphereClient, mapping: TaxCodeMapping): Promise<SideReport> {
+  try {
+    const rejections = await checkTaxCodes(sphere, mapping);
+    if (rejections.length === 0) return { ok: true, message: 'Sphere accepted every configured tax code' };
+    return { ok: false, code: 'sphere_tax_code_not_accepted', message: `Sphere did not accept: ${describeRejections(rejections)}. ${TAX_CODE_FIX}` };
+  } catch (error) {
+    return { ok: false, code: describeFailure(error).code, message: `The tax codes could not be checked (${describeFailure(error).code}).` };
+  }
+}
+
+/**
+ * The connect form's "Test credentials", before anything is saved: both sides checked with calls
+ * that change nothing, each side's result reported. Stores nothing, so no audit entries either.
+ */
+export async function checkCredentials(
+  deps: Dependencies,
+  input: CheckCredentialsInput,
+  options: { checkDeadlineMs?: number } = {},
+): Promise<Pick<TestReport, 'sequence' | 'sphere'> & Partial<Pick<TestReport, 'taxCodes'>>> {
+  const environment = input.sequence.environment;
+  const { sequenceBaseUrl, sphereBaseUrl } = resolveBaseUrls(deps.config, { environment, sequenceBaseUrl: input.sequence.baseUrl, sphereBaseUrl: input.sphere.baseUrl });
+  const clients = deps.clientsFor({
+    sequence: { baseUrl: sequenceBaseUrl, clientId: input.sequence.clientId, clientSecret: input.sequence.clientSecret },
+    sphere: { baseUrl: sphereBaseUrl, apiKey: input.sphere.apiKey },
+  });
+  const deadline = options.checkDeadlineMs ? { deadlineMs: options.checkDeadlineMs } : {};
+  const checks = await checkBoth(clients, { sequence: { baseUrl: sequenceBaseUrl, environment, ...deadline }, sphere: { baseUrl: sphereBaseUrl, ...deadline } });
+  // Tax codes, when given: checked like "Test credentials" does for a saved connection (the stand-in
+  // products it writes in Sphere are the ones the first calculation would write anyway).
+  const mapping = input.taxCodes ? { default: input.taxCodes.default, byTaxCategory: input.taxCodes.byTaxCategory ?? {} } : undefined;
+  return {
+    sequence: report(checks.sequence, checks.sequence.ok ? `Sequence ${environment} accepted the API client (account ${checks.sequence.value.companyName})` : ''),
+    sphere: report(checks.sphere, 'Sphere accepted the API key'),
+    ...(mapping ? { taxCodes: checks.sphere.ok ? await taxCodesReport(clients.sphere, mapping) : NOT_CHECKED_WITHOUT_SPHERE } : {}),
+  };
+}
+
 export async function testConnection(deps: Dependencies, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {
-  const connection = await requireConnection(deps, connectionId);
-  requireLive(connection, 'be tested');
+  const connection = await requireConnection(deps, connectionId, { live: 'be tested' });
   const secrets = await deps.vault.get(connection.id, { forceRefresh: true });
   const clients = deps.clientsFor({
     connectionId: connection.id,
@@ -73,7 +117,9 @@ export async function testConnection(deps: Dependencies, connectionId: string, o
     }
   }
 
-  const result: TestReport = { sequence, sphere, webhookPolicy };
+  const taxCodes = checks.sphere.ok ? await taxCodesReport(clients.sphere, connection.taxCodes) : NOT_CHECKED_WITHOUT_SPHERE;
+
+  const result: TestReport = { sequence, sphere, webhookPolicy, taxCodes };
   const refused = [checks.sequence, checks.sphere].find((r): r is { ok: false; error: ConnectorError } => !r.ok && r.error.kind === 'user');
   let current = connection;
   if (refused && connection.status === 'ACTIVE') {

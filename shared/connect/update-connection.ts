@@ -13,7 +13,7 @@ import { type ConnectionSecrets } from '../secrets';
 import { queueBackfill } from './backfill';
 import { activate, resolveBaseUrls } from './create-connection';
 import { checkSequence, checkSphere } from './credentials';
-import { requireConnection, requireLive } from './lookup';
+import { requireConnection } from './lookup';
 import { requirePublicUrl } from './webhook-policy';
 
 export interface UpdateConnectionOptions {
@@ -21,8 +21,7 @@ export interface UpdateConnectionOptions {
 }
 
 export async function updateConnection(deps: Dependencies, connectionId: string, input: UpdateConnectionInput, options: UpdateConnectionOptions = {}): Promise<Connection> {
-  const connection = await requireConnection(deps, connectionId);
-  requireLive(connection, 'be changed');
+  const connection = await requireConnection(deps, connectionId, { live: 'be changed' });
   const deadline = options.checkDeadlineMs ? { deadlineMs: options.checkDeadlineMs } : {};
 
   const sequenceChanged = input.sequence !== undefined && Object.values(input.sequence).some((v) => v !== undefined);

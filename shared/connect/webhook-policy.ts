@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Connection } from '../domain/connection';
-import { ConnectorError } from '../domain/errors';
-import { HttpError } from '../runtime/api-response';
+import { ConnectorError, UserActionRequiredError } from '../domain/errors';
 import { type ConnectorConfig } from '../runtime/config';
 import { type SequenceClient, SequenceNotFoundError } from '../sequence';
 import { CONSUMED_NOTIFICATION_TYPES } from '../webhooks/routing';
@@ -19,11 +18,9 @@ export function newWebhookSigningSecret(): string {
 
 export function requirePublicUrl(config: Pick<ConnectorConfig, 'publicUrl'>): string {
   if (!config.publicUrl) {
-    throw new HttpError(
-      500,
-      'public_url_not_configured',
-      'CONNECTOR_PUBLIC_URL is not set, so Sequence cannot be told where to send webhooks. Set it to the connector API base URL and retry; nothing was stored.',
-    );
+    throw new UserActionRequiredError('public_url_not_configured', 'CONNECTOR_PUBLIC_URL is not set, so Sequence cannot be told where to send webhooks', {
+      fix: 'Set it to the connector API base URL and retry; nothing was stored.',
+    });
   }
   return config.publicUrl.replace(/\/+$/, '');
 }
@@ -69,6 +66,5 @@ export async function removeWebhookPolicy(sequence: SequenceClient, policyId: st
 /** A short, secret-free description of why a call failed (for `lastError`). */
 export function describeFailure(error: unknown): { code: string; message: string } {
   if (error instanceof ConnectorError) return { code: error.code, message: error.fix ? `${error.message}. ${error.fix}` : error.message };
-  if (error instanceof HttpError) return { code: error.code, message: error.message };
   return { code: 'internal_error', message: 'unexpected failure (details in the connector log)' };
 }

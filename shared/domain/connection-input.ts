@@ -25,6 +25,9 @@ const baseUrl = (what: string) =>
 
 const environment = z.enum(SEQUENCE_ENVIRONMENTS, { error: 'sequence.environment must be "sandbox" or "production"' });
 
+const TAX_CODES_REQUIRED =
+  '{"default": "<your Sphere product tax code>", "byTaxCategory": {...}}; Sphere assigns its own product tax codes (Sphere > Products) and the connector has no built-in default';
+
 const taxCode = (what: string) =>
   text(what, 64).refine((s) => /^[A-Za-z0-9_.:-]+$/.test(s), { message: `${what} may only contain letters, digits and _ . : -` });
 
@@ -58,14 +61,21 @@ export const CreateConnectionInputSchema = z.strictObject(
       },
       { error: (issue) => (issue.input === undefined ? 'sphere is required' : 'sphere must be an object') },
     ),
-    taxCodes: z
-      .strictObject({ default: taxCode('taxCodes.default'), byTaxCategory: byTaxCategory.optional() }, { error: 'taxCodes must be an object' })
-      .optional(),
+    // Required, default included: Sphere assigns its own product tax codes, so there is no built-in default.
+    taxCodes: z.strictObject(
+      { default: taxCode('taxCodes.default'), byTaxCategory: byTaxCategory.optional() },
+      { error: (issue) => (issue.input === undefined ? `taxCodes is required: ${TAX_CODES_REQUIRED}` : 'taxCodes must be an object') },
+    ),
     options: options.optional(),
   },
   { error: 'the body must be a JSON object' },
 );
 export type CreateConnectionInput = z.infer<typeof CreateConnectionInputSchema>;
+
+/** `POST /connections/test-credentials`: the credentials of a connection not saved yet. */
+/** `POST /connections/test-credentials`: the credentials, and optionally the tax codes to check with Sphere. */
+export const CheckCredentialsInputSchema = CreateConnectionInputSchema.pick({ sequence: true, sphere: true }).extend({ taxCodes: CreateConnectionInputSchema.shape.taxCodes.optional() });
+export type CheckCredentialsInput = z.infer<typeof CheckCredentialsInputSchema>;
 
 /**
  * `PATCH /connections/{id}`: everything optional. The environment cannot change (it decides the

@@ -136,6 +136,31 @@ export function exemptionChanged(
   return { changed: taxStatusChanged || registrationsChanged, taxStatusChanged, registrationsChanged };
 }
 
+/**
+ * The SQS deduplication id of one exemption change: the customer's link *version* it changes from
+ * (`lastSyncedAt`, rewritten by every sync) plus the treatment it changes to. A repeat of the same
+ * sync (a redelivered webhook, a crash before the link was written, the invoice flow's ensure
+ * racing the worker) reads the same link version and is deduplicated; a later change of the same
+ * shape (TAXED → TAX_EXEMPT again, after a TAXED in between) starts from a newer version and is
+ * not. Keying on the transition alone dropped that repeat within SQS FIFO's 5-minute window.
+ */
+export function exemptionChangeDeduplicationId(input: {
+  connectionId: string;
+  customerId: string;
+  from: { taxStatus?: SequenceTaxStatus; registrationsHash?: string; lastSyncedAt: string };
+  to: { taxStatus: SequenceTaxStatus; registrationsHash: string };
+}): string {
+  const { from, to } = input;
+  return sha256Hex(
+    canonicalJson({
+      connectionId: input.connectionId,
+      customerId: input.customerId,
+      from: { version: from.lastSyncedAt, taxStatus: from.taxStatus ?? null, registrationsHash: from.registrationsHash ?? null },
+      to: { taxStatus: to.taxStatus, registrationsHash: to.registrationsHash },
+    }),
+  );
+}
+
 /** Product: the content that matters to Sphere, and its hash. */
 export interface SphereProductDraft {
   externalId: string;

@@ -77,6 +77,25 @@ export class UserActionRequiredError extends ConnectorError {
   }
 }
 
+/**
+ * The request cannot be done as asked: a malformed body or id, something it names that does not
+ * exist, a conflict with the current state. A `user` error (never retried) without a `fix`: the
+ * message already says what to change. `details` are safe, extra fields of the answer (`field`).
+ */
+export class RequestError extends ConnectorError {
+  readonly details: Record<string, unknown>;
+
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super('user', code, message);
+    this.details = details;
+  }
+}
+
+/** A request field (body, path or payload) that does not have the shape it must have: 400 naming it. */
+export function invalidRequest(field: string, message: string): RequestError {
+  return new RequestError('invalid_request', `${field}: ${message}`, { field });
+}
+
 /** A transient upstream problem: retry later (after `retryAfterMs` when known). */
 export class RetryableUpstreamError extends ConnectorError {
   constructor(code: string, message: string, options: ConnectorErrorOptions = {}) {

@@ -16,7 +16,7 @@
 import { type SequenceAddressLike, type SequenceTaxStatus, contentHash } from './canonical';
 import { type TaxCodeMapping } from './connection';
 import { type CurrencyCode } from './currency';
-import { Decimal } from './decimal';
+import { Decimal, isDecimalString } from './decimal';
 import { ConnectorBugError, UserActionRequiredError } from './errors';
 import { type MinorUnits, decimalToMinorUnits, minorUnitsToDecimal, sumMinorUnits } from './money';
 import { sphereTaxCodeFor, taxCategoryProductId } from './tax-codes';
@@ -47,6 +47,8 @@ export interface LineLike {
   rate: string;
   taxRate: string;
   netTotal: string;
+  /** The tax Sequence shows on the line now; a line showing other than Sphere's amount is written again. */
+  totalTax?: string;
   groupId?: string | null;
   productId?: string | null;
 }
@@ -303,6 +305,12 @@ export interface TaxRecord {
   retryable?: boolean;
   /** Present only on CALCULATED records: the hash of the inputs that produced it. */
   inputHash?: string;
+  /**
+   * CALCULATED records: the customer's tax registrations the calculation used, hashed like the
+   * customer link's `registrationsHash` (shared/domain/customer-mapping.ts), so the reconcile can
+   * tell a draft taxed for registrations the customer no longer has.
+   */
+  registrationsHash?: string;
   calculatedAt?: string;
   updatedAt: string;
 }
@@ -328,6 +336,10 @@ export interface TaxApplication {
   reason?: string;
 }
 
+function showsMinorUnits(amount: string, target: MinorUnits, currency: CurrencyCode): boolean {
+  return isDecimalString(amount) && new Decimal(amount).equals(new Decimal(minorUnitsToDecimal(target, currency)));
+}
+
 /**
  * Map Sphere's result onto the lines: per line the summed minor units, the rate Sequence needs, and
  * the jurisdiction breakdown. A line whose current rate already yields Sphere's amount is left alone.
@@ -350,6 +362,10 @@ export function applySphereResult(input: {
       const choice = chooseTaxRate({ netTotal: line.netTotal, targetTax: target, currency, percentages: result.taxAmounts.map((t) => t.percentage) });
       if (!choice.ok) throw new ConnectorBugError('tax_not_representable', `Line ${line.id}: ${choice.message}`);
       taxRate = choice.taxRate;
+      writes.push({ lineItemId: line.id, taxRate });
+    } else if (line.totalTax !== undefined && !showsMinorUnits(line.totalTax, target, currency)) {
+      // The rate is right by our rule but Sequence shows another amount (e.g. computed when its
+      // arithmetic differed): write it again, so the PUT's response is checked.
       writes.push({ lineItemId: line.id, taxRate });
     }
     return {
@@ -388,4 +404,23 @@ export function isUnchanged(record: Pick<TaxRecord, 'status' | 'inputHash' | 'li
     const rate = stored.get(l.id);
     return rate !== undefined && new Decimal(rate).equals(new Decimal(l.taxRate));
   });
+}
+
+/**
+ * The reconcile's drift check: a CALCULATED record taxed for a customer treatment that is no longer
+ * the customer's (its invoice moved to another customer, or the tax status or registrations the
+ * connector last synced differ from those the record was computed with). The exemption message
+ * that should have re-taxed the draft was lost; re-queueing it puts it right. Only what the record
+ * knows is compared: a record from before `registrationsHash` was stored is judged on its tax status.
+ */
+export function customerTreatmentDrifted(
+  record: Pick<TaxRecord, 'status' | 'customerId' | 'taxStatus' | 'registrationsHash'>,
+  invoiceCustomerId: string,
+  /** The customer as the connector last synced it (its link); undefined when never synced. */
+  customer: { taxStatus?: TaxStatus | undefined; registrationsHash?: string | undefined } | undefined,
+): boolean {
+  if (record.status !== 'CALCULATED') return false;
+  if (record.customerId !== invoiceCustomerId) return true;
+  if (record.taxStatus !== undefined && customer?.taxStatus !== undefined && record.taxStatus !== customer.taxStatus) return true;
+  return record.registrationsHash !== undefined && customer?.registrationsHash !== undefined && record.registrationsHash !== customer.registrationsHash;
 }

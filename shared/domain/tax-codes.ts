@@ -1,12 +1,11 @@
 /**
  * Sequence tax category → Sphere product tax code, per connection: the mapping wins, then the
  * connection's default. Pure; used by product sync and by the invoice-tax flow for lines
- * without a product.
+ * without a product. There is no built-in default code: Sphere assigns its own product tax codes
+ * (`txcd_…` is Stripe's scheme), so connect requires `taxCodes.default` and checks every configured
+ * code with Sphere (shared/connect/tax-codes-check.ts).
  */
 import { type TaxCodeMapping } from './connection';
-
-/** Sphere's general "taxable SaaS / general service" code, used when a connection sets no default. */
-export const DEFAULT_SPHERE_TAX_CODE = 'txcd_10000000';
 
 export function sphereTaxCodeFor(mapping: TaxCodeMapping, taxCategoryId: string | null | undefined): string {
   if (taxCategoryId && Object.prototype.hasOwnProperty.call(mapping.byTaxCategory, taxCategoryId)) {

@@ -1,12 +1,13 @@
 /**
  * The transport both upstream clients share: JSON over fetch with a timeout per attempt,
- * rate limiting, retries with jittered backoff for retryable errors only (honouring Retry-After),
- * typed errors, and zod validation of every response body. It never logs or returns headers it
+ * rate limiting, a few quick retries with jittered backoff for retryable errors only (honouring a
+ * short Retry-After; a longer one, or a 429 without any, is thrown at once with `retryAfterMs` so
+ * the queue retries later: shared/domain/retry-policy.ts), typed errors, and zod validation of every response body. It never logs or returns headers it
  * was given (they carry credentials).
  */
 import { type ZodType } from 'zod';
 import { ConnectorBugError, ConnectorError, UpstreamRateLimitedError, UpstreamUnavailableError, type UpstreamService } from '../domain/errors';
-import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelayMs, parseRetryAfter } from '../domain/retry-policy';
+import { type BackoffPolicy, DEFAULT_BACKOFF, DEFAULT_MAX_IN_PROCESS_WAIT_MS, backoffDelayMs, parseRateLimitReset, parseRetryAfter, retriesInProcess } from '../domain/retry-policy';
 import { type SharedRateGate, type TokenBucketRateLimiter } from './rate-limiter';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -31,6 +32,7 @@ export interface UpstreamErrorResponse {
   /** Parsed JSON when the body was JSON, else the text (truncated). */
   body: unknown;
   requestId?: string;
+  /** From Retry-After; on a 429 without it, from the rate-limit reset headers. */
   retryAfterMs?: number;
 }
 
@@ -96,9 +98,14 @@ export class UpstreamHttp {
         const retryable = error instanceof ConnectorError && error.kind === 'retryable';
         if (!retryable || attempt >= maxAttempts) throw error;
         const retryAfterMs = (error as ConnectorError).retryAfterMs;
-        if (error instanceof UpstreamRateLimitedError && retryAfterMs !== undefined) {
-          this.options.rateLimiter?.pauseFor(retryAfterMs);
+        const rateLimited = error instanceof UpstreamRateLimitedError;
+        if (rateLimited && retryAfterMs !== undefined) {
+          // Everyone sharing the bucket holds off, but no longer than an in-process wait: after a
+          // long Retry-After the rest of a batch fails over to the queue's delay instead of
+          // sleeping towards the Lambda timeout.
+          this.options.rateLimiter?.pauseFor(Math.min(retryAfterMs, this.backoff.maxInProcessWaitMs ?? DEFAULT_MAX_IN_PROCESS_WAIT_MS));
         }
+        if (!retriesInProcess(rateLimited, retryAfterMs, this.backoff)) throw error;
         await this.sleep(backoffDelayMs(attempt, this.backoff, retryAfterMs, this.random));
       }
     }
@@ -164,7 +171,7 @@ export class UpstreamHttp {
         headers: response.headers,
         body: body.ok ? body.value : text.slice(0, MAX_ERROR_TEXT),
         requestId,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) ?? (response.status === 429 ? parseRateLimitReset((name) => response.headers.get(name)) : undefined),
       });
       record.errorCode = err.code;
       // Some upstreams put the request id only in the error body (Sphere's v1 429 `error.request_id`).

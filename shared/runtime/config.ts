@@ -7,17 +7,7 @@
  * one with `requireQueueUrl(config, 'invoiceTax')`, which names the missing variable.
  */
 import * as z from 'zod';
-import { type QueueKey } from './queue-messages';
-
-/** Logical queue → environment variable holding its URL (the same names as QUEUES in queue-messages.ts). */
-export const QUEUE_URL_ENV = {
-  customerSync: ['CUSTOMER_SYNC_QUEUE_URL'],
-  productSync: ['PRODUCT_SYNC_QUEUE_URL'],
-  invoiceTax: ['INVOICE_TAX_QUEUE_URL'],
-  exemptions: ['EXEMPTIONS_QUEUE_URL'],
-  backfill: ['BACKFILL_QUEUE_URL'],
-} as const satisfies Record<QueueKey, readonly string[]>;
-export type ConfigQueueKey = keyof typeof QUEUE_URL_ENV;
+import { QUEUES, QUEUE_KEYS, type QueueKey } from './catalogue';
 
 export const SECRETS_BACKENDS = ['secrets-manager', 'local-vault'] as const;
 export type SecretsBackend = (typeof SECRETS_BACKENDS)[number];
@@ -25,6 +15,8 @@ export type SecretsBackend = (typeof SECRETS_BACKENDS)[number];
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), url.optional());
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int('must be an integer').nonnegative('must not be negative'));
 const positiveInt = (fallback: number) =>
   z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int('must be an integer').positive('must be positive'));
 
@@ -45,8 +37,13 @@ const EnvSchema = z
         .default('sphere-connector/local/connections/'),
     ),
     LOCAL_VAULT_DIR: z.preprocess((v) => (v === '' ? undefined : v), nonEmpty.default('.local/vault')),
-    /** Secret cache lifetime for the Secrets Manager adapter. */
-    SECRETS_CACHE_SECONDS: positiveInt(300),
+    /**
+     * Secret cache lifetime for the Secrets Manager adapter; 0 reads through every time (the IAM
+     * proof: all functions share one process there, and each must make its own read).
+     */
+    SECRETS_CACHE_SECONDS: nonNegativeInt(300),
+    /** How far a webhook's signature timestamp may be from now (either way). */
+    WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: positiveInt(300),
     CONNECTOR_PUBLIC_URL: optionalUrl,
     SEQUENCE_BASE_URL: optionalUrl,
     SPHERE_BASE_URL: optionalUrl,
@@ -56,7 +53,7 @@ const EnvSchema = z
      */
     ADMIN_TAX_BUDGET_MS: positiveInt(25_000),
     LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO')),
-    ...Object.fromEntries(Object.values(QUEUE_URL_ENV).flat().map((name) => [name, optionalUrl])),
+    ...Object.fromEntries(QUEUE_KEYS.map((key) => [QUEUES[key].envVar, optionalUrl])),
   })
   .superRefine((env, ctx) => {
     if (env.SECRETS_BACKEND === 'local-vault' && env.STAGE !== 'local' && env.STAGE !== 'test') {
@@ -70,7 +67,7 @@ export interface ConnectorConfig {
   connectorTableName: string;
   idempotencyTableName: string;
   /** Queue URLs this function was given (absent keys: not configured for this function). */
-  queueUrls: Partial<Record<ConfigQueueKey, string>>;
+  queueUrls: Partial<Record<QueueKey, string>>;
   secrets: {
     backend: SecretsBackend;
     /** Secret name = prefix + connection id, e.g. `sphere-connector/sandbox/connections/`. */
@@ -86,6 +83,8 @@ export interface ConnectorConfig {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** ADMIN_TAX_BUDGET_MS: the admin tax/finalize routes' time budget (the direct invocation has the function's 120 s). */
   adminTaxBudgetMs: number;
+  /** Webhook signature timestamp tolerance, either way (default 300 s). */
+  webhookSignatureToleranceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -112,9 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(`Invalid connector configuration: ${lines.join('; ')}`, [...new Set(variables)]);
   }
   const e = parsed.data as z.infer<typeof EnvSchema> & Record<string, string | undefined>;
-  const queueUrls: Partial<Record<ConfigQueueKey, string>> = {};
-  for (const [key, names] of Object.entries(QUEUE_URL_ENV) as [ConfigQueueKey, readonly string[]][]) {
-    const value = names.map((n) => e[n]).find((v): v is string => typeof v === 'string' && v.length > 0);
+  const queueUrls: Partial<Record<QueueKey, string>> = {};
+  for (const key of QUEUE_KEYS) {
+    const value = e[QUEUES[key].envVar];
     if (value) queueUrls[key] = value;
   }
   return {
@@ -129,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     ...(e.SPHERE_BASE_URL ? { sphereBaseUrl: e.SPHERE_BASE_URL } : {}),
     logLevel: e.LOG_LEVEL,
     adminTaxBudgetMs: e.ADMIN_TAX_BUDGET_MS,
+    webhookSignatureToleranceSeconds: e.WEBHOOK_SIGNATURE_TOLERANCE_SECONDS,
   };
 }
 
@@ -146,8 +146,9 @@ export function resetConfigCache(): void {
 }
 
 /** The URL of a queue this function must have; throws ConfigError naming the variable otherwise. */
-export function requireQueueUrl(cfg: ConnectorConfig, queue: ConfigQueueKey): string {
+export function requireQueueUrl(cfg: ConnectorConfig, queue: QueueKey): string {
   const value = cfg.queueUrls[queue];
-  if (!value) throw new ConfigError(`${QUEUE_URL_ENV[queue][0]} is required by this function but not set`, [QUEUE_URL_ENV[queue][0]]);
+  const variable = QUEUES[queue].envVar;
+  if (!value) throw new ConfigError(`${variable} is required by this function but not set`, [variable]);
   return value;
 }

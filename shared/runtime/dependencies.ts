@@ -18,6 +18,8 @@ import { dynamoRateGates } from '../store/shared-pace';
 import { AuditLog } from '../store/audit-log';
 import { ConnectionRepository } from '../store/connections';
 import { FailureRepository } from '../store/failures';
+import { instrumentAwsClient } from './aws-clients';
+import { COUNTER_METRICS } from './catalogue';
 import { type ConnectorConfig, config as loadProcessConfig } from './config';
 import { logger, metrics, tracer } from './observability';
 import { type QueuePublisher, SqsQueuePublisher } from './queue-publisher';
@@ -101,16 +103,16 @@ export async function flushAuditLog(): Promise<void> {
 
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
   // AWS SDK calls appear as subsegments on the function's X-Ray trace (no-op when tracing is off).
-  const dynamo = overrides.dynamo ?? tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region }));
+  const dynamo = overrides.dynamo ?? instrumentAwsClient(tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region })));
   const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   // An explicit endpoint (local emulator) must also stop the SDK from sending to the host in the
   // queue URL: fauxqs names queues `sqs.<region>.localhost`, which not every machine resolves.
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  const sqs = overrides.sqs ?? tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) }));
+  const sqs = overrides.sqs ?? instrumentAwsClient(tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) })));
   const vault = overrides.vault ?? createVault(cfg);
-  // InvoicesTaxed, CustomersSynced, ProductsSynced, TransactionsRecorded: the connection counters as metrics.
+  // The connection counters as metrics (failures have their own, recorded with the failure record).
   const connections = new ConnectionRepository(db, cfg.connectorTableName, (_connectionId, counter, by) => {
-    if (counter !== 'failures' && by > 0) metrics.addMetric(counter.charAt(0).toUpperCase() + counter.slice(1), MetricUnit.Count, by);
+    if (counter !== 'failures' && by > 0) metrics.addMetric(COUNTER_METRICS[counter], MetricUnit.Count, by);
   });
   const failures = new FailureRepository(db, cfg.connectorTableName, connections);
   const audit = new AuditLog(db, cfg.connectorTableName);

@@ -2,6 +2,7 @@
  * Every message the connector puts on its queues, as zod schemas: a producer cannot send what a
  * consumer cannot parse, and a consumer rejects (to the DLQ, with the reason) what no longer
  * parses. FIFO message group = connection + resource, so one resource is processed in order.
+ * Which schema belongs to which queue: QUEUES in catalogue.ts.
  */
 import * as z from 'zod';
 
@@ -63,29 +64,6 @@ export const BackfillMessage = z.object({
   runId: z.string().min(1),
 });
 export type BackfillMessage = z.infer<typeof BackfillMessage>;
-
-/** Logical queues; `envVar` holds the queue URL in a function's environment. */
-export const QUEUES = {
-  customerSync: { name: 'customer-sync', envVar: 'CUSTOMER_SYNC_QUEUE_URL', schema: CustomerSyncMessage },
-  productSync: { name: 'product-sync', envVar: 'PRODUCT_SYNC_QUEUE_URL', schema: ProductSyncMessage },
-  invoiceTax: { name: 'invoice-tax', envVar: 'INVOICE_TAX_QUEUE_URL', schema: z.discriminatedUnion('kind', [InvoiceMessage, CreditNoteMessage]) },
-  exemptions: { name: 'exemptions', envVar: 'EXEMPTIONS_QUEUE_URL', schema: ExemptionChangedMessage },
-  backfill: { name: 'backfill', envVar: 'BACKFILL_QUEUE_URL', schema: BackfillMessage },
-} as const;
-
-export type QueueKey = keyof typeof QUEUES;
-export type QueueMessage<K extends QueueKey> = z.infer<(typeof QUEUES)[K]['schema']>;
-
-/**
- * Receives before SQS moves a message to its DLQ; the stack and the local runtime both use it.
- * At least 5, so a short throttle does not dead-letter a good message (AWS guidance).
- */
-export const MAX_RECEIVE_COUNT = 5;
-
-/** `CUSTOMER_SYNC_QUEUE_URL` → `CUSTOMER_SYNC_DLQ_URL`: where a queue's dead letters go. */
-export function deadLetterEnvVar(queue: QueueKey): string {
-  return QUEUES[queue].envVar.replace(/_QUEUE_URL$/, '_DLQ_URL');
-}
 
 /** FIFO message group: one resource of one connection is processed in order. */
 export function messageGroupId(connectionId: string, resourceId: string): string {

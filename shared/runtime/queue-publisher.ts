@@ -1,18 +1,23 @@
 /**
  * Sends connector messages to their FIFO queues. Every message is validated against its queue's
  * schema before it leaves, grouped by connection + resource, and deduplicated by an explicit id
- * (the queues do not use content-based deduplication).
+ * that each sender derives from the event it sends (the queues do not use content-based
+ * deduplication, and neither does this publisher).
  */
 import { SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { ConnectorBugError } from '../domain/errors';
-import { QUEUES, type QueueKey, type QueueMessage } from './queue-messages';
+import { QUEUES, type QueueKey, type QueueMessage } from './catalogue';
 
 export interface OutgoingMessage<K extends QueueKey> {
   message: QueueMessage<K>;
   groupId: string;
-  /** Same id within 5 minutes → SQS keeps one copy. Defaults to a hash of the body. */
-  deduplicationId?: string;
+  /**
+   * Same id within 5 minutes → SQS keeps one copy. It must name the *event* (a webhook delivery, a
+   * link version, a sweep run), never just the content: a genuinely new event with the same body
+   * (a customer exempted again after being taxed in between) would be dropped. So no default.
+   */
+  deduplicationId: string;
 }
 
 export interface QueuePublisher {
@@ -20,8 +25,9 @@ export interface QueuePublisher {
   sendMany<K extends QueueKey>(queue: K, out: OutgoingMessage<K>[]): Promise<void>;
 }
 
-export function deduplicationIdFor(body: string): string {
-  return createHash('sha256').update(body).digest('hex').slice(0, 64);
+/** A deduplication id (≤ 128 characters, SQS's limit) from a key of any length that names an event. */
+export function deduplicationIdFor(eventKey: string): string {
+  return createHash('sha256').update(eventKey).digest('hex');
 }
 
 export class SqsQueuePublisher implements QueuePublisher {
@@ -42,7 +48,7 @@ export class SqsQueuePublisher implements QueuePublisher {
       throw new ConnectorBugError('invalid_queue_message', `Refusing to send an invalid ${queue} message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     const body = JSON.stringify(parsed.data);
-    return { MessageBody: body, MessageGroupId: out.groupId, MessageDeduplicationId: out.deduplicationId ?? deduplicationIdFor(body) };
+    return { MessageBody: body, MessageGroupId: out.groupId, MessageDeduplicationId: out.deduplicationId };
   }
 
   async send<K extends QueueKey>(queue: K, out: OutgoingMessage<K>): Promise<void> {

@@ -14,6 +14,7 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { instrumentAwsClient } from '../runtime/aws-clients';
 import { ConnectorBugError, RetryableUpstreamError } from '../domain/errors';
 import { type ConnectionSecrets, ConnectionSecretMissingError, type CredentialVault, type GetSecretsOptions, assertValidConnectionId, parseConnectionSecrets } from './vault';
 
@@ -21,7 +22,7 @@ export interface SecretsManagerVaultOptions {
   /** Name prefix, e.g. `sphere-connector/sandbox/connections/`. */
   prefix: string;
   client?: SecretsManagerClient;
-  /** Cache lifetime of a read secret, seconds (default 300). */
+  /** Cache lifetime of a read secret, seconds (default 300; 0: no cache, every read goes to Secrets Manager). */
   maxAgeSeconds?: number;
   /** Tags put on newly created secrets. */
   tags?: Record<string, string>;
@@ -62,7 +63,7 @@ export class SecretsManagerVault implements CredentialVault {
 
   constructor(private readonly options: SecretsManagerVaultOptions) {
     this.prefix = options.prefix;
-    this.client = options.client ?? new SecretsManagerClient({});
+    this.client = options.client ?? instrumentAwsClient(new SecretsManagerClient({}));
     this.provider = new SecretsProvider({ awsSdkV3Client: this.client });
     this.maxAgeSeconds = options.maxAgeSeconds ?? 300;
   }
@@ -76,7 +77,7 @@ export class SecretsManagerVault implements CredentialVault {
     const name = this.secretName(connectionId);
     let value: unknown;
     try {
-      value = await this.provider.get(name, { maxAge: this.maxAgeSeconds, transform: 'json', forceFetch: opts.forceRefresh === true });
+      value = await this.provider.get(name, { maxAge: this.maxAgeSeconds, transform: 'json', forceFetch: opts.forceRefresh === true || this.maxAgeSeconds === 0 });
     } catch (error) {
       throw this.mapReadError(connectionId, error);
     }

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { UserActionRequiredError } from '../domain/errors';
+import { isConnectionId } from '../domain/ids';
 
 export const ConnectionSecretsSchema = z.object({
   sequence: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }),
@@ -62,7 +63,7 @@ export function parseConnectionSecrets(connectionId: string, value: unknown): Co
 
 /** Connection ids become file names and secret names: keep them boring. */
 export function assertValidConnectionId(connectionId: string): void {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(connectionId)) {
+  if (!isConnectionId(connectionId)) {
     throw new UserActionRequiredError('invalid_connection_id', 'Connection id must be 1-128 letters, digits, "_" or "-"', {
       fix: 'Use the id returned by POST /connections',
     });

@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { ConnectorBugError } from '../domain/errors';
 import { type BackoffPolicy } from '../domain/retry-policy';
 import { type RateLimit, type SharedRateGateFactory, sharedRateLimiter } from '../http/rate-limiter';
+import { pathSegment } from '../http/path-segment';
 import { type HttpMethod, type UpstreamCallRecord, UpstreamHttp } from '../http/upstream-http';
 import { type SequenceEnvironment } from '../domain/connection';
 import { SequenceNotFoundError, mapSequenceError } from './errors';
@@ -136,8 +137,7 @@ export function credentialFingerprint(baseUrl: string, clientId: string, clientS
 }
 
 function seg(id: string): string {
-  if (typeof id !== 'string' || id === '') throw new ConnectorBugError('sequence_invalid_id', 'A Sequence id must be a non-empty string');
-  return encodeURIComponent(id);
+  return pathSegment('sequence', id);
 }
 
 /** Validate a body before it leaves the process: a wrong body is our bug, not Sequence's. */

@@ -9,9 +9,10 @@
  * All v1 writes are upserts by `external_id` [C], so retrying them is safe.
  */
 import { createHash } from 'node:crypto';
-import { type ZodType } from 'zod';
+import { type ZodType, z } from 'zod';
 import { type BackoffPolicy } from '../domain/retry-policy';
 import { type SharedRateGateFactory, type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
+import { pathSegment } from '../http/path-segment';
 import { type UpstreamCallRecord, UpstreamHttp, type UpstreamRequest } from '../http/upstream-http';
 import {
   decodeCustomer,
@@ -23,7 +24,7 @@ import {
   encodeTransaction,
 } from './codecs';
 import { SphereNotFoundError, mapSphereError } from './errors';
-import { API_KEY_HEADER, REQUEST_ID_HEADER, SPHERE_PATHS } from './field-names';
+import { API_KEY_HEADER, REQUEST_ID_HEADER, SPHERE_PATHS, TRANSACTION_FIELDS, TRANSACTION_LINE_FIELDS, TRANSACTION_STATUSES } from './field-names';
 import {
   CalculateTaxRequestWireSchema,
   CalculateTaxResponseSchema,
@@ -45,6 +46,35 @@ import {
   type SphereTransactionInput,
 } from './types';
 import { ConnectorBugError } from '../domain/errors';
+import { type EchoCheckOptions, assertEchoed } from '../domain/echo-checks';
+
+/** Any 2xx body (including none): for answers whose shape is undocumented or checked field by field. */
+const AnyBodySchema = z.unknown();
+
+/**
+ * Which fields sent must come back unchanged after each v1 write (issue 13 §2). Customers and products:
+ * every field sent. Transactions: what decides the filing (type, status, customer, original
+ * transaction, currency, date, line products and amounts); the address override, line ids, quantities
+ * and descriptions are informational and their echo is not relied on.
+ */
+export const SPHERE_ECHO_CHECKED: Record<'customer' | 'product' | 'transaction', EchoCheckOptions> = {
+  customer: {},
+  product: {},
+  transaction: {
+    only: [
+      TRANSACTION_FIELDS.externalId,
+      TRANSACTION_FIELDS.type,
+      TRANSACTION_FIELDS.status,
+      TRANSACTION_FIELDS.customerId,
+      TRANSACTION_FIELDS.originalTransactionId,
+      TRANSACTION_FIELDS.currency,
+      TRANSACTION_FIELDS.transactionDate,
+      `${TRANSACTION_FIELDS.lineItems}.*.${TRANSACTION_LINE_FIELDS.productId}`,
+      `${TRANSACTION_FIELDS.lineItems}.*.${TRANSACTION_LINE_FIELDS.amount}`,
+    ],
+    caseInsensitive: [TRANSACTION_FIELDS.currency],
+  },
+};
 
 export const DEFAULT_SPHERE_BASE_URL = 'https://server.getsphere.com';
 
@@ -90,7 +120,7 @@ export function sphereKeyFingerprint(apiKey: string): string {
 }
 
 function encodeId(id: string): string {
-  return encodeURIComponent(id);
+  return pathSegment('sphere', id);
 }
 
 export class SphereClient {
@@ -154,10 +184,10 @@ export class SphereClient {
 
   // ---- customers ---------------------------------------------------------------------------
 
-  /** Create or update by external_id [C]. */
+  /** Create or update by external_id [C]; every field sent must come back (sphere_field_not_accepted). */
   async upsertCustomer(customer: SphereCustomerInput): Promise<SphereCustomer> {
     const body = validateRequest(CustomerRequestWireSchema, encodeCustomer(customer), 'customer');
-    return decodeCustomer(await this.#writes.request({ method: 'POST', path: SPHERE_PATHS.customers, body, schema: CustomerResponseWireSchema }));
+    return decodeCustomer(await this.writeChecked('customer', customer.externalId, SPHERE_PATHS.customers, body, CustomerResponseWireSchema, SPHERE_ECHO_CHECKED.customer));
   }
 
   /** null when Sphere has no such customer (404). */
@@ -170,7 +200,7 @@ export class SphereClient {
 
   async upsertProduct(product: SphereProductInput): Promise<SphereProduct> {
     const body = validateRequest(ProductRequestWireSchema, encodeProduct(product), 'product');
-    return decodeProduct(await this.#writes.request({ method: 'POST', path: SPHERE_PATHS.products, body, schema: ProductResponseWireSchema }));
+    return decodeProduct(await this.writeChecked('product', product.externalId, SPHERE_PATHS.products, body, ProductResponseWireSchema, SPHERE_ECHO_CHECKED.product));
   }
 
   async getProduct(externalId: string): Promise<SphereProduct | null> {
@@ -183,7 +213,7 @@ export class SphereClient {
   /** Invoice (`debit`) or credit note (`credit` + originalTransactionId), pending or finalized; upsert by external_id. */
   async createTransaction(transaction: SphereTransactionInput): Promise<SphereTransaction> {
     const body = validateRequest(TransactionRequestWireSchema, encodeTransaction(transaction), 'transaction');
-    return decodeTransaction(await this.#writes.request({ method: 'POST', path: SPHERE_PATHS.transactions, body, schema: TransactionResponseWireSchema }));
+    return decodeTransaction(await this.writeChecked('transaction', transaction.externalId, SPHERE_PATHS.transactions, body, TransactionResponseWireSchema, SPHERE_ECHO_CHECKED.transaction));
   }
 
   async getTransaction(externalId: string): Promise<SphereTransaction | null> {
@@ -191,16 +221,33 @@ export class SphereClient {
     return wire === null ? null : decodeTransaction(wire);
   }
 
-  /** Void. Throws SphereNotFoundError when the transaction does not exist. */
+  /**
+   * Void. Throws SphereNotFoundError when the transaction does not exist. The cancel response's shape
+   * is undocumented (Sphere's only documented cancel answers `{job_id, status}`), so any 2xx body is
+   * accepted and the result is read back by GET: the transaction must then be `cancelled`.
+   */
   async cancelTransaction(externalId: string): Promise<SphereTransaction> {
-    return decodeTransaction(
-      await this.#writes.request({
-        method: 'POST',
-        path: `${SPHERE_PATHS.transactions}/${encodeId(externalId)}${SPHERE_PATHS.cancelSuffix}`,
-        body: {},
-        schema: TransactionResponseWireSchema,
-      }),
-    );
+    await this.#writes.request({ method: 'POST', path: `${SPHERE_PATHS.transactions}/${encodeId(externalId)}${SPHERE_PATHS.cancelSuffix}`, body: {}, schema: AnyBodySchema });
+    const after = await this.getTransaction(externalId);
+    assertEchoed('transaction', externalId, { [TRANSACTION_FIELDS.status]: TRANSACTION_STATUSES.cancelled }, after ? { [TRANSACTION_FIELDS.status]: after.status } : undefined);
+    return after!;
+  }
+
+  /**
+   * A v1 write (upsert): the answer is compared with what was sent before it is decoded, so a field
+   * Sphere dropped or changed is `sphere_field_not_accepted` naming it, not a silently wrong record.
+   */
+  private async writeChecked<W>(resource: string, externalId: string, path: string, body: Record<string, unknown>, schema: ZodType<W>, checked: EchoCheckOptions): Promise<W> {
+    const echoed = await this.#writes.request({ method: 'POST', path, body, schema: AnyBodySchema });
+    assertEchoed(resource, externalId, body, echoed, checked);
+    const parsed = schema.safeParse(echoed);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      throw new ConnectorBugError('upstream_malformed_response', `sphere answered POST ${path} with an unexpected body (${issues.join('; ')})`, {
+        upstream: { service: 'sphere', method: 'POST', path },
+      });
+    }
+    return parsed.data;
   }
 
   // ---- key check ---------------------------------------------------------------------------

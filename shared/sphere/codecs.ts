@@ -151,14 +151,19 @@ export function encodeCustomer(c: SphereCustomerInput): CustomerRequestWire {
 }
 
 export function decodeCustomer(w: CustomerResponseWire): SphereCustomer {
-  const raw = w[C.exemptionStatus] ?? undefined;
+  const echoed = w[C.exemptionStatus];
+  const raw = echoed === null || echoed === undefined ? undefined : String(echoed);
   return defined({
     externalId: w[C.externalId],
     name: w[C.name] ?? undefined,
     email: w[C.email] ?? undefined,
     billingAddress: decodeAddress(w[C.billingAddress]),
     shippingAddress: decodeAddress(w[C.shippingAddress]),
-    taxIds: w[C.taxIds]?.map((t) => ({ type: t[T.type], value: t[T.value] })),
+    taxIds: w[C.taxIds]?.flatMap((t) => {
+      const type = t[T.type];
+      const value = t[T.value];
+      return type && value ? [{ type, value }] : [];
+    }),
     exemptionStatus: exemptionFromWire(raw),
     rawExemptionStatus: raw,
     createdAt: w[C.createdAt] ?? undefined,

@@ -227,8 +227,24 @@ export const CustomerRequestWireSchema = z.object({
 });
 export type CustomerRequestWire = z.infer<typeof CustomerRequestWireSchema>;
 
-export const CustomerResponseWireSchema = CustomerRequestWireSchema.extend({
-  [C.exemptionStatus]: z.string().nullish(), // tolerant on the way in
+/**
+ * Response schemas are tolerant (issue 13 §2): extra fields kept, ids as string or number, the exemption
+ * as a string or a boolean, tax ids of any shape. A field that is missing or changed is then reported by
+ * the echo check (`sphere_field_not_accepted`, shared/domain/echo-checks.ts), naming the field, rather
+ * than failing the whole body as `upstream_malformed_response`.
+ */
+const WireIdSchema = z.union([z.string(), z.number()]).transform(String);
+const AddressResponseWireSchema = z.looseObject(AddressWireSchema.shape);
+const TaxIdResponseWireSchema = z.looseObject({ [T.type]: z.string().nullish(), [T.value]: WireIdSchema.nullish() });
+
+export const CustomerResponseWireSchema = z.looseObject({
+  [C.externalId]: WireIdSchema,
+  [C.name]: z.string().nullish(),
+  [C.email]: z.string().nullish(),
+  [C.billingAddress]: AddressResponseWireSchema.nullish(),
+  [C.shippingAddress]: AddressResponseWireSchema.nullish(),
+  [C.taxIds]: z.array(TaxIdResponseWireSchema).nullish(),
+  [C.exemptionStatus]: z.union([z.string(), z.boolean()]).nullish(),
   [C.createdAt]: z.string().nullish(),
   [C.updatedAt]: z.string().nullish(),
 });
@@ -242,7 +258,11 @@ export const ProductRequestWireSchema = z.object({
 });
 export type ProductRequestWire = z.infer<typeof ProductRequestWireSchema>;
 
-export const ProductResponseWireSchema = ProductRequestWireSchema.extend({
+export const ProductResponseWireSchema = z.looseObject({
+  [P.externalId]: WireIdSchema,
+  [P.name]: z.string().nullish(),
+  [P.description]: z.string().nullish(),
+  [P.taxCode]: z.string().nullish(),
   [P.createdAt]: z.string().nullish(),
   [P.updatedAt]: z.string().nullish(),
 });
@@ -270,16 +290,22 @@ export const TransactionRequestWireSchema = z.object({
 });
 export type TransactionRequestWire = z.infer<typeof TransactionRequestWireSchema>;
 
-export const TransactionLineResponseWireSchema = TransactionLineRequestWireSchema.extend({
+export const TransactionLineResponseWireSchema = z.looseObject({
+  [L.id]: WireIdSchema.nullish(),
+  [L.productId]: WireIdSchema,
+  [L.amount]: MoneyStringSchema,
+  [L.discountAmount]: MoneyStringSchema.nullish(),
+  [L.quantity]: MoneyStringSchema.nullish(),
+  [L.description]: z.string().nullish(),
   [L.tax]: MoneyStringSchema.nullish(),
 });
 
-export const TransactionResponseWireSchema = z.object({
-  [X.externalId]: z.string(),
+export const TransactionResponseWireSchema = z.looseObject({
+  [X.externalId]: WireIdSchema,
   [X.type]: z.string(),
   [X.status]: z.string(),
-  [X.customerId]: z.string().nullish(),
-  [X.originalTransactionId]: z.string().nullish(),
+  [X.customerId]: WireIdSchema.nullish(),
+  [X.originalTransactionId]: WireIdSchema.nullish(),
   [X.currency]: z.string(),
   [X.transactionDate]: z.string().nullish(),
   [X.lineItems]: z.array(TransactionLineResponseWireSchema).default([]),

@@ -21,6 +21,21 @@ export const accountLockPk = (environment: string, sequenceAccountId: string) =>
 export const CONNECTIONS_INDEX = 'GSI1';
 export const CONNECTIONS_GSI_PK = 'CONNECTIONS';
 
+/**
+ * The connector table's key schema, as the stack (lib/data-stack.ts) and the local emulator
+ * (local/runtime/dynamo.ts) create it: string keys, on-demand, the connection list as GSI1
+ * projecting every attribute, expiry in `ttl`.
+ */
+export const CONNECTOR_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  timeToLiveAttribute: 'ttl',
+  indexes: [{ indexName: CONNECTIONS_INDEX, partitionKey: 'GSI1PK', sortKey: 'GSI1SK' }],
+} as const;
+
+/** Powertools' idempotency table (DynamoDBPersistenceLayer defaults: key `id`, expiry `expiration`). */
+export const IDEMPOTENCY_TABLE = { partitionKey: 'id', timeToLiveAttribute: 'expiration' } as const;
+
 export const SK = {
   meta: 'META',
   lock: 'LOCK',

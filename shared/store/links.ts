@@ -4,11 +4,23 @@
  * content hash of what was last written to Sphere, so an unchanged record is never written again,
  * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ExpectedCustomerEcho } from '../domain/customer-echo';
 import { type SequenceTaxStatus } from '../domain/customer-mapping';
 import { SK, connectionPk } from './keys';
 import { queryAllByPrefix } from './query';
+
+export interface LinkPageOptions {
+  limit: number;
+  /** The last id of the previous page. */
+  after?: string;
+}
+
+export interface LinkPage<T> {
+  items: T[];
+  /** Set when more may follow: pass it as `after` for the next page. */
+  lastId?: string;
+}
 
 export interface CustomerLink {
   connectionId: string;
@@ -152,6 +164,34 @@ export class LinkRepository {
 
   async listProducts(connectionId: string): Promise<ProductLink[]> {
     return this.listByPrefix<ProductLink>(connectionId, 'PRODUCT#');
+  }
+
+  /** One page of customer links in id order; `after` is the last id of the previous page. */
+  async pageCustomers(connectionId: string, options: LinkPageOptions): Promise<LinkPage<CustomerLink>> {
+    return this.pageByPrefix<CustomerLink>(connectionId, 'CUSTOMER#', options);
+  }
+
+  async pageProducts(connectionId: string, options: LinkPageOptions): Promise<LinkPage<ProductLink>> {
+    return this.pageByPrefix<ProductLink>(connectionId, 'PRODUCT#', options);
+  }
+
+  private async pageByPrefix<T>(connectionId: string, prefix: string, options: LinkPageOptions): Promise<LinkPage<T>> {
+    const pk = connectionPk(connectionId);
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ...(options.after !== undefined ? { ExclusiveStartKey: { PK: pk, SK: `${prefix}${options.after}` } } : {}),
+        Limit: options.limit,
+        ConsistentRead: true,
+      }),
+    );
+    const lastSk = out.LastEvaluatedKey?.SK;
+    return {
+      items: (out.Items ?? []).map((item) => strip<T>(item)!),
+      ...(typeof lastSk === 'string' ? { lastId: lastSk.slice(prefix.length) } : {}),
+    };
   }
 
   private async listByPrefix<T>(connectionId: string, prefix: string): Promise<T[]> {

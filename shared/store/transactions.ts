@@ -20,6 +20,10 @@ export interface TransactionRecord {
   currency?: string;
   subtotal?: string;
   tax?: string;
+  /** The tax on the Sequence document, when it differs from what Sphere recorded (`tax`). */
+  documentTax?: string;
+  /** Sphere's recorded tax minus the document's (absolute amounts): a reconciliation warning. */
+  taxDifference?: string;
   recordedAt?: string;
   cancelledAt?: string;
   updatedAt: string;

@@ -7,12 +7,13 @@
  */
 import { forEachLimited } from '../runtime/concurrency';
 import { expectCustomerEcho } from '../domain/customer-echo';
-import { exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
+import { exemptionChangeDeduplicationId, exemptionChanged, mapCustomerToSphere, productContentHash, type SequenceTaxStatus } from '../domain/customer-mapping';
 import { type Connection } from '../domain/connection';
+import { SphereFieldNotAcceptedError } from '../domain/echo-checks';
+import { classifyError } from '../domain/errors';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId, type Trigger } from '../runtime/queue-messages';
-import { deduplicationIdFor } from '../runtime/queue-publisher';
 import { type Customer, type Product, type TaxRegistration, customerToRequest } from '../sequence';
 import { type CustomerLink, type ProductLink } from '../store/links';
 import { syncStores } from './stores';
@@ -66,7 +67,7 @@ function isTagged(customer: Customer, sphereCustomerId: string): boolean {
  * the invoice-tax flow about an exemption change, record the link, tag the Sequence customer.
  * Order matters for crash safety: Sphere write → exemption message → link → tag (→ link.tagged).
  * A crash before the link is written repeats the idempotent steps (the message is deduplicated
- * by content); a crash after it repeats only the tag.
+ * by the link version it changes from); a crash after it repeats only the tag.
  */
 export async function syncCustomerToSphere(
   deps: Dependencies,
@@ -99,21 +100,21 @@ export async function syncCustomerToSphere(
     await deps.connections.increment(connection.id, 'customersSynced', 1);
   }
 
-  if (exemption.changed && options.emitExemptionChange !== false) {
+  if (exemption.changed && previousLink && options.emitExemptionChange !== false) {
     const message = {
       kind: 'exemption_changed' as const,
       connectionId: connection.id,
       trigger: options.trigger ?? 'exemption_change',
       customerId,
-      ...(previousLink?.taxStatus ? { previousTaxStatus: previousLink.taxStatus } : {}),
+      ...(previousLink.taxStatus ? { previousTaxStatus: previousLink.taxStatus } : {}),
       taxStatus: mapped.taxStatus,
       registrationsChanged: exemption.registrationsChanged,
     };
     await deps.queues.send('exemptions', {
       message,
       groupId: messageGroupId(connection.id, customerId),
-      // The same change detected twice (a retry, or ensure + worker) is one message.
-      deduplicationId: deduplicationIdFor(`${connection.id}|${customerId}|${previousLink?.taxStatus}|${previousLink?.registrationsHash}|${mapped.taxStatus}|${mapped.registrationsHash}`),
+      // One message per change, not per shape of change (see exemptionChangeDeduplicationId).
+      deduplicationId: exemptionChangeDeduplicationId({ connectionId: connection.id, customerId, from: previousLink, to: mapped }),
     });
     deps.logger.info('Customer tax treatment changed; open drafts will be re-taxed', {
       connectionId: connection.id,
@@ -170,6 +171,34 @@ export async function syncCustomerToSphere(
 }
 
 /**
+ * When another flow (an invoice's calculation or transaction) syncs a customer or product and Sphere
+ * did not keep a field we wrote (`sphere_field_not_accepted`), the customer or product gets its own
+ * failure record too, retried through its sync queue; the caller's document fails with the same
+ * error. (The sync workers record their own failures.)
+ */
+async function withOwnFailureRecord<T extends { changed: boolean }>(
+  deps: Dependencies,
+  connection: Connection,
+  resource: { kind: 'customer'; customerId: string } | { kind: 'product'; productId: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  const [resourceType, resourceId, queue] = resource.kind === 'customer' ? (['customer', resource.customerId, 'customerSync'] as const) : (['product', resource.productId, 'productSync'] as const);
+  try {
+    const outcome = await work();
+    // A write Sphere kept clears a failure recorded by an earlier attempt (only on writes: no extra call otherwise).
+    if (outcome.changed) await deps.failures.resolve(connection.id, resourceType, resourceId);
+    return outcome;
+  } catch (error) {
+    if (error instanceof SphereFieldNotAcceptedError) {
+      await deps.failures
+        .record({ connectionId: connection.id, resourceType, resourceId, error: classifyError(error), retry: { queue, body: { ...resource, connectionId: connection.id, trigger: 'retry' } } })
+        .catch((e: unknown) => deps.logger.error('Could not write the failure record', { resourceType, resourceId, error: String(e) }));
+    }
+    throw error;
+  }
+}
+
+/**
  * Re-read the customer (and its tax registrations) from Sequence and make Sphere match: upsert only
  * when the content hash changed or there is no link; record the link; tag the Sequence customer's
  * integrationIds when missing. Throws the taxonomy errors (e.g. `customer_tax_location_invalid`,
@@ -182,7 +211,9 @@ export async function ensureCustomerInSphere(
   customerId: string,
   prefetched?: CustomerSyncOptions['prefetched'],
 ): Promise<EnsuredCustomer> {
-  const outcome = await syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change', ...(prefetched ? { prefetched } : {}) });
+  const outcome = await withOwnFailureRecord(deps, connection, { kind: 'customer', customerId }, () =>
+    syncCustomerToSphere(deps, connection, clients, customerId, { trigger: 'exemption_change', ...(prefetched ? { prefetched } : {}) }),
+  );
   return { customer: outcome.customer, taxRegistrations: outcome.taxRegistrations, sphereCustomerId: outcome.sphereCustomerId, changed: outcome.changed };
 }
 
@@ -244,7 +275,9 @@ export async function ensureProductsInSphere(
   const ids = [...new Set(productIds)];
   const ensured = new Map<string, EnsuredProduct>();
   await forEachLimited(ids, ENSURE_PRODUCTS_CONCURRENCY, async (productId) => {
-    const { changed: _changed, ...product } = await syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId));
+    const { changed: _changed, ...product } = await withOwnFailureRecord(deps, connection, { kind: 'product', productId }, () =>
+      syncProductToSphere(deps, connection, clients, productId, prefetched?.get(productId)),
+    );
     ensured.set(productId, product);
   });
   // In the callers' order, whatever order they finished in.

@@ -27,7 +27,9 @@
  */
 import { forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
+import { registrationsHash } from '../domain/customer-mapping';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
+import { minorUnitsToDecimal } from '../domain/money';
 import { type LeaseHold, withLease } from '../store/leases';
 import {
   type TaxRecord,
@@ -36,8 +38,10 @@ import {
   isUnchanged,
   planLineProducts,
   sphereProductIdFor,
+  taxIdFor,
   taxInputHash,
 } from '../domain/invoice-tax';
+import { assertNoTaxForExemptCustomer, assertReverseChargeHasTaxId, assertSequenceTaxMatches, invoiceTaxMismatch, lineTaxMismatches } from '../domain/tax-write-check';
 import { type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
@@ -160,7 +164,7 @@ async function storeInterimRecord(
     currency: invoice.currency,
     customerId: invoice.customerId,
     lines: previous?.lines ?? [],
-    totalTax: previous?.totalTax ?? '0',
+    totalTax: previous?.totalTax ?? minorUnitsToDecimal(0, invoice.currency),
     ...state,
     ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
     updatedAt: new Date().toISOString(),
@@ -219,6 +223,17 @@ async function handOff(ctx: TaxContext, connection: Connection, invoice: Invoice
   return { record, calculated: false, linesWritten: done.linesWritten, handedOff: true };
 }
 
+/** Before finalising: the invoice's totalTax as Sequence shows it must be Sphere's total (else FAILED record, no finalisation). */
+async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
+  const current = await clients.sequence.getInvoice(invoiceId);
+  try {
+    assertSequenceTaxMatches(invoiceId, [invoiceTaxMismatch(record.totalTax, current.totalTax)]);
+  } catch (error) {
+    await storeFailure(ctx, connection, current, error);
+    throw error;
+  }
+}
+
 async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
   const { deps } = ctx;
   const { invoice, lines, groups } = loaded;
@@ -230,6 +245,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     ctx.taxRecords.get(connection.id, invoice.id),
     ctx.sync.readCopies(deps, connection, invoice.customerId, productIds),
   ]);
+  assertReverseChargeHasTaxId({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, taxId: taxIdFor(customer.taxStatus, invoice, registrations) });
   const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
   const inputHash = taxInputHash({ invoice, lines, plans, customer, registrations });
   if (isUnchanged(stored, inputHash, lines)) {
@@ -247,7 +263,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       customerId: invoice.customerId,
       taxStatus: customer.taxStatus,
       lines: [],
-      totalTax: '0',
+      totalTax: minorUnitsToDecimal(0, invoice.currency),
       reason: 'no_lines',
       inputHash,
       calculatedAt: now,
@@ -283,6 +299,9 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   }
   const application = applySphereResult({ currency: invoice.currency, lines, results: calculation.lines, lineProducts });
 
+  // Sphere taxed a customer Sequence says is exempt or reverse-charged: nothing is written.
+  assertNoTaxForExemptCustomer({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, lines: application.lines });
+
   const cutoff = hooks.deadline === undefined ? Number.POSITIVE_INFINITY : hooks.deadline - DEADLINE_RESERVE_MS;
   const planned = application.writes.length;
   // calculate_tax's own time stands in for one round trip to Sequence.
@@ -299,6 +318,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     totalTax: application.totalTax,
     ...(application.reason ? { reason: application.reason } : {}),
     inputHash,
+    registrationsHash: registrationsHash(registrations),
     calculatedAt: now,
     updatedAt: now,
   };
@@ -306,12 +326,13 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   // Storing the record before the line writes have landed is safe: a calculation that finds a line
   // not at the stored rate is not "unchanged" (isUnchanged), and a failed write replaces the record
   // with a FAILED one (below, once every write has settled), a write cut short by the deadline with a PENDING one.
-  const byId = new Map(lines.map((l) => [l.id, l]));
+  // Each PUT's response is kept: Sequence's own arithmetic on what we wrote is checked, line by line.
+  const asSequenceHasIt = new Map(lines.map((l) => [l.id, l]));
   let linesWritten = 0;
   const writes = await Promise.allSettled([
     forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
       if (Date.now() > cutoff) return; // slower than estimated: the worker writes the rest
-      await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(byId.get(write.lineItemId)!, { taxRate: write.taxRate }));
+      asSequenceHasIt.set(write.lineItemId, await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(asSequenceHasIt.get(write.lineItemId)!, { taxRate: write.taxRate })));
       linesWritten += 1;
     }),
     calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
@@ -320,6 +341,8 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
   if (failed) throw failed.reason;
   if (linesWritten < planned) return handOff(ctx, connection, invoice, hooks, { linesWritten, planned });
+  // A mismatch replaces the record just stored with a FAILED one (calculateDraftInvoice's catch).
+  assertSequenceTaxMatches(invoice.id, lineTaxMismatches(application.lines, [...asSequenceHasIt.values()]));
 
   // The counter and the caller's follow-up need no lease: beside its release when the caller holds it.
   const followUps = [() => deps.connections.increment(connection.id, 'invoicesTaxed', 1), ...(hooks.onStored ? [hooks.onStored] : [])];
@@ -379,9 +402,10 @@ export interface FinalizeOutcome {
   handedOff?: boolean;
 }
 
-/** Sequence's finalize, for an invoice whose tax was just calculated and written. */
-async function finalizeCalculated(clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<FinalizeOutcome> {
+/** Sequence's finalize, for an invoice whose tax was just calculated and written, once Sequence's total is Sphere's. */
+async function finalizeCalculated(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<FinalizeOutcome> {
   if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+  await confirmSequenceTotal(ctx, connection, clients, invoiceId, record);
   const finalized = await clients.sequence.finalizeInvoice(invoiceId);
   return { invoice: finalized, record };
 }
@@ -406,7 +430,7 @@ export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connec
     const hooks: CalculationHooks = options.deadline === undefined ? {} : { deadline: options.deadline, finalizeAfter: true };
     const calculated = await calculateDraftInvoice(ctx, connection, clients, invoice, read, hooks);
     if (calculated.handedOff) return { invoice, record: calculated.record, handedOff: true };
-    return finalizeCalculated(clients, invoiceId, calculated.record);
+    return finalizeCalculated(ctx, connection, clients, invoiceId, calculated.record);
   });
   if (!outcome.handedOff) await queueTransactionRecord(ctx, connection, invoiceId);
   return outcome;
@@ -414,6 +438,6 @@ export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connec
 
 /** The worker's half of a handed-off "finalise with tax": the tax is written (under the lease), now finalise. */
 export async function finalizeAfterCalculation(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
-  await finalizeCalculated(clients, invoiceId, record);
+  await finalizeCalculated(ctx, connection, clients, invoiceId, record);
   await queueTransactionRecord(ctx, connection, invoiceId);
 }

@@ -13,15 +13,18 @@
  *   500 {statusCode, error:{code:"internal_error", message}}
  */
 import * as z from 'zod';
-import { ConnectorError, classifyError } from '../domain/errors';
+import { requireConnection } from '../connect/lookup';
+import { classifyError, invalidRequest } from '../domain/errors';
+import { SEQUENCE_ID_PATTERN } from '../domain/ids';
 import { type TaxRecord } from '../domain/invoice-tax';
-import { calculateInvoiceTax, finalizeInvoiceWithTax, InvoiceNotDraftError } from './calculate';
+import { toErrorBody } from '../runtime/api-response';
+import { calculateInvoiceTax, finalizeInvoiceWithTax } from './calculate';
 import { type TaxContext } from './context';
-import { ConnectionNotActiveError, liveConnection, withInvoiceFailureRecord } from './synchronous';
+import { TAX_WORK, withInvoiceFailureRecord } from './synchronous';
 
 export const DirectInvocationSchema = z.object({
   connectionId: z.string().min(1),
-  invoiceId: z.string().min(1),
+  invoiceId: z.string().regex(SEQUENCE_ID_PATTERN, 'not a Sequence invoice id (1-128 letters, digits, "_" or "-")'),
   finalize: z.boolean().optional(),
 });
 export type DirectInvocation = z.infer<typeof DirectInvocationSchema>;
@@ -35,34 +38,22 @@ export function isDirectInvocation(event: unknown): boolean {
   return typeof event === 'object' && event !== null && !('Records' in event) && 'invoiceId' in event;
 }
 
-/** Status and body for an error, as the admin routes answer it. */
+/** Status and body for an error: the admin routes' one mapping (toErrorBody), in the invocation's shape. */
 export function errorResult(error: unknown): Extract<DirectInvocationResult, { error: unknown }> {
-  if (error instanceof InvoiceNotDraftError || error instanceof ConnectionNotActiveError) return { statusCode: 409, error: { code: error.code, message: error.message } };
-  if (error instanceof ConnectorError) {
-    if (error.kind === 'user') {
-      return { statusCode: /not_found$/.test(error.code) ? 404 : 422, error: { code: error.code, message: error.fix ? `${error.message}. ${error.fix}` : error.message } };
-    }
-    if (error.kind === 'retryable') {
-      return {
-        statusCode: 503,
-        error: { code: error.code, message: `${error.message}. Try again later.`, retryable: true },
-        retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 5000) / 1000)),
-      };
-    }
-  }
-  return { statusCode: 500, error: { code: 'internal_error', message: 'The connector failed unexpectedly; the error was logged.' } };
+  const answer = toErrorBody(error);
+  return { statusCode: answer.statusCode, error: answer.body.error, ...(answer.retryAfterSeconds ? { retryAfterSeconds: answer.retryAfterSeconds } : {}) };
 }
 
 export async function handleDirectInvocation(ctx: TaxContext, event: unknown): Promise<DirectInvocationResult> {
   const parsed = DirectInvocationSchema.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { statusCode: 400, error: { code: 'invalid_request', message: `${issue.path.join('.') || 'payload'}: ${issue.message}` } };
+    return errorResult(invalidRequest(issue.path.join('.') || 'payload', issue.message));
   }
   const { connectionId, invoiceId, finalize } = parsed.data;
   try {
     ctx.deps.logger.appendKeys({ connectionId, resourceType: 'invoice', resourceId: invoiceId });
-    const connection = await liveConnection(ctx, connectionId);
+    const connection = await requireConnection(ctx.deps, connectionId, { live: TAX_WORK });
     const result = await withInvoiceFailureRecord(ctx, connection, invoiceId, async () => {
       if (finalize) {
         const out = await finalizeInvoiceWithTax(ctx, connection, invoiceId);

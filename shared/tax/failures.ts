@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { classifyError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
-import { QUEUES, type QueueKey, messageGroupId } from '../runtime/queue-messages';
+import { QUEUES, type QueueKey } from '../runtime/catalogue';
+import { messageGroupId } from '../runtime/queue-messages';
 import { type FailedResourceType, type FailureRecord } from '../store/failures';
 
 export interface FailureView {

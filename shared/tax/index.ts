@@ -15,5 +15,5 @@ export { type TransactionOutcome, cancelTransaction, recordCreditNote, recordInv
 export { type InvoiceTaxMessage, type MessageOutcome, invoiceTaxFailureTarget, processInvoiceTaxMessage } from './process-message';
 export { type RetaxOutcome, retaxCustomerDrafts } from './retax';
 export { type FailureView, type RetrySelection, failureView, listFailures, retryFailures } from './failures';
-export { ConnectionNotActiveError, ConnectionNotFoundError, liveConnection, withInvoiceFailureRecord } from './synchronous';
+export { TAX_WORK, withInvoiceFailureRecord } from './synchronous';
 export { type DirectInvocation, type DirectInvocationResult, DirectInvocationSchema, errorResult, handleDirectInvocation, isDirectInvocation } from './direct';

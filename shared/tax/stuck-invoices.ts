@@ -7,6 +7,9 @@
  *  - a DRAFT with no tax record (INVOICE_CREATED never arrived), when tax is calculated on drafts;
  *  - a DRAFT whose last calculation FAILED for a retryable reason (Sphere or Sequence was down
  *    until the message's retries ran out). Failures the merchant must fix wait for their retry;
+ *  - a DRAFT taxed for a customer treatment that is no longer the customer's: its record's tax
+ *    status or registrations differ from the customer link's (the connector synced the change,
+ *    but the exemption message that re-taxes open drafts was lost), or the draft changed customer;
  *  - a FINAL or SENT invoice with no transaction in Sphere (a finalisation done in Sequence while
  *    the webhook was lost), when transactions are recorded: the filing must not miss it;
  *  - a VOIDED invoice whose transaction is still recorded (the void's webhook was lost).
@@ -15,9 +18,12 @@
  * status: an hourly sweep over recent invoices, not a walk through years of history.
  */
 import { type Connection } from '../domain/connection';
+import { customerTreatmentDrifted } from '../domain/invoice-tax';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { type InvoiceStatus } from '../sequence';
+import { type CustomerLink } from '../store/links';
+import { syncStores } from '../sync/stores';
 import { taxContext } from './context';
 
 export const MAX_PAGES_PER_STATUS = 10;
@@ -27,20 +33,28 @@ export interface StuckInvoiceCounts {
   invoicesQueued: number;
 }
 
-type Verdict = (connection: Connection, invoiceId: string) => Promise<boolean>;
+type Verdict = (connection: Connection, invoice: { id: string; customerId: string }) => Promise<boolean>;
 
 export async function queueStuckInvoices(deps: Dependencies, connection: Connection, clients: UpstreamClients, stamp: string): Promise<StuckInvoiceCounts> {
   const { taxRecords, transactions } = taxContext(deps);
   const counts: StuckInvoiceCounts = { invoicesChecked: 0, invoicesQueued: 0 };
   if (!deps.config.queueUrls.invoiceTax) return counts;
 
-  const draftIsStuck: Verdict = async (c, id) => {
-    const record = await taxRecords.get(c.id, id);
-    if (!record) return c.options.calculateOnDraft;
-    return record.status === 'FAILED' && record.retryable === true;
+  // Many drafts share a customer: read each customer's link once per sweep.
+  const customerLinks = new Map<string, Promise<CustomerLink | undefined>>();
+  const customerLink = (c: Connection, customerId: string) => {
+    if (!customerLinks.has(customerId)) customerLinks.set(customerId, syncStores(deps).links.getCustomer(c.id, customerId));
+    return customerLinks.get(customerId)!;
   };
-  const finalIsUnrecorded: Verdict = async (c, id) => (await transactions.get(c.id, id)) === undefined;
-  const voidIsUncancelled: Verdict = async (c, id) => (await transactions.get(c.id, id))?.state === 'RECORDED';
+
+  const draftIsStuck: Verdict = async (c, invoice) => {
+    const record = await taxRecords.get(c.id, invoice.id);
+    if (!record) return c.options.calculateOnDraft;
+    if (record.status === 'FAILED') return record.retryable === true;
+    return customerTreatmentDrifted(record, invoice.customerId, await customerLink(c, invoice.customerId));
+  };
+  const finalIsUnrecorded: Verdict = async (c, invoice) => (await transactions.get(c.id, invoice.id)) === undefined;
+  const voidIsUncancelled: Verdict = async (c, invoice) => (await transactions.get(c.id, invoice.id))?.state === 'RECORDED';
 
   const sweeps: [InvoiceStatus, Verdict][] = [['DRAFT', draftIsStuck]];
   if (connection.options.recordTransactions) sweeps.push(['FINAL', finalIsUnrecorded], ['SENT', finalIsUnrecorded], ['VOIDED', voidIsUncancelled]);
@@ -52,7 +66,7 @@ export async function queueStuckInvoices(deps: Dependencies, connection: Connect
       for (const invoice of page.items) {
         if (invoice.status !== status) continue; // changed since the listing filtered it; the next sweep sees it
         counts.invoicesChecked += 1;
-        if (await isStuck(connection, invoice.id)) stuck.push(invoice.id);
+        if (await isStuck(connection, invoice)) stuck.push(invoice.id);
       }
       if (++pages >= MAX_PAGES_PER_STATUS) break;
     }

@@ -1,33 +1,18 @@
 /**
- * The synchronous entry points (admin routes, the direct Lambda invocation) around the use cases:
- * connection lookup, and failure records — a failed calculation or finalisation is kept as a
- * failure whose retry re-queues the invoice; a success clears it. (The queue worker does the same
+ * The synchronous entry points (admin routes, the direct Lambda invocation) around the use cases
+ * (their connection comes from the one guard, shared/connect/lookup.ts): failure records — a failed
+ * calculation or finalisation is kept as a failure whose retry re-queues the invoice; a success
+ * clears it. (The queue worker does the same
  * through shared/runtime/sqs-worker.ts.) Both emit the same failure metrics (recordFailureMetrics).
  */
-import { type Connection, acceptsWork } from '../domain/connection';
+import { type Connection } from '../domain/connection';
 import { UserActionRequiredError, classifyError } from '../domain/errors';
 import { recordFailureMetrics } from '../runtime/observability';
 import { type TaxContext } from './context';
 import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
 
-export class ConnectionNotFoundError extends UserActionRequiredError {
-  constructor(connectionId: string) {
-    super('connection_not_found', `No connection ${connectionId}`, { fix: 'Use the id returned by POST /connections' });
-  }
-}
-
-export class ConnectionNotActiveError extends UserActionRequiredError {
-  constructor(connection: Connection) {
-    super('connection_disconnected', `Connection ${connection.id} is ${connection.status}`, { fix: 'Reconnect the merchant (POST /connections) to calculate tax again' });
-  }
-}
-
-export async function liveConnection(ctx: TaxContext, connectionId: string): Promise<Connection> {
-  const connection = await ctx.deps.connections.get(connectionId);
-  if (!connection) throw new ConnectionNotFoundError(connectionId);
-  if (!acceptsWork(connection)) throw new ConnectionNotActiveError(connection);
-  return connection;
-}
+/** What the connection guard says a disconnected connection cannot do (requireConnection's `live`). */
+export const TAX_WORK = 'calculate tax';
 
 /**
  * Run invoice work; keep a failure record on failure (not for "not a draft" or "busy"), clear it on

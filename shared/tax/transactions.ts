@@ -21,6 +21,7 @@ import { type UpstreamClients } from '../runtime/dependencies';
 import { type CreditNote, type Invoice } from '../sequence';
 import { SphereNotFoundError } from '../sphere';
 import { type TransactionRecord } from '../store/transactions';
+import { recordedTaxDifference } from '../domain/tax-write-check';
 import { type TaxContext } from './context';
 import { resolveCreditLineProducts, resolveLineProducts } from './line-products';
 
@@ -40,6 +41,7 @@ interface RecordedDocument {
   status: string;
   customerId: string;
   currency: CurrencyCode;
+  totalTax: string;
   issueDate?: string | null;
   accountingDate?: string | null;
 }
@@ -97,6 +99,8 @@ async function recordTransaction(
     lineItems: input.lines,
   });
   const now = new Date().toISOString();
+  const taxDifference = recordedTaxDifference(transaction.tax, document.totalTax);
+  if (taxDifference) deps.logger.warn('Sphere recorded other tax than the Sequence document shows', { documentId: document.id, sphereTax: transaction.tax, documentTax: document.totalTax, taxDifference });
   const record: TransactionRecord = {
     documentId: document.id,
     documentType: kind,
@@ -106,6 +110,7 @@ async function recordTransaction(
     currency: document.currency,
     ...(transaction.subtotal ? { subtotal: transaction.subtotal } : {}),
     ...(transaction.tax ? { tax: transaction.tax } : {}),
+    ...(taxDifference ? { documentTax: document.totalTax, taxDifference } : {}),
     recordedAt: now,
     updatedAt: now,
   };

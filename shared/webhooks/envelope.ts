@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { decodeUtf8 } from '../domain/utf8';
 import { DEFAULT_TOLERANCE_MS } from './signature';
 
 export const WebhookEnvelopeSchema = z.looseObject({
@@ -60,9 +61,11 @@ export function deliveryKey(envelope: WebhookEnvelope, rawBody: Buffer, signedAt
 export type EnvelopeParse = { ok: true; envelope: WebhookEnvelope } | { ok: false; code: 'invalid_json' | 'invalid_envelope'; message: string };
 
 export function parseEnvelope(rawBody: Buffer): EnvelopeParse {
+  const text = decodeUtf8(rawBody);
+  if (text === undefined) return { ok: false, code: 'invalid_json', message: 'The webhook body is not valid UTF-8' };
   let value: unknown;
   try {
-    value = JSON.parse(rawBody.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, code: 'invalid_json', message: 'The webhook body is not valid JSON' };
   }

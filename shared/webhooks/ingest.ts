@@ -12,14 +12,18 @@
  * Nothing is queued unless the signature verified.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { findConnection } from '../connect/lookup';
 import { acceptsWork } from '../domain/connection';
 import { customerEchoFingerprint } from '../domain/customer-echo';
+import { describeRejectedId, isConnectionId, isSequenceId } from '../domain/ids';
+import { errorBody } from '../runtime/api-response';
 import { type Dependencies } from '../runtime/dependencies';
-import { type QueueMessage, messageGroupId } from '../runtime/queue-messages';
+import { METRICS, type QueueMessage } from '../runtime/catalogue';
+import { messageGroupId } from '../runtime/queue-messages';
 import { syncStores } from '../sync/stores';
 import { type WebhookEnvelope, deliveryKey, parseEnvelope, resourceIdOf } from './envelope';
 import { routeFor, type NotificationRoute } from './routing';
-import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, type SignatureVerdict, verifySignature } from './signature';
+import { SIGNATURE_HEADER, type SignatureVerdict, verifySignature } from './signature';
 
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 
@@ -40,7 +44,7 @@ export interface WebhookResult {
 
 type IngestDeps = Pick<Dependencies, 'connections' | 'vault' | 'queues' | 'logger' | 'metrics' | 'db' | 'config'>;
 
-const reject = (status: WebhookResult['status'], code: string, message: string): WebhookResult => ({ status, body: { error: { code, message } }, outcome: 'rejected' });
+const reject = (status: WebhookResult['status'], code: string, message: string): WebhookResult => ({ status, body: { ...errorBody(code, message) }, outcome: 'rejected' });
 
 function header(headers: Record<string, string | undefined>, name: string): string | undefined {
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
@@ -50,7 +54,7 @@ function header(headers: Record<string, string | undefined>, name: string): stri
 const SIGNATURE_REJECTIONS: Record<Exclude<SignatureVerdict, { ok: true }>['reason'], [string, string]> = {
   missing_signature: ['missing_signature', 'The Sequence-Signature header is missing'],
   malformed_signature: ['invalid_signature', 'The Sequence-Signature header is malformed'],
-  stale_timestamp: ['stale_signature', 'The signature timestamp is more than 5 minutes away from now'],
+  stale_timestamp: ['stale_signature', 'The signature timestamp is further from now than the tolerance allows'],
   signature_mismatch: ['invalid_signature', 'The signature does not match the body'],
 };
 
@@ -93,10 +97,12 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const { rawBody } = request;
   if (rawBody.length > MAX_WEBHOOK_BODY_BYTES) return reject(413, 'payload_too_large', `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes`);
 
+  // The one connection id pattern first, so a hostile id is neither logged nor looked up; §5.2
+  // answers unknown and disconnected alike (404), so the lookup is findConnection, not `live`.
+  if (!isConnectionId(request.connectionId)) return reject(404, 'connection_not_found', 'No such connection');
   const connectionId = request.connectionId;
-  if (!connectionId || !/^[A-Za-z0-9_-]{1,128}$/.test(connectionId)) return reject(404, 'connection_not_found', 'No such connection');
   deps.logger.appendKeys({ connectionId });
-  const connection = await deps.connections.get(connectionId);
+  const connection = await findConnection(deps, connectionId);
   if (!connection || !acceptsWork(connection)) {
     deps.logger.info('Webhook for an unknown or disconnected connection', { status: connection?.status ?? 'MISSING' });
     return reject(404, 'connection_not_found', 'No such connection, or it was disconnected');
@@ -104,14 +110,15 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
 
   // ---- signature (never log the header or the secret) -----------------------------------
   const signature = header(request.headers, SIGNATURE_HEADER);
+  const toleranceMs = deps.config.webhookSignatureToleranceSeconds * 1000;
   let verdict: SignatureVerdict;
   try {
     const secrets = await deps.vault.get(connectionId);
-    verdict = verifySignature(signature, rawBody, [secrets.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
+    verdict = verifySignature(signature, rawBody, [secrets.webhookSigningSecret], now, toleranceMs);
     if (!verdict.ok && verdict.reason === 'signature_mismatch') {
       // The secret may have been rotated since it was cached: re-read once past the cache.
       const fresh = await deps.vault.get(connectionId, { forceRefresh: true });
-      if (fresh.webhookSigningSecret !== secrets.webhookSigningSecret) verdict = verifySignature(signature, rawBody, [fresh.webhookSigningSecret], now, DEFAULT_TOLERANCE_MS);
+      if (fresh.webhookSigningSecret !== secrets.webhookSigningSecret) verdict = verifySignature(signature, rawBody, [fresh.webhookSigningSecret], now, toleranceMs);
     }
   } catch (error) {
     deps.logger.error('Cannot read the webhook secret of the connection', { error: error instanceof Error ? error.name : 'unknown' });
@@ -119,8 +126,14 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   }
   if (!verdict.ok) {
     const [code, message] = SIGNATURE_REJECTIONS[verdict.reason];
-    deps.logger.warn('Webhook rejected', { reason: verdict.reason });
-    deps.metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
+    if (verdict.reason === 'stale_timestamp') {
+      // Authentic: Sequence signed it, outside the tolerance (a late retry or a clock). Refused (401);
+      // the hourly reconcile sweep still brings the document to Sphere.
+      deps.logger.warn('Stale but authentic webhook refused', { reason: verdict.reason, ageMs: verdict.ageMs, toleranceMs });
+    } else {
+      deps.logger.warn('Webhook rejected', { reason: verdict.reason });
+    }
+    deps.metrics.addMetric(METRICS.webhookRejected, MetricUnit.Count, 1);
     return reject(401, code, message);
   }
 
@@ -139,6 +152,8 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const route = routeFor(envelope.notificationType);
   const resourceId = resourceIdOf(envelope);
   if (route && !resourceId) return reject(400, 'invalid_envelope', 'resource.id (or resourceId) is required for this notification type');
+  // The id becomes a DynamoDB key and a segment of Sequence URLs: one pattern, as on every edge.
+  if (resourceId && !isSequenceId(resourceId)) return reject(400, 'invalid_envelope', `resource.id (or resourceId): ${describeRejectedId(resourceId)} is not a Sequence id`);
   if (resourceId) deps.logger.appendKeys({ resourceId, ...(route ? { resourceType: route.resource } : {}) });
 
   // ---- dedupe + route -----------------------------------------------------------------------
@@ -147,12 +162,12 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) }, ttlSeconds);
   if (!first) {
     deps.logger.info('Duplicate webhook delivery');
-    deps.metrics.addMetric('WebhookDuplicate', MetricUnit.Count, 1);
+    deps.metrics.addMetric(METRICS.webhookDuplicate, MetricUnit.Count, 1);
     return { status: 200, body: { status: 'duplicate' }, outcome: 'duplicate' };
   }
   if (!route) {
     deps.logger.info('Webhook type not consumed; acknowledged without queueing');
-    deps.metrics.addMetric('WebhookIgnored', MetricUnit.Count, 1);
+    deps.metrics.addMetric(METRICS.webhookIgnored, MetricUnit.Count, 1);
     await deliveries.countIgnored(connectionId, envelope.notificationType).catch((error: unknown) => deps.logger.warn('Could not count an ignored webhook', { error: String(error) }));
     return { status: 202, body: { status: 'ignored', notificationType: envelope.notificationType }, outcome: 'ignored' };
   }
@@ -166,7 +181,7 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
     await deliveries.release(connectionId, key).catch(() => undefined);
     return reject(503, 'queue_unavailable', 'The webhook could not be queued; retry later');
   }
-  deps.metrics.addMetric('WebhookAccepted', MetricUnit.Count, 1);
+  deps.metrics.addMetric(METRICS.webhookAccepted, MetricUnit.Count, 1);
   deps.logger.info('Webhook queued', { queue: out.queue });
   return { status: 202, body: { status: 'accepted' }, outcome: 'queued' };
 }

@@ -3,7 +3,7 @@
  * subscribes the notification policy to exactly these types; webhook ingest routes by this table
  * and acknowledges (and counts) anything else without queueing it.
  */
-import { type QueueKey } from '../runtime/queue-messages';
+import { type QueueKey } from '../runtime/catalogue';
 
 export interface NotificationRoute {
   queue: QueueKey;

@@ -1,5 +1,5 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { stageConfig, type Stage } from '../../lib/stage-config';
 import { connectorApp } from './helpers';
 
@@ -55,8 +55,40 @@ describe.each<Stage>(['sandbox', 'production'])('ServiceStack (%s)', (stage) => 
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
+      // Like every other alarm, it also says when the API recovered.
+      OKActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
     });
   });
+
+  it('gives the webhook route its own throttle from the stage config, apart from the admin routes', () => {
+    const stageResource = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    expect(stageResource.Properties.RouteSettings).toEqual({
+      'POST /webhooks/sequence/{connectionId}': {
+        ThrottlingRateLimit: config.webhookThrottle.rateLimit,
+        ThrottlingBurstLimit: config.webhookThrottle.burstLimit,
+      },
+    });
+    // Admin routes (IAM-authorised) have no route-level limit: they use the stage default bucket alone.
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType?: string });
+    const limited = Object.keys(stageResource.Properties.RouteSettings as object);
+    expect(routes.filter((r) => r.AuthorizationType === 'AWS_IAM').map((r) => r.RouteKey)).not.toEqual(expect.arrayContaining(limited));
+    expect(routes.map((r) => r.RouteKey)).toEqual(expect.arrayContaining(limited));
+    // The stage names the route by its key: CloudFormation must create the route first.
+    const webhookRouteId = Object.entries(template.findResources('AWS::ApiGatewayV2::Route')).find(([, r]) => r.Properties.RouteKey === limited[0])![0];
+    expect(stageResource.DependsOn).toEqual(expect.arrayContaining([webhookRouteId]));
+  });
+
+  it(
+    stage === 'production'
+      ? 'keeps its log groups on delete, except when a first creation rolls back (the names are fixed)'
+      : 'deletes its log groups with the stack',
+    () => {
+      const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+      expect(logGroups.length).toBeGreaterThanOrEqual(9);
+      const expected = stage === 'production' ? { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' } : { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' };
+      for (const group of logGroups) expect({ DeletionPolicy: group.DeletionPolicy, UpdateReplacePolicy: group.UpdateReplacePolicy }).toEqual(expected);
+    },
+  );
 
   it('receives the data stack tables and scopes secrets to the stage prefix', () => {
     expect(service.secretsPrefix).toBe(`sphere-connector/${stage}/connections/`);
@@ -80,6 +112,20 @@ describe.each<Stage>(['sandbox', 'production'])('ServiceStack (%s)', (stage) => 
 
   it('has no e-mail subscription unless alarmEmail is given', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('without alarmEmail', () => {
+  const alarmEmailWarning = Match.stringLikeRegexp('alarmEmail.*notify nobody|notify nobody.*alarmEmail|No alarmEmail');
+
+  it('synth warns that the alarms notify nobody, naming alarmEmail', () => {
+    const { service } = connectorApp('production');
+    Annotations.fromStack(service).hasWarning('*', alarmEmailWarning);
+  });
+
+  it('has no such warning when alarmEmail is given', () => {
+    const { service } = connectorApp('production', { alarmEmail: 'ops@example.com' });
+    Annotations.fromStack(service).hasNoWarning('*', alarmEmailWarning);
   });
 });
 

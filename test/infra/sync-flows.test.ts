@@ -74,8 +74,31 @@ describe('SyncFlows', () => {
     });
   });
 
+  it('records reconcile invocations that fail after their retries in a failure queue, and alarms on it', () => {
+    const failureQueue = idOf(flows.reconcileFailureQueue);
+    // Lambda's asynchronous invocation: 2 retries, then the failure destination.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: idOf(flows.reconcile) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+    });
+    // An event EventBridge cannot deliver (after its own 2 retries) lands in the same queue.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [idOf(flows.reconcile), 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } })],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'sphere-connector-sandbox-reconcile-failures', SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failureQueue, 'QueueName'] } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Alarms') }],
+    });
+  });
+
   it('alarms on DLQ depth and oldest message age of each queue', () => {
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible' }, 3);
+    // Three DLQs and the reconcile failure queue.
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible' }, 4);
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage' }, 3);
   });
 

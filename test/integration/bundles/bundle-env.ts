@@ -13,8 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamo, type EmbeddedDynamo } from '../../../local/runtime/dynamo';
 import { startSqs, type EmbeddedSqs } from '../../../local/runtime/sqs';
-import { queueEnvVar } from '../../../local/runtime/types';
-import { MAX_RECEIVE_COUNT, QUEUES } from '../../../shared/runtime/queue-messages';
+import { MAX_RECEIVE_COUNT, QUEUES } from '../../../shared/runtime/catalogue';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
 import { ConnectionRepository } from '../../../shared/store/connections';
 import { LocalFileVault } from '../../../shared/secrets/local-vault';
@@ -59,8 +58,8 @@ export async function startBundleEnvironment(): Promise<BundleEnvironment> {
       const queueName = `${queue.name}.fifo`;
       const dlqName = `${queue.name}-dlq.fifo`;
       const created = await sqs.createQueues({ queueName, dlqName, visibilityTimeoutSeconds: 180, maxReceiveCount: MAX_RECEIVE_COUNT });
-      queueEnv[queueEnvVar(queueName)] = created.queueUrl;
-      queueEnv[queueEnvVar(dlqName)] = created.dlqUrl;
+      queueEnv[queue.envVar] = created.queueUrl;
+      queueEnv[queue.dlqEnvVar] = created.dlqUrl;
     }
 
     // One disconnected connection whose secrets are canaries.

@@ -122,7 +122,7 @@ afterAll(async () => {
 });
 
 it('connect: secrets from the environment, a readable summary, nothing secret printed', async () => {
-  const run = await cli(['connect', '--name', 'Acme (CLI)', '--environment', 'sandbox', '--sequence-client-id', 'local-client', '--tax-code-default', 'SaaS'], {
+  const run = await cli(['connect', '--name', 'Acme (CLI)', '--environment', 'sandbox', '--sequence-client-id', 'local-client', '--tax-code-default', 'txcd_10000000'], {
     SEQUENCE_CLIENT_SECRET: SEQUENCE_SECRET,
     SPHERE_API_KEY: SPHERE_KEY,
   });

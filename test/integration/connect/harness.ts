@@ -213,6 +213,8 @@ export function connectBody(overrides: { name?: string; sequence?: Record<string
     name: 'Acme Cloud (sandbox)',
     sequence: { environment: 'sandbox', clientId: 'local-client', clientSecret: 'local-secret', ...(sequence ?? {}) },
     sphere: { apiKey: 'sph_test_local', ...(sphere ?? {}) },
+    // Required (no built-in default): a code of the Sphere simulator's catalogue.
+    taxCodes: { default: 'txcd_10000000' },
     ...rest,
   };
 }

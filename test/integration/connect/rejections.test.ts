@@ -75,6 +75,7 @@ describe('malformed bodies → 400 naming the field, nothing stored', () => {
     ['unknown environment', { ...base, sequence: { ...base.sequence, environment: 'staging' } }, 'sequence.environment'],
     ['bad base URL', { ...base, sphere: { ...base.sphere, baseUrl: 'not a url' } }, 'sphere.baseUrl'],
     ['taxCodes without default', { ...base, taxCodes: { byTaxCategory: {} } }, 'taxCodes.default'],
+    ['missing taxCodes (no built-in default tax code)', { ...base, taxCodes: undefined }, 'taxCodes'],
     ['extra secret-looking field at the top', { ...base, password: 'hunter2-top-secret' }, 'password'],
     ['extra secret-looking field in sphere', { ...base, sphere: { ...base.sphere, apiSecret: 'sph_misplaced_value' } }, 'sphere.apiSecret'],
     ['extra secret-looking field in sequence', { ...base, sequence: { ...base.sequence, token: 'tok_misplaced_value' } }, 'sequence.token'],
@@ -140,6 +141,31 @@ describe('bad credentials → 422 naming the side and the reason; nothing stored
       stack.sequence.setFaults({ failNext: 0 });
     }
     expect(await storedState()).toEqual({ items: 0, vault: 0, policies: 0 });
+  });
+});
+
+describe('tax codes Sphere does not accept (no built-in default: Sphere assigns its own codes)', () => {
+  it('connect → 422 sphere_tax_code_not_accepted naming each code and where it is configured; nothing stored', async () => {
+    const res = await stack.admin('POST', '/connections', connectBody({ taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat_saas: 'stripe_style_guess', cat_other: 'txcd_10103001' } } }));
+    expect(res.status).toBe(422);
+    expect(res.json).toMatchObject({ error: { code: 'sphere_tax_code_not_accepted' } });
+    const message = (res.json as { error: { message: string } }).error.message;
+    expect(message).toContain('"stripe_style_guess" (taxCodes.byTaxCategory.cat_saas)');
+    expect(message).not.toContain('"txcd_10103001"');
+    expect(await storedState()).toEqual({ items: 0, vault: 0, policies: 0 });
+  });
+
+  it('"Test credentials" names a configured code Sphere does not accept, and reports all accepted otherwise', async () => {
+    const created = await stack.admin('POST', '/connections', connectBody({ name: 'Tax code test' }));
+    expect(created.status).toBe(201);
+    const id = created.json.id as string;
+    const passing = await stack.admin('POST', `/connections/${id}/test`);
+    expect(passing.json).toMatchObject({ taxCodes: { ok: true } });
+
+    expect((await stack.admin('PATCH', `/connections/${id}`, { taxCodes: { byTaxCategory: { cat_new: 'not_a_sphere_code' } } })).status).toBe(200);
+    const failing = await stack.admin('POST', `/connections/${id}/test`);
+    expect(failing.json).toMatchObject({ sphere: { ok: true }, taxCodes: { ok: false, code: 'sphere_tax_code_not_accepted', message: expect.stringContaining('"not_a_sphere_code" (taxCodes.byTaxCategory.cat_new)') } });
+    expect((await stack.admin('DELETE', `/connections/${id}`)).status).toBe(200);
   });
 });
 

@@ -14,8 +14,8 @@ import { deliveries, reset, stats } from '../../fixtures/handlers/sqs-scripted';
 const load = () => import('../../fixtures/handlers/sqs-scripted');
 
 const bindings: QueueBinding[] = [
-  { queueName: 'work.fifo', dlqName: 'work-dlq.fifo', functionName: 'worker', load, batchSize: 10, visibilityTimeoutSeconds: 1, maxReceiveCount: 3, maxConcurrency: 2 },
-  { queueName: 'slow.fifo', dlqName: 'slow-dlq.fifo', functionName: 'slow-worker', load, batchSize: 1, visibilityTimeoutSeconds: 5, maxReceiveCount: 3, maxConcurrency: 2 },
+  { queueName: 'work.fifo', dlqName: 'work-dlq.fifo', functionName: 'worker', load, envVar: 'WORK_QUEUE_URL', dlqEnvVar: 'WORK_DLQ_URL', batchSize: 10, visibilityTimeoutSeconds: 1, maxReceiveCount: 3, maxConcurrency: 2 },
+  { queueName: 'slow.fifo', dlqName: 'slow-dlq.fifo', functionName: 'slow-worker', load, envVar: 'SLOW_QUEUE_URL', dlqEnvVar: 'SLOW_DLQ_URL', batchSize: 1, visibilityTimeoutSeconds: 5, maxReceiveCount: 3, maxConcurrency: 2 },
 ];
 
 let runtime: LocalRuntime;

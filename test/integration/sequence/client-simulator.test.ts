@@ -280,7 +280,7 @@ describe('Sequence client ↔ simulator', () => {
     expect(sim.requests.filter((r) => r.authenticated && r.sequenceVersion === undefined)).toHaveLength(1); // only the raw fetch above
   });
 
-  it('429 when over the per-key rate limit → UpstreamRateLimitedError after retries', async () => {
+  it('429 when over the per-key rate limit → UpstreamRateLimitedError at once (no reset time: the queue backs off, not the client)', async () => {
     const limited = await startSequenceSimulator({ port: 0, rateLimitPerMinute: 3 });
     try {
       const c = clientFor(limited, { sleep: async () => undefined });
@@ -288,7 +288,7 @@ describe('Sequence client ↔ simulator', () => {
       const err = await c.listSequenceAccounts().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UpstreamRateLimitedError);
       expect(err).toMatchObject({ kind: 'retryable', upstream: { status: 429, service: 'sequence' } });
-      expect(limited.requests.filter((r) => r.status === 429)).toHaveLength(FAST_BACKOFF.maxAttempts);
+      expect(limited.requests.filter((r) => r.status === 429)).toHaveLength(1);
       // The raw answer: Sequence's documented 429 has no Retry-After, and neither has the simulator's.
       const raw = await fetch(`${limited.apiUrl}/sequence-accounts`, { headers: { authorization: basic(limited.clientId, limited.clientSecret), 'sequence-version': '2024-07-30' } });
       expect(raw.status).toBe(429);
@@ -299,27 +299,21 @@ describe('Sequence client ↔ simulator', () => {
     }
   });
 
-  it('429 carries no Retry-After by default (Sequence documents none): the client backs off for real and then succeeds', async () => {
+  it('429 carries no Retry-After by default (Sequence documents none): no quick retries in process; the next try after the window succeeds', async () => {
     await simPost(sim, '/_sim/faults', { rateLimitPerSecond: 1 });
     const slept: number[] = [];
-    // Real sleeps (recorded); half the jitter ceiling each time (100, 200, 400, 500 ms, …) so the
-    // 1-second window passes well before the attempts run out.
     const c = clientFor(sim, {
       backoff: { maxAttempts: 10, baseDelayMs: 200, maxDelayMs: 1000 },
-      random: () => 0.5,
-      sleep: (ms) => {
-        slept.push(ms);
-        return new Promise((r) => setTimeout(r, ms));
-      },
+      sleep: async (ms) => void slept.push(ms),
     });
     sim.requests.length = 0;
     await c.listSequenceAccounts();
+    await expect(c.listSequenceAccounts()).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: undefined });
+    expect(sim.requests.map((r) => r.status)).toEqual([200, 429]);
+    expect(slept).toEqual([]);
+    // The queue's first retry comes seconds later (shared/domain/retry-policy.ts): the 1 s window has passed.
+    await new Promise((r) => setTimeout(r, 1100));
     await expect(c.listSequenceAccounts()).resolves.toEqual(expect.any(Array));
-    const statuses = sim.requests.map((r) => r.status);
-    expect(statuses[0]).toBe(200);
-    expect(statuses).toContain(429);
-    expect(statuses.at(-1)).toBe(200);
-    expect(slept).toHaveLength(statuses.filter((s) => s === 429).length);
   });
 
   it('a 429 with Retry-After (fault retryAfterSeconds) is honoured: the client waits at least that long, then succeeds', async () => {

@@ -6,7 +6,7 @@
  * and a passing POST …/test makes it ACTIVE again without the stale lastError.
  */
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
-import { type Harness, SPHERE_KEY, admin, customerBody, sequenceApi, settle, sim, sphereRequests, sphereState, startHarness } from './harness';
+import { type Harness, SIM_DEFAULT_TAX_CODE, SPHERE_KEY, admin, customerBody, sequenceApi, settle, sim, sphereRequests, sphereState, startHarness } from './harness';
 
 let h: Harness;
 
@@ -23,6 +23,7 @@ it('Sphere refusing the key in the customer-sync worker marks the connection ERR
     name: 'Refused Key Co',
     sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
     sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
+    taxCodes: { default: SIM_DEFAULT_TAX_CODE },
   });
   expect(created.status).toBe(201);
   const id = created.json.id as string;

@@ -10,7 +10,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { signatureHeader } from '../../../shared/webhooks/signature';
 import { captureLogs, type LogCapture } from '../../../bench/lib/chaos-log-capture';
-import { SPHERE_KEY, type Harness, admin, customerBody, dlqBodies, pauseWorker, queueDepth, sequenceApi, settle, sphereRequests, sphereState, startHarness, waitFor } from './harness';
+import { SIM_DEFAULT_TAX_CODE, SPHERE_KEY, type Harness, admin, customerBody, dlqBodies, pauseWorker, queueDepth, sequenceApi, settle, sphereRequests, sphereState, startHarness, waitFor } from './harness';
 
 let h: Harness;
 let capture: LogCapture;
@@ -32,6 +32,7 @@ it('after DELETE, a signed webhook is refused and an already queued message is d
     name: 'Disconnect Co',
     sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
     sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
+    taxCodes: { default: SIM_DEFAULT_TAX_CODE },
   });
   expect(created.status).toBe(201);
   const connectionId = created.json.id as string;

@@ -16,13 +16,15 @@ import { startPoller } from '../../../local/runtime/poller';
 import { startSequenceSimulator, SIM_SEQUENCE_ACCOUNT_ID, type SequenceSimulator, type SequenceSimulatorOptions } from '../../../local/sequence-sim/server';
 import { startSphereSimulator, type SphereSimulator, type SphereSimulatorOptions } from '../../../local/sphere-sim/server';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
-import { DEFAULT_SPHERE_TAX_CODE } from '../../../shared/domain/tax-codes';
 import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
-import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
+
+/** A code of the Sphere simulator's catalogue (the connector has no built-in default tax code). */
+export const SIM_DEFAULT_TAX_CODE = 'txcd_10000000';
 
 /**
  * fauxqs hands out queue URLs on `sqs.<region>.localhost`, and the SQS SDK sends to the QueueUrl's
@@ -137,7 +139,7 @@ export async function createConnection(h: Harness, options: { policy?: boolean; 
     sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID,
     sequenceBaseUrl: options.sequenceBaseUrl ?? h.sequence.apiUrl,
     sphereBaseUrl: options.sphereBaseUrl ?? h.sphere.url,
-    taxCodes: options.taxCodes ?? { default: DEFAULT_SPHERE_TAX_CODE, byTaxCategory: {} },
+    taxCodes: options.taxCodes ?? { default: SIM_DEFAULT_TAX_CODE, byTaxCategory: {} },
     options: DEFAULT_OPTIONS,
     counts: zeroCounts(),
     backfill: { state: 'NOT_STARTED', done: 0, total: 0 },

@@ -215,9 +215,20 @@ it('refuses a taxed customer line whose product has no tax category: 422 with th
   expect((await invoiceLines(h, invoiceId))[0]!.taxRate).toBe('0.05');
 
   const stored = await admin<TaxRecord>(h, 'GET', taxPath(invoiceId));
-  expect(stored.body).toMatchObject({ status: 'FAILED', errorCode: 'product_missing_tax_category' });
+  // Money is printed in the currency's decimals whatever the status (a FAILED record once said "0").
+  expect(stored.body).toMatchObject({ status: 'FAILED', errorCode: 'product_missing_tax_category', totalTax: '0.00' });
   const failures = await admin<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean; reason: string }[] }>(h, 'GET', `/connections/${h.connection.id}/failures`);
   expect(failures.body.items).toContainEqual(expect.objectContaining({ resourceType: 'invoice', resourceId: invoiceId, code: 'product_missing_tax_category', retryable: false }));
+});
+
+it("prints a draft without lines' zero tax in the invoice currency's decimals (USD 0.00, JPY 0)", async () => {
+  const seeded = await seed(h, {
+    customers: [customerBody('Empty Drafts KK', SACRAMENTO)],
+    invoices: ['USD', 'JPY'].map((currency) => ({ customerId: '$customers[0]', currency, lineItems: [] })),
+  });
+  const [usd, jpy] = seeded.invoices.map((i) => i.id) as [string, string];
+  expect(await calculate(usd)).toMatchObject({ status: 'CALCULATED', reason: 'no_lines', totalTax: '0.00' });
+  expect(await calculate(jpy)).toMatchObject({ status: 'CALCULATED', reason: 'no_lines', totalTax: '0' });
 });
 
 it('answers 422 when the mapped Sphere product tax code is unknown to Sphere', async () => {

@@ -18,8 +18,10 @@ import {
   getInvoice,
   invoiceLines,
   priceBody,
+  registerWebhooks,
   seed,
   sequenceApi,
+  setCustomerTaxStatus,
   settle,
   sim,
   sphereTransactions,
@@ -361,6 +363,25 @@ it("re-taxes a customer's open drafts when its tax status changes (exemptions wo
   expect(record).toMatchObject({ totalTax: '0.00', taxStatus: 'TAX_EXEMPT' });
   expect((await invoiceLines(h, invoiceId)).every((l) => l.totalTax === '0.00')).toBe(true);
   expect((await getInvoice(h, invoiceId)).totalTax).toBe('0.00');
+});
+
+// Through the real chain: CUSTOMER_UPDATED webhook → ingest → customer-sync worker → exemptions worker → invoice-tax worker.
+// fauxqs deduplicates FIFO messages for 5 minutes like SQS: a change repeating an earlier one's shape must still arrive.
+it("re-taxes the open draft on every exemption change, even one repeating an earlier change's shape within SQS's 5-minute deduplication window", async () => {
+  const { invoiceId, customerId } = await seedTaxedInvoice('Flip Flop Foundation');
+  // The first calculation syncs (and tags) the customer: its link now says TAXED.
+  const first = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+  expect(first.body).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAXED', totalTax: '10.87' });
+  await registerWebhooks(h, ['CUSTOMER_UPDATED']);
+
+  const expected = { TAXED: '10.87', TAX_EXEMPT: '0.00' } as const;
+  for (const taxStatus of ['TAX_EXEMPT', 'TAXED', 'TAX_EXEMPT'] as const) {
+    await setCustomerTaxStatus(h, customerId, taxStatus);
+    await settle(h);
+    const record = (await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body;
+    expect({ taxStatus: record.taxStatus, totalTax: record.totalTax }).toEqual({ taxStatus, totalTax: expected[taxStatus] });
+    expect((await getInvoice(h, invoiceId)).totalTax).toBe(expected[taxStatus]);
+  }
 });
 
 it('validates the retry body and answers 404 when no failure matches', async () => {

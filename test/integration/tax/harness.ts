@@ -15,8 +15,8 @@ import { type SphereSimulator, startSphereSimulator } from '../../../local/spher
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
 import { Decimal } from '../../../shared/domain/decimal';
 import { loadConfig } from '../../../shared/runtime/config';
-import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
-import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/queue-messages';
+import { type Dependencies, createDependencies, flushAuditLog } from '../../../shared/runtime/dependencies';
+import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
@@ -50,8 +50,9 @@ export function taxRoutes(): HttpRoute[] {
   ];
 }
 
-export function taxQueues(): QueueBinding[] {
-  const common = { batchSize: 10, visibilityTimeoutSeconds: 2, maxReceiveCount: MAX_RECEIVE_COUNT, maxConcurrency: 2 };
+/** `visibilityTimeoutSeconds`: 2 by default, so a failed message is retried soon; the stack's 720 to test the retry delays themselves. */
+export function taxQueues(visibilityTimeoutSeconds = 2): QueueBinding[] {
+  const common = { batchSize: 10, visibilityTimeoutSeconds, maxReceiveCount: MAX_RECEIVE_COUNT, maxConcurrency: 2 };
   return [
     { queueName: 'invoice-tax.fifo', dlqName: 'invoice-tax-dlq.fifo', functionName: 'calculate-invoice-tax', load: () => import('../../../functions/calculate-invoice-tax/handler'), ...common },
     { queueName: 'exemptions.fifo', dlqName: 'exemptions-dlq.fifo', functionName: 'exemptions', load: () => import('../../../functions/exemptions/handler'), ...common },
@@ -75,6 +76,8 @@ export interface TaxHarnessOptions {
   env?: Record<string, string>;
   /** Override fields of taxQueues()'s bindings (e.g. a visibility timeout longer than a long calculation). */
   queueOverrides?: Partial<QueueBinding>;
+  /** Visibility timeout of the hosted queues (default 2 s, see taxQueues). */
+  visibilityTimeoutSeconds?: number;
 }
 
 export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<TaxHarness> {
@@ -87,7 +90,7 @@ export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<
   const sphere = await startSphereSimulator({ port: 0 });
   let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues().map((q) => ({ ...q, ...options.queueOverrides })), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(options.visibilityTimeoutSeconds).map((q) => ({ ...q, ...options.queueOverrides })), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
   } catch (error) {
     await sequence.stop();
     await sphere.stop();
@@ -127,6 +130,8 @@ export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<
     connection,
     webhookSecret,
     async stop() {
+      // Audit-log writes run beside the flow: a test's last direct call may still be writing one.
+      await flushAuditLog();
       await runtime.stop();
       await sequence.stop();
       await sphere.stop();
@@ -197,6 +202,17 @@ export function customerBody(legalName: string, address: Record<string, string>,
     contacts: [{ name: 'Billing', email: `billing+${legalName.replace(/\W/g, '').toLowerCase()}@example.com`, billingPreference: 'PRIMARY' }],
     taxStatus,
   };
+}
+
+/** What a merchant does in Sequence's UI: change a customer's tax status (a full PUT keeping its contacts and integration ids). */
+export async function setCustomerTaxStatus(h: TaxHarness, customerId: string, taxStatus: string): Promise<void> {
+  const current = await sequenceApi<{ legalName: string; address: Record<string, string>; contacts: Record<string, unknown>[]; integrationIds: Record<string, unknown>[] }>(h, 'GET', `/customers/${customerId}`);
+  const address = Object.fromEntries(Object.entries(current.address).filter(([, v]) => v !== null));
+  await sequenceApi(h, 'PUT', `/customers/${customerId}`, {
+    ...customerBody(current.legalName, address, taxStatus),
+    contacts: current.contacts.map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })),
+    integrationIds: current.integrationIds.map((i) => ({ service: i.service, id: i.id })),
+  });
 }
 
 /** A FIXED monthly price for product `$products[i]` in `currency`. */

@@ -151,7 +151,7 @@ describe('log keys', () => {
     const response = await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
     expect(response.status).toBe(422);
     const lines = logLinesOf('connect', from);
-    expect(lines).toContainEqual(expect.objectContaining({ message: 'Invoice tax request failed', level: 'WARN' }));
+    expect(lines).toContainEqual(expect.objectContaining({ message: 'Request failed', level: 'WARN' }));
     for (const line of lines) expect(line).toMatchObject({ connectionId: h.connection.id, resourceType: 'invoice', resourceId: invoiceId, route: 'POST /connections/{id}/invoices/{invoiceId}/tax' });
   });
 

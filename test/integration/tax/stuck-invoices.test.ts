@@ -6,8 +6,9 @@
  */
 import { TaxRecordRepository } from '../../../shared/store/tax-records';
 import { TransactionRepository } from '../../../shared/store/transactions';
+import { syncCustomerToSphere } from '../../../shared/sync/ensure';
 import { queueStuckInvoices } from '../../../shared/tax/stuck-invoices';
-import { CATEGORY, type TaxHarness, admin, customerBody, priceBody, seed, sequenceApi, settle, sim, sphereTransactions, startTaxHarness } from './harness';
+import { CATEGORY, type TaxHarness, admin, customerBody, priceBody, seed, sequenceApi, setCustomerTaxStatus, settle, sim, sphereTransactions, startTaxHarness } from './harness';
 
 let h: TaxHarness;
 let taxRecords: TaxRecordRepository;
@@ -84,4 +85,30 @@ it('leaves drafts alone when tax is not calculated on drafts, and finalised invo
   // The same two invoices are stuck under the default options.
   expect((await sweep('sweep-options-on')).invoicesQueued).toBe(2);
   await settle(h);
+});
+
+it("re-taxes a draft whose customer's tax status changed after it was taxed, when the exemption message that should have done it never ran", async () => {
+  const seeded = await seed(h, {
+    customers: [customerBody('Quietly Exempt Trust', SACRAMENTO)],
+    products: [{ name: 'Plan', taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', 'USD')],
+    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
+  });
+  const [customerId, invoiceId] = [seeded.customers[0]!, seeded.invoices[0]!.id];
+  expect((await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAXED', totalTax: '8.70' });
+  await settle(h);
+  expect((await sweep('drift-before')).invoicesQueued).toBe(0);
+
+  // The merchant exempts the customer; the connector syncs it, but the exemption message is lost
+  // (as SQS's deduplication used to drop a repeated change): the link says TAX_EXEMPT, the draft still carries tax.
+  await setCustomerTaxStatus(h, customerId, 'TAX_EXEMPT');
+  await h.deps.withUpstream(h.connection, (clients) => syncCustomerToSphere(h.deps, h.connection, clients, customerId, { emitExemptionChange: false }));
+  expect(await taxRecords.get(h.connection.id, invoiceId)).toMatchObject({ taxStatus: 'TAXED', totalTax: '8.70' });
+
+  expect((await sweep('drift-found')).invoicesQueued).toBe(1);
+  await settle(h);
+  expect(await taxRecords.get(h.connection.id, invoiceId)).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAX_EXEMPT', totalTax: '0.00' });
+  expect((await sequenceApi<{ totalTax: string }>(h, 'GET', `/invoices/${invoiceId}`)).totalTax).toBe('0.00');
+  // Put right once: the next sweep finds nothing to do.
+  expect((await sweep('drift-after')).invoicesQueued).toBe(0);
 });

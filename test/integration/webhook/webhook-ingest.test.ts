@@ -56,6 +56,12 @@ async function post(body: string | Buffer, options: { secret?: string | null; t?
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** A well-formed envelope whose customer name holds two bytes that are not UTF-8. */
+function invalidUtf8Envelope(): Buffer {
+  const [head, tail] = JSON.stringify(envelope({}, { legalName: 'NOT_UTF8' })).split('NOT_UTF8');
+  return Buffer.concat([Buffer.from(head!), Buffer.from([0xff, 0xfe]), Buffer.from(tail!)]);
+}
+
 /** Messages received by any worker plus messages waiting in any queue. */
 async function queuedSoFar(): Promise<number> {
   let waiting = 0;
@@ -80,6 +86,11 @@ describe('rejections leave nothing in any queue', () => {
     ['signed, consumed type without any resource id', () => post(JSON.stringify({ notificationType: 'CUSTOMER_UPDATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID })), 400, 'invalid_envelope'],
     ['signed for another Sequence account', () => post(JSON.stringify(envelope({ sequenceAccountId: 'another-account' }))), 400, 'account_mismatch'],
     ['unknown connection', () => post(JSON.stringify(envelope()), { connectionId: 'conn_does_not_exist' }), 404, 'connection_not_found'],
+    // Issue 11 §3: hostile ids and bytes.
+    ['a connection id of 5,000 characters', () => post(JSON.stringify(envelope()), { connectionId: 'c'.repeat(5000) }), 404, 'connection_not_found'],
+    ['signed, a dot-segment resource id', () => post(JSON.stringify(envelope({ resourceId: '..' }, { id: '..' }))), 400, 'invalid_envelope'],
+    ['signed, a 5,000-character resource id', () => post(JSON.stringify(envelope({ resourceId: 'r'.repeat(5000) }, { id: 'r'.repeat(5000) }))), 400, 'invalid_envelope'],
+    ['signed, binary content type, not valid UTF-8', () => post(invalidUtf8Envelope(), { contentType: 'application/octet-stream' }), 400, 'invalid_json'],
   ];
 
   it.each(cases)('%s', async (_name, send, status, code) => {
@@ -90,6 +101,21 @@ describe('rejections leave nothing in any queue', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(await queuedSoFar()).toBe(before);
   });
+});
+
+it('logs a stale but authentic delivery with its age; a stale forgery is an invalid signature, not "stale"', async () => {
+  const from = logLines.length;
+  const stale = await post(JSON.stringify(envelope()), { t: Date.now() - 10 * 60_000 });
+  expect(stale.status).toBe(401);
+  expect((stale.body.error as { code: string }).code).toBe('stale_signature');
+  const line = logLines.slice(from).find((l) => l.includes('Stale but authentic webhook refused'));
+  expect(line).toBeDefined();
+  const ageMs = (JSON.parse(line!) as { ageMs: number }).ageMs;
+  expect(ageMs).toBeGreaterThanOrEqual(10 * 60_000);
+  expect(ageMs).toBeLessThan(11 * 60_000);
+
+  const forged = await post(JSON.stringify(envelope()), { secret: 'whsec_wrong', t: Date.now() - 10 * 60_000 });
+  expect((forged.body.error as { code: string }).code).toBe('invalid_signature');
 });
 
 it('accepts a signed delivery (202), queues one customer sync, and answers an exact redelivery with 200 without queueing', async () => {

@@ -4,6 +4,7 @@ const valid = {
   name: 'Acme',
   sequence: { environment: 'sandbox', clientId: 'cid', clientSecret: 'csecret' },
   sphere: { apiKey: 'sph_key' },
+  taxCodes: { default: 'ptc_general' },
 };
 
 function problem(schema: typeof CreateConnectionInputSchema | typeof UpdateConnectionInputSchema, body: unknown) {
@@ -39,6 +40,7 @@ describe('CreateConnectionInputSchema', () => {
     ['ftp base URL', { ...valid, sphere: { ...valid.sphere, baseUrl: 'ftp://x' } }, 'sphere.baseUrl', /http\(s\) URL/],
     ['missing apiKey', { ...valid, sphere: {} }, 'sphere.apiKey', /is required/],
     ['taxCodes.default missing', { ...valid, taxCodes: {} }, 'taxCodes.default', /is required/],
+    ['taxCodes missing (no built-in default)', { ...valid, taxCodes: undefined }, 'taxCodes', /taxCodes is required: .*no built-in default/],
     ['bad tax code', { ...valid, taxCodes: { default: 'tx code' } }, 'taxCodes.default', /may only contain/],
     ['bad mapping value', { ...valid, taxCodes: { default: 'txcd_1', byTaxCategory: { c: 1 } } }, 'taxCodes.byTaxCategory.c', /must be a string/],
     ['option not boolean', { ...valid, options: { recordTransactions: 'no' } }, 'options.recordTransactions', /true or false/],

@@ -71,6 +71,27 @@ describe('UpstreamHttp', () => {
     expect(now).toBeGreaterThanOrEqual(2000); // the limiter itself waited out the pause before the retry
   });
 
+  it('gives a 429 without a reset time, or with a long Retry-After, back at once with retryAfterMs for the queue', async () => {
+    const bare = client([{ status: 429 }, { status: 200, body: '{"id":"c"}' }]);
+    await expect(bare.http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: undefined });
+    expect(bare.calls).toHaveLength(1);
+
+    let now = 0;
+    const limiter = new TokenBucketRateLimiter({ limit: 10, intervalMs: 1000 }, () => now, async (ms) => void (now += ms));
+    const long = client([{ status: 429, headers: { 'retry-after': '30' } }, { status: 200, body: '{"id":"c"}' }], { rateLimiter: limiter });
+    await expect(long.http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: 30_000 });
+    expect(long.calls).toHaveLength(1);
+    await limiter.acquire(); // the next caller holds off for an in-process wait, not the whole 30 s
+    expect(now).toBe(2000);
+
+    const reset = client([{ status: 429, headers: { 'ratelimit-reset': '12' } }]);
+    await expect(reset.http.request({ method: 'GET', path: '/x', schema: Thing })).rejects.toMatchObject({ code: 'rate_limited', retryAfterMs: 12_000 });
+
+    const unavailable = client([{ status: 503, headers: { 'retry-after': '120' } }, { status: 200 }]);
+    await expect(unavailable.http.request({ method: 'GET', path: '/x' })).rejects.toMatchObject({ code: 'upstream_server_error', retryAfterMs: 120_000 });
+    expect(unavailable.sleeps).toEqual([]);
+  });
+
   it('does not retry user errors and keeps the upstream body', async () => {
     const { http, calls } = client([{ status: 400, body: '{"code":"validation_errors"}' }]);
     const err = await http.request({ method: 'POST', path: '/x', body: {} }).catch((e: unknown) => e);

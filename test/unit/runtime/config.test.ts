@@ -23,8 +23,10 @@ describe('loadConfig', () => {
       secrets: { backend: 'secrets-manager', prefix: 'sphere-connector/local/connections/', localVaultDir: '.local/vault', cacheSeconds: 300 },
       logLevel: 'INFO',
       adminTaxBudgetMs: 25_000,
+      webhookSignatureToleranceSeconds: 300,
     });
     expect(cfg.publicUrl).toBeUndefined();
+    expect(loadConfig({ ...base, WEBHOOK_SIGNATURE_TOLERANCE_SECONDS: '3600' }).webhookSignatureToleranceSeconds).toBe(3600);
   });
 
   it('reads queue URLs, the public URL and the vault settings', () => {
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
     ['CONNECTOR_PUBLIC_URL', 'not a url'],
     ['INVOICE_TAX_QUEUE_URL', 'queue'],
     ['SECRETS_CACHE_SECONDS', '-5'],
+    ['WEBHOOK_SIGNATURE_TOLERANCE_SECONDS', '0'],
     ['SECRETS_PREFIX', 'bad prefix with spaces'],
     ['LOG_LEVEL', 'LOUD'],
   ])('names the invalid variable %s without echoing its value', (name, value) => {

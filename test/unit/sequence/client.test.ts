@@ -264,10 +264,13 @@ describe('SequenceClient error mapping', () => {
     expect(err.code).toBe('sequence_api_version_rejected');
   });
 
-  it('429 → retryable rate_limited after the retries', async () => {
-    const err = await failWith({ status: 429, body: { error: { type: 'tooManyRequests', message: 'slow down' } } });
+  it('429 (per-minute limit, no Retry-After) → retryable rate_limited at once, left to the queue backoff', async () => {
+    const reply = { status: 429, body: { error: { type: 'tooManyRequests', message: 'slow down' } } };
+    const { client, calls } = makeClient([reply, reply, reply, reply]);
+    const err = await client.getCustomer('c1').catch((e: unknown) => e as ConnectorError);
     expect(err).toBeInstanceOf(UpstreamRateLimitedError);
     expect(err.retryable).toBe(true);
+    expect(calls).toHaveLength(1);
   });
 
   it.each([500, 502, 503])('%i → retryable upstream_server_error', async (status) => {

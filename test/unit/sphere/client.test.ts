@@ -205,6 +205,59 @@ describe('SphereClient', () => {
     expect(calls[0]!.url).toBe('http://sphere.test/v1/transactions/inv_x/cancel');
   });
 
+  it('reads the cancel result by GET, whatever shape the cancel answer has', async () => {
+    const cancelled = { external_id: 'inv_1', type: 'debit', status: 'cancelled', currency: 'usd', line_items: [] };
+    const { client, calls } = setup([{ status: 200, body: { job_id: 12345, status: 'cancelled' } }, { status: 200, body: cancelled }]);
+    await expect(client.cancelTransaction('inv_1')).resolves.toMatchObject({ externalId: 'inv_1', status: 'cancelled' });
+    expect(calls.map((c) => `${c.init.method} ${c.url}`)).toEqual(['POST http://sphere.test/v1/transactions/inv_1/cancel', 'GET http://sphere.test/v1/transactions/inv_1']);
+  });
+
+  it('fails a cancel Sphere answered 2xx to but did not apply, naming the status', async () => {
+    const { client } = setup([{ status: 202 }, { status: 200, body: { external_id: 'inv_1', type: 'debit', status: 'finalized', currency: 'usd' } }]);
+    const err = (await client.cancelTransaction('inv_1').catch((e: unknown) => e)) as ConnectorError;
+    expect(err).toMatchObject({ code: 'sphere_field_not_accepted', kind: 'user' });
+    expect(err.message).toContain('status: sent "cancelled", Sphere returned "finalized"');
+  });
+
+  it('accepts a tolerant echo: extra fields, numeric ids, a boolean exemption only where nothing was sent', async () => {
+    const { client } = setup([{ status: 200, body: { id: 991, external_id: 'cus_1', name: 'A', tax_exempt: false, tax_ids: [{ type: 'eu_vat', value: 'DE1', verified: true }], org: { id: 7 } } }]);
+    const customer = await client.upsertCustomer({ externalId: 'cus_1', name: 'A', taxIds: [{ type: 'eu_vat', value: 'DE1' }] });
+    expect(customer).toMatchObject({ externalId: 'cus_1', rawExemptionStatus: 'false', taxIds: [{ type: 'eu_vat', value: 'DE1' }] });
+    expect(customer.exemptionStatus).toBeUndefined();
+  });
+
+  it('names the field Sphere dropped or changed after a write (sphere_field_not_accepted), instead of upstream_malformed_response', async () => {
+    const { client } = setup([
+      { status: 200, body: { external_id: 'cus_1', name: 'A', tax_exempt: true } },
+      { status: 200, body: { external_id: 'prod_1', name: 'P' } },
+    ]);
+    const customer = (await client.upsertCustomer({ externalId: 'cus_1', name: 'A', exemptionStatus: 'reverse_charge' }).catch((e: unknown) => e)) as ConnectorError;
+    expect(customer).toMatchObject({ code: 'sphere_field_not_accepted', kind: 'user' });
+    expect(customer.message).toContain('tax_exempt: sent "reverse", Sphere returned true');
+    const product = (await client.upsertProduct({ externalId: 'prod_1', name: 'P', taxCode: 'ptc_saas' }).catch((e: unknown) => e)) as ConnectorError;
+    expect(product.message).toContain('tax_code: sent "ptc_saas", Sphere returned (missing)');
+  });
+
+  it("checks a transaction's filing fields in the echo, not its informational ones", async () => {
+    const sent = {
+      externalId: 'inv_1',
+      type: 'debit' as const,
+      status: 'finalized' as const,
+      customerId: 'cus_1',
+      currency: 'USD',
+      transactionDate: '2026-11-30',
+      customerAddress: { line1: '1 Main', country: 'US' },
+      lineItems: [{ id: 'l1', productId: 'p1', amount: '100.00', quantity: '1', description: 'Plan' }],
+    };
+    const echo = { external_id: 'inv_1', type: 'debit', status: 'finalized', customer_id: 'cus_1', currency: 'usd', line_items: [{ product_id: 'p1', amount: '100.00' }] };
+    const { client } = setup([
+      { status: 200, body: { ...echo, transaction_date: '2026-11-30' } },
+      { status: 200, body: echo },
+    ]);
+    await expect(client.createTransaction(sent)).resolves.toMatchObject({ externalId: 'inv_1', transactionDate: '2026-11-30' });
+    await expect(client.createTransaction(sent)).rejects.toMatchObject({ code: 'sphere_field_not_accepted', message: expect.stringContaining('transaction_date: sent "2026-11-30", Sphere returned (missing)') });
+  });
+
   it('fingerprints the key (sha256) and never exposes it', () => {
     const { client } = setup([]);
     expect(client.keyFingerprint).toBe(sphereKeyFingerprint(KEY));

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonicalJson, exemptionChanged, mapCustomerToSphere, productContentHash, registrationsHash, taxIdTypeFor, type SequenceCustomerForSphere } from '../../../shared/domain/customer-mapping';
+import { canonicalJson, exemptionChangeDeduplicationId, exemptionChanged, mapCustomerToSphere, productContentHash, registrationsHash, taxIdTypeFor, type SequenceCustomerForSphere } from '../../../shared/domain/customer-mapping';
 
 const customer = (overrides: Partial<SequenceCustomerForSphere> = {}): SequenceCustomerForSphere => ({
   id: 'cus_1',
@@ -80,5 +80,28 @@ describe('exemptionChanged', () => {
     expect(exemptionChanged({ taxStatus: 'TAXED', registrationsHash: regs }, { taxStatus: 'TAX_EXEMPT', registrationsHash: regs })).toEqual({ changed: true, taxStatusChanged: true, registrationsChanged: false });
     expect(exemptionChanged({ taxStatus: 'TAXED', registrationsHash: 'old' }, { taxStatus: 'TAXED', registrationsHash: regs })).toEqual({ changed: true, taxStatusChanged: false, registrationsChanged: true });
     expect(exemptionChanged({ taxStatus: 'TAXED', registrationsHash: regs }, { taxStatus: 'TAXED', registrationsHash: regs }).changed).toBe(false);
+  });
+});
+
+describe('exemptionChangeDeduplicationId', () => {
+  const regs = registrationsHash([]);
+  const id = (lastSyncedAt: string, from: 'TAXED' | 'TAX_EXEMPT', to: 'TAXED' | 'TAX_EXEMPT', customerId = 'cus_1') =>
+    exemptionChangeDeduplicationId({ connectionId: 'conn_1', customerId, from: { taxStatus: from, registrationsHash: regs, lastSyncedAt }, to: { taxStatus: to, registrationsHash: regs } });
+
+  it('is the same for the same change seen twice (a redelivery, or ensure racing the worker): SQS keeps one message', () => {
+    expect(id('2026-01-01T00:00:00.000Z', 'TAXED', 'TAX_EXEMPT')).toBe(id('2026-01-01T00:00:00.000Z', 'TAXED', 'TAX_EXEMPT'));
+  });
+
+  it('differs for a later change of the same shape (TAXED → TAX_EXEMPT → TAXED → TAX_EXEMPT), so SQS does not drop it', () => {
+    const first = id('2026-01-01T00:00:00.000Z', 'TAXED', 'TAX_EXEMPT');
+    const back = id('2026-01-01T00:00:05.000Z', 'TAX_EXEMPT', 'TAXED');
+    const again = id('2026-01-01T00:00:10.000Z', 'TAXED', 'TAX_EXEMPT');
+    expect(new Set([first, back, again]).size).toBe(3);
+  });
+
+  it('differs per customer, and fits SQS (≤ 128 characters)', () => {
+    const a = id('2026-01-01T00:00:00.000Z', 'TAXED', 'TAX_EXEMPT', 'cus_a');
+    expect(a).not.toBe(id('2026-01-01T00:00:00.000Z', 'TAXED', 'TAX_EXEMPT', 'cus_b'));
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
   });
 });

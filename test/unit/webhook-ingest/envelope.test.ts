@@ -13,6 +13,8 @@ describe('parseEnvelope', () => {
     ['no notificationType', raw({ sequenceAccountId: 'acc' }), 'invalid_envelope'],
     ['no sequenceAccountId', raw({ notificationType: 'X' }), 'invalid_envelope'],
     ['resource not an object', raw({ notificationType: 'X', sequenceAccountId: 'a', resource: 'str' }), 'invalid_envelope'],
+    // Issue 11 §3: decoded strictly, never repaired into U+FFFD.
+    ['invalid UTF-8', Buffer.concat([Buffer.from('{"notificationType":"CUSTOMER_CREATED","sequenceAccountId":"a","resource":{"id":"c'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}')]), 'invalid_json'],
   ])('rejects %s', (_name, body, code) => {
     const parsed = parseEnvelope(body);
     expect(parsed).toMatchObject({ ok: false, code });

@@ -26,11 +26,21 @@ describe('Sequence webhook signatures', () => {
     );
   });
 
-  it('rejects timestamps outside five minutes in either direction', () => {
+  it('rejects timestamps outside five minutes in either direction, saying how old an authentic one is', () => {
     const body = Buffer.from('{}');
-    expect(verifySignature(signatureHeader(secret, body, now - 300_001), body, [secret], now)).toEqual({ ok: false, reason: 'stale_timestamp' });
-    expect(verifySignature(signatureHeader(secret, body, now + 300_001), body, [secret], now)).toEqual({ ok: false, reason: 'stale_timestamp' });
+    expect(verifySignature(signatureHeader(secret, body, now - 300_001), body, [secret], now)).toEqual({ ok: false, reason: 'stale_timestamp', ageMs: 300_001 });
+    expect(verifySignature(signatureHeader(secret, body, now + 300_001), body, [secret], now)).toEqual({ ok: false, reason: 'stale_timestamp', ageMs: -300_001 });
     expect(verifySignature(signatureHeader(secret, body, now - 299_000), body, [secret], now).ok).toBe(true);
+  });
+
+  it('checks the HMAC before the timestamp: a stale forgery is a mismatch, never "stale"', () => {
+    const body = Buffer.from('{}');
+    expect(verifySignature(signatureHeader('whsec_not_the_secret', body, now - 3_600_000), body, [secret], now)).toEqual({ ok: false, reason: 'signature_mismatch' });
+  });
+
+  it('keeps the tolerance configurable', () => {
+    const body = Buffer.from('{}');
+    expect(verifySignature(signatureHeader(secret, body, now - 3_000_000), body, [secret], now, 3_600_000).ok).toBe(true);
   });
 
   it('names what is wrong with missing and malformed headers', () => {
