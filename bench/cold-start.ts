@@ -6,6 +6,11 @@
  * scope). Target: ≤ 150 ms median. Runs are interleaved across functions (and with/without source
  * maps) so that background load drifts affect all of them alike.
  *
+ * Side by side (issue 15): a reference bundle (bench/lib/reference-handler.ts: the Powertools Logger
+ * and one DynamoDB client) is built the same way and imported in the same runs; every function's
+ * median is also reported as a ratio to it (`ratioToReference`, aim ≤ 1.5), which holds across
+ * machines where the absolute milliseconds do not.
+ *
  *   npm run bench:cold-start -- [--runs 15] [--only connect,reconcile] [--out bench/results/cold-start.json] [--strict]
  *
  * --strict exits 1 when a function misses the target (the default only reports). A function that
@@ -20,6 +25,8 @@ import { bundleAll, discoverFunctions, type BundledFunction, type PackageSize } 
 import { describeRun, runBundle } from './lib/run-bundle';
 
 const TARGET_MS = 150;
+const TARGET_RATIO = 1.5;
+const REFERENCE = { name: 'reference', entry: path.join(PROJECT_ROOT, 'bench', 'lib', 'reference-handler.ts') };
 
 interface Options {
   runs: number;
@@ -106,6 +113,9 @@ interface FunctionResult {
   /** Wall time of the whole child process (node start-up + import + exit), as seen by the parent. */
   processMs: Stats;
   meetsTarget: boolean;
+  /** importMs median ÷ the reference bundle's, same run. */
+  ratioToReference?: number;
+  meetsRatioTarget?: boolean;
   topPackages: PackageSize[];
 }
 
@@ -127,9 +137,9 @@ async function main(): Promise<void> {
   const problems: string[] = [];
   try {
     console.log(`Bundling ${functions.length} function(s) with CONNECTOR_BUNDLING…`);
-    const outcomes = await bundleAll(functions, outRoot, { concurrency: 2 });
+    const outcomes = await bundleAll([...functions, REFERENCE], outRoot, { concurrency: 2 });
     const bundled: BundledFunction[] = [];
-    for (const fn of functions) {
+    for (const fn of [...functions, REFERENCE]) {
       const outcome = outcomes.get(fn.name)!;
       if (outcome.ok) bundled.push(outcome);
       else problems.push(`${fn.name}: bundling failed: ${outcome.error}`);
@@ -161,11 +171,14 @@ async function main(): Promise<void> {
     }
     process.stdout.write('\n');
 
+    const referenceSamples = failed.has(REFERENCE.name) ? undefined : samples.get(REFERENCE.name);
+    const referenceMs = referenceSamples && referenceSamples.withMaps.length > 0 ? stats(referenceSamples.withMaps).median : undefined;
     const results: FunctionResult[] = bundled
       .filter((b) => !failed.has(b.name))
       .map((b) => {
         const s = samples.get(b.name)!;
         const importMs = stats(s.withMaps);
+        const ratio = referenceMs ? Math.round((importMs.median / referenceMs) * 100) / 100 : undefined;
         return {
           name: b.name,
           bytes: b.bytes,
@@ -175,6 +188,7 @@ async function main(): Promise<void> {
           importMsWithoutSourceMaps: stats(s.withoutMaps),
           processMs: stats(s.process),
           meetsTarget: importMs.median <= TARGET_MS,
+          ...(ratio !== undefined ? { ratioToReference: ratio, meetsRatioTarget: ratio <= TARGET_RATIO } : {}),
           topPackages: b.packages.slice(0, 8),
         };
       });
@@ -193,6 +207,8 @@ async function main(): Promise<void> {
       },
       generatedAt: new Date().toISOString(),
       targetMs: TARGET_MS,
+      targetRatioToReference: TARGET_RATIO,
+      reference: { entry: path.relative(PROJECT_ROOT, REFERENCE.entry), what: 'Powertools Logger + one DynamoDB client, bundled with CONNECTOR_BUNDLING', importMsMedian: referenceMs ?? null },
       runs: options.runs,
       method:
         'Each run: a fresh `node` process imports the bundle (index.mjs, written outside the repo) with the Lambda-like environment; importMs is measured inside the child from just before import() to just after. meetsTarget compares the median of importMs (with --enable-source-maps, as deployed) to targetMs.',
@@ -202,7 +218,7 @@ async function main(): Promise<void> {
     mkdirSync(path.dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
 
-    const header = ['function', 'bundle', 'gzip', 'import p50', 'import p99', 'no-maps p50', 'process p50', `≤ ${TARGET_MS} ms`];
+    const header = ['function', 'bundle', 'gzip', 'import p50', 'import p99', 'no-maps p50', 'process p50', `≤ ${TARGET_MS} ms`, `÷ reference (≤ ${TARGET_RATIO})`];
     const rows = results.map((r) => [
       r.name,
       kb(r.bytes),
@@ -212,6 +228,7 @@ async function main(): Promise<void> {
       `${r.importMsWithoutSourceMaps.median} ms`,
       `${r.processMs.median} ms`,
       r.meetsTarget ? 'yes' : 'NO',
+      r.ratioToReference === undefined ? '—' : `${r.ratioToReference.toFixed(2)}${r.meetsRatioTarget ? '' : ' NO'}`,
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

@@ -26,6 +26,7 @@ interface Bench {
 
 const BENCHES: Bench[] = [
   { name: 'tax', script: 'bench/tax.ts', result: 'tax.json', args: [], quickArgs: ['--iterations10', '5', '--iterations100', '5', '--all-lines-iterations', '1', '--sustained-iterations', '3', '--warmup', '1'] },
+  { name: 'tax-latency', script: 'bench/tax.ts', result: 'tax-latency.json', args: ['--upstream-latency-ms', '40'], quickArgs: ['--upstream-latency-ms', '40', '--iterations', '3', '--spacing-ms', '300'] },
   { name: 'webhook-ingest', script: 'bench/webhook-ingest.ts', result: 'webhook-ingest.json', args: [], quickArgs: ['--webhooks', '500', '--warmup', '50'] },
   { name: 'backfill', script: 'bench/backfill.ts', result: 'backfill.json', args: [], quickArgs: ['--customers', '200'] },
   { name: 'cold-start', script: 'bench/cold-start.ts', result: 'cold-start.json', args: [], quickArgs: ['--runs', '3'] },
@@ -61,6 +62,11 @@ function rows(name: string, r: Json): [string, string, string, string][] {
         ['tax 100 lines, all lines changed', `median ${ms(get(r, 'metrics.lines100.allLinesChanged.latencyMs.median'))}`, '(N PUTs at 25/s)', '—'],
         ['tax upstream calls / invoice', `Sphere ${String(get(r, 'metrics.lines100.oneLineChanged.calls.sphere.total'))}, Sequence GET ${String(get(r, 'metrics.lines100.oneLineChanged.calls.sequence.gets'))} (line pages ${String(get(r, 'metrics.lines100.oneLineChanged.calls.sequence.lineItemPages'))}), line PUT ${String(get(r, 'metrics.lines100.oneLineChanged.calls.sequence.linePuts'))}`, '1 Sphere; pages; changed lines', ok(Boolean(get(r, 'meetsTargets.sphereCallsPerInvoice')) && Boolean(get(r, 'meetsTargets.sequenceWritesOnlyForChangedLines')) && Boolean(get(r, 'meetsTargets.sequenceLineReadsByPage')))],
       ];
+    case 'tax-latency':
+      return (['lines10', 'lines100'] as const).flatMap((size) => [
+        [`tax ${size.slice(5)} lines, one line changed, L = ${String(get(r, 'params.upstreamLatencyMs'))} ms`, `depth ${String(get(r, `metrics.${size}.oneLineChanged.depth`))} × L, ${String(get(r, `metrics.${size}.oneLineChanged.waves.max`))} waves`, 'depth ≤ 5.5, 4 waves', ok(Boolean(get(r, 'meetsTargets.depthOneLineChanged')) && Boolean(get(r, 'meetsTargets.wavesOneLineChanged')))],
+        [`tax ${size.slice(5)} lines, unchanged, L = ${String(get(r, 'params.upstreamLatencyMs'))} ms`, `depth ${String(get(r, `metrics.${size}.unchanged.depth`))} × L, ${String(get(r, `metrics.${size}.unchanged.waves.max`))} waves`, 'depth ≤ 3.5, 2 waves', ok(Boolean(get(r, 'meetsTargets.depthUnchanged')) && Boolean(get(r, 'meetsTargets.wavesUnchanged')))],
+      ]);
     case 'webhook-ingest':
       return [
         ['webhook ingest throughput', `${String(get(r, 'metrics.acceptedPerSecond'))}/s (${String(get(r, 'metrics.accepted'))}/${String(get(r, 'metrics.sent'))} accepted, ${String(get(r, 'metrics.queued'))} queued)`, '≥ 500/s', ok(get(r, 'meetsTargets.acceptedPerSecond'))],

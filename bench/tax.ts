@@ -26,8 +26,24 @@
  *   npm run bench:tax -- [--iterations10 50] [--iterations100 30] [--all-lines-iterations 3] [--spacing-ms 1000] [--sustained-iterations 10] [--out file]
  *
  * Target: p99 ≤ 50 ms for 100 lines; 1 Sphere call per invoice; Sequence reads by page, writes only for changed lines.
+ *
+ * Latency mode (issue 15), `--upstream-latency-ms 40`: both simulators answer every call after L ms
+ * (their `latencyMs` fault), as the real APIs cost tens of ms a call. For a 10- and a 100-line
+ * invoice, unchanged and one line changed, it reports total time ÷ L ("depth": how many round trips
+ * the caller waited, the connector's own DynamoDB work included) and the upstream waves (calls that
+ * stood one after another, from the simulators' request logs: local/upstream-waves.ts). Writes
+ * bench/results/tax-latency.json.
+ *
+ *   npm run bench:tax -- --upstream-latency-ms 40 [--iterations 10] [--spacing-ms 1000] [--large-invoice-lines 600] [--out file]
+ *
+ * It then POSTs the tax of a 600-line invoice whose every line changes (~25 s of line PUTs at
+ * Sequence's 1,500/min): the answer must come within API Gateway's 29 s (a 202 when the writes would
+ * outlast ADMIN_TAX_BUDGET_MS), and the record must end CALCULATED once the worker has finished.
+ *
+ * Targets: depth ≤ 5.5 one line changed, ≤ 3.5 unchanged (the data dependencies allow 4 and 2 waves).
  */
 import { SIM_TAX_CATEGORY_IDS } from '../local/sequence-sim/server';
+import { clearUpstreamCalls, describeWaves, readUpstreamCalls, setUpstreamLatency, upstreamWaves } from '../local/upstream-waves';
 import { type BenchStack, newResult, parseFlags, sleep, startBenchStack, writeResult } from './lib/stack';
 import { round, summarize } from './lib/stats';
 
@@ -210,35 +226,14 @@ export async function runTaxBench(options: TaxBenchOptions): Promise<ReturnType<
   const result = newResult('tax', { ...options, quiet: undefined, customer: 'US-CA (Sacramento)', distinctProducts: PRODUCTS.length });
   const stack = await startBenchStack();
   try {
-    const seeded = await stack.sim<{ customers: string[]; prices: string[]; invoices: { id: string; lineItemIds: string[] }[] }>(stack.sequence.url, 'POST', '/_sim/seed', {
-      customers: [
-        {
-          legalName: 'Capitol Widgets Inc',
-          address: { line1: '1 Capitol Mall', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' },
-          contacts: [{ name: 'Billing', email: 'billing@capitolwidgets.example', billingPreference: 'PRIMARY' }],
-          taxStatus: 'TAXED',
-        },
-      ],
-      products: PRODUCTS,
-      prices: PRODUCTS.map((_, i) => ({ productId: `$products[${i}]`, name: 'Monthly', currency: 'USD', structure: { pricingType: 'FIXED', price: '1.00' }, billingFrequency: 'MONTHLY', billingType: 'IN_ADVANCE' })),
-      invoices: [10, 100].map((count) => ({
-        customerId: '$customers[0]',
-        currency: 'USD',
-        lineItems: Array.from({ length: count }, (_, i) => ({ title: `Line ${i + 1}`, quantity: String(1 + (i % 4)), rate: rateFor(i), taxRate: '0', priceId: `$prices[${i % PRODUCTS.length}]` })),
-      })),
-    });
-    const linesOf = (index: number, count: number): SeededLine[] =>
-      seeded.invoices[index]!.lineItemIds.map((id, i) => ({ id, title: `Line ${i + 1}`, quantity: String(1 + (i % 4)), rate: rateFor(i), priceId: seeded.prices[i % PRODUCTS.length]! })).slice(0, count);
-
+    const seeded = await seedBenchInvoices(stack, [10, 100]);
     const connection = await stack.createConnection({ taxCodes: TAX_CODES });
     // No background recalculations during the timed calls: drop the webhook policy from the simulator.
-    const policies = await stack.sequenceApi<{ items: { id: string }[] }>('GET', '/notifications/policies');
-    for (const p of policies.items) await stack.sequenceApi('DELETE', `/notifications/policies/${p.id}`);
-    await stack.settle();
+    await dropWebhookPolicies(stack);
 
     log('Tax calculation through POST /connections/{id}/invoices/{invoiceId}/tax…');
-    const ten = await benchInvoice(stack, connection.id, seeded.invoices[0]!.id, linesOf(0, 10), { ...options, iterations: options.iterations10, log });
-    const hundred = await benchInvoice(stack, connection.id, seeded.invoices[1]!.id, linesOf(1, 100), {
+    const ten = await benchInvoice(stack, connection.id, seeded.invoiceIds[0]!, seeded.linesOf(0), { ...options, iterations: options.iterations10, log });
+    const hundred = await benchInvoice(stack, connection.id, seeded.invoiceIds[1]!, seeded.linesOf(1), {
       ...options,
       iterations: options.iterations100,
       log,
@@ -270,8 +265,190 @@ export async function runTaxBench(options: TaxBenchOptions): Promise<ReturnType<
   }
 }
 
+export const TARGET_DEPTH_ONE_LINE = 5.5;
+export const TARGET_DEPTH_UNCHANGED = 3.5;
+const LARGE_INVOICE_ANSWER_MS = 29_000;
+
+export interface TaxLatencyBenchOptions {
+  /** L: every upstream call answers after this many ms. */
+  upstreamLatencyMs: number;
+  iterations: number;
+  spacingMs: number;
+  /** Lines of the "every line changed" invoice timed against API Gateway's 29 s (0: skip). */
+  largeInvoiceLines: number;
+  quiet?: boolean;
+}
+
+interface LatencyScenario {
+  latencyMs: ReturnType<typeof summarize>;
+  /** median ÷ L */
+  depth: number;
+  depthP99: number;
+  /** Upstream waves per calculation (min–max over the runs) and the waves of the first run. */
+  waves: { min: number; max: number; firstRun: string[] };
+  upstreamCalls: { min: number; max: number };
+}
+
+async function seedBenchInvoices(stack: BenchStack, sizes: number[]): Promise<{ invoiceIds: string[]; linesOf: (index: number) => SeededLine[] }> {
+  const seeded = await stack.sim<{ customers: string[]; prices: string[]; invoices: { id: string; lineItemIds: string[] }[] }>(stack.sequence.url, 'POST', '/_sim/seed', {
+    customers: [
+      {
+        legalName: 'Capitol Widgets Inc',
+        address: { line1: '1 Capitol Mall', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' },
+        contacts: [{ name: 'Billing', email: 'billing@capitolwidgets.example', billingPreference: 'PRIMARY' }],
+        taxStatus: 'TAXED',
+      },
+    ],
+    products: PRODUCTS,
+    prices: PRODUCTS.map((_, i) => ({ productId: `$products[${i}]`, name: 'Monthly', currency: 'USD', structure: { pricingType: 'FIXED', price: '1.00' }, billingFrequency: 'MONTHLY', billingType: 'IN_ADVANCE' })),
+    invoices: sizes.map((count) => ({
+      customerId: '$customers[0]',
+      currency: 'USD',
+      lineItems: Array.from({ length: count }, (_, i) => ({ title: `Line ${i + 1}`, quantity: String(1 + (i % 4)), rate: rateFor(i), taxRate: '0', priceId: `$prices[${i % PRODUCTS.length}]` })),
+    })),
+  });
+  return {
+    invoiceIds: seeded.invoices.map((i) => i.id),
+    linesOf: (index) =>
+      seeded.invoices[index]!.lineItemIds.map((id, i) => ({ id, title: `Line ${i + 1}`, quantity: String(1 + (i % 4)), rate: rateFor(i), priceId: seeded.prices[i % PRODUCTS.length]! })),
+  };
+}
+
+/** The bench's own line PUTs (and the connector's) must not start background recalculations. */
+async function dropWebhookPolicies(stack: BenchStack): Promise<void> {
+  const policies = await stack.sequenceApi<{ items: { id: string }[] }>('GET', '/notifications/policies');
+  for (const p of policies.items) await stack.sequenceApi('DELETE', `/notifications/policies/${p.id}`);
+  await stack.settle();
+}
+
+/** A connection without calculate-on-draft and without the webhook policy: only the timed calls calculate. */
+async function quietConnection(stack: BenchStack): Promise<string> {
+  const connection = await stack.createConnection({ taxCodes: TAX_CODES, options: { calculateOnDraft: false } });
+  await dropWebhookPolicies(stack);
+  return connection.id;
+}
+
+export async function runTaxLatencyBench(options: TaxLatencyBenchOptions): Promise<ReturnType<typeof newResult>> {
+  const log = (line: string) => (options.quiet ? undefined : console.log(line));
+  const L = options.upstreamLatencyMs;
+  const result = newResult('tax-latency', { ...options, quiet: undefined, customer: 'US-CA (Sacramento)', distinctProducts: PRODUCTS.length, calculateOnDraft: false });
+  const stack = await startBenchStack();
+  const sims = { sequenceUrl: stack.sequence.url, sphereUrl: stack.sphere.url };
+  try {
+    const seeded = await seedBenchInvoices(stack, [10, 100]);
+    const connectionId = await quietConnection(stack);
+    const metrics: Record<string, { unchanged: LatencyScenario; oneLineChanged: LatencyScenario }> = {};
+    for (const [index, size] of [10, 100].entries()) {
+      const invoiceId = seeded.invoiceIds[index]!;
+      const lines = seeded.linesOf(index);
+      // First calculation and a warm-up of both paths without latency: links, tax record, warm process.
+      await setUpstreamLatency(sims, 0);
+      await calculate(stack, connectionId, invoiceId);
+      await putLine(stack, invoiceId, lines[1]!, { quantity: '3' });
+      await calculate(stack, connectionId, invoiceId);
+      await calculate(stack, connectionId, invoiceId);
+      await setUpstreamLatency(sims, L);
+
+      const scenario = async (prepare: (i: number) => Promise<void>): Promise<LatencyScenario> => {
+        const times: number[] = [];
+        const waveCounts: number[] = [];
+        const callCounts: number[] = [];
+        let firstRun: string[] = [];
+        for (let i = 0; i < options.iterations; i++) {
+          await prepare(i);
+          await sleep(options.spacingMs);
+          await clearUpstreamCalls(sims);
+          times.push((await calculate(stack, connectionId, invoiceId)).ms);
+          const calls = await readUpstreamCalls(sims);
+          const waves = upstreamWaves(calls);
+          if (i === 0) firstRun = describeWaves(waves);
+          waveCounts.push(waves.length);
+          callCounts.push(calls.length);
+        }
+        const latencyMs = summarize(times);
+        return {
+          latencyMs,
+          depth: round(latencyMs.median / L, 2),
+          depthP99: round(latencyMs.p99 / L, 2),
+          waves: { min: Math.min(...waveCounts), max: Math.max(...waveCounts), firstRun },
+          upstreamCalls: { min: Math.min(...callCounts), max: Math.max(...callCounts) },
+        };
+      };
+      const unchanged = await scenario(async () => undefined);
+      const oneLineChanged = await scenario(async (i) => {
+        const line = lines[(i * 7) % lines.length]!;
+        await putLine(stack, invoiceId, line, { quantity: String(1 + ((Number(line.quantity) + 1) % 5)) });
+      });
+      metrics[`lines${size}`] = { unchanged, oneLineChanged };
+      log(
+        `  ${size} lines, L = ${L} ms: unchanged median ${unchanged.latencyMs.median} ms = ${unchanged.depth} × L, ${unchanged.waves.max} waves; one line changed median ${oneLineChanged.latencyMs.median} ms = ${oneLineChanged.depth} × L, ${oneLineChanged.waves.max} waves`,
+      );
+      log(`    waves (one line changed): ${oneLineChanged.waves.firstRun.map((w, i) => `\n      ${i + 1}. ${w}`).join('')}`);
+    }
+    // A 600-line invoice whose every line changes (~25 s of line PUTs at Sequence's pace): the route
+    // must answer within API Gateway's 29 s — 202 and the worker finishes — and the tax must land.
+    let largeInvoice: { lines: number; answerStatus: number; answerMs: number; recordStatus: string; finishedBy: string; finishedMs: number } | undefined;
+    if (options.largeInvoiceLines > 0) {
+      const large = await seedBenchInvoices(stack, [options.largeInvoiceLines]);
+      const largeStarted = performance.now();
+      const largeAnswer = await stack.admin<{ status: string }>('POST', `/connections/${connectionId}/invoices/${large.invoiceIds[0]}/tax`);
+      const answerMs = round(performance.now() - largeStarted, 0);
+      await stack.settle(1, 180_000);
+      const largeRecord = await stack.admin<{ status: string }>('GET', `/connections/${connectionId}/invoices/${large.invoiceIds[0]}/tax`);
+      largeInvoice = { lines: options.largeInvoiceLines, answerStatus: largeAnswer.status, answerMs, recordStatus: largeRecord.body.status, finishedBy: largeAnswer.status === 202 ? 'worker' : 'route', finishedMs: round(performance.now() - largeStarted, 0) };
+      log(`  ${options.largeInvoiceLines} lines, every line changed: answered ${largeAnswer.status} in ${answerMs} ms; record ${largeRecord.body.status} after ${largeInvoice.finishedMs} ms (${largeInvoice.finishedBy})`);
+    }
+    await setUpstreamLatency(sims, 0);
+    result.metrics = { ...metrics, ...(largeInvoice ? { largeInvoice } : {}) };
+    result.targets = {
+      depthOneLineChanged: `median ≤ ${TARGET_DEPTH_ONE_LINE} × L`,
+      depthUnchanged: `median ≤ ${TARGET_DEPTH_UNCHANGED} × L`,
+      wavesOneLineChanged: '4: {invoice, line items, groups} → {customer, registrations, products} → calculate_tax → {line PUT, metadata PATCH}',
+      wavesUnchanged: '2: {invoice, line items, groups} → {customer, registrations, products}',
+      largeInvoiceAnswerMs: `≤ ${LARGE_INVOICE_ANSWER_MS} (API Gateway), then CALCULATED by the worker (${options.largeInvoiceLines} lines, every line changed)`,
+    };
+    const all = Object.values(metrics);
+    result.meetsTargets = {
+      depthOneLineChanged: all.every((m) => m.oneLineChanged.depth <= TARGET_DEPTH_ONE_LINE),
+      depthUnchanged: all.every((m) => m.unchanged.depth <= TARGET_DEPTH_UNCHANGED),
+      wavesOneLineChanged: all.every((m) => m.oneLineChanged.waves.max <= 4),
+      wavesUnchanged: all.every((m) => m.unchanged.waves.max <= 2),
+      ...(largeInvoice ? { largeInvoiceAnswerMs: largeInvoice.answerMs <= LARGE_INVOICE_ANSWER_MS && largeInvoice.recordStatus === 'CALCULATED' } : {}),
+    };
+    result.notes.push(
+      'Depth = client-side time through the local front door ÷ L, so it includes the connector\'s own work (DynamoDB on dynalite, the lease, the audit log); one Node process hosts the connector, dynalite, fauxqs and both simulators.',
+      'Waves are read from the simulators\' request logs: a call that starts after a call of the current wave has answered opens the next wave.',
+    );
+    return result;
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { iterations10: 'number', iterations100: 'number', 'all-lines-iterations': 'number', warmup: 'number', 'spacing-ms': 'number', 'sustained-iterations': 'number', out: 'string' });
+  const flags = parseFlags(process.argv.slice(2), {
+    iterations10: 'number',
+    iterations100: 'number',
+    'all-lines-iterations': 'number',
+    warmup: 'number',
+    'spacing-ms': 'number',
+    'sustained-iterations': 'number',
+    'upstream-latency-ms': 'number',
+    'large-invoice-lines': 'number',
+    iterations: 'number',
+    out: 'string',
+  });
+  if (flags['upstream-latency-ms'] !== undefined) {
+    const latency = await runTaxLatencyBench({
+      upstreamLatencyMs: flags['upstream-latency-ms'] as number,
+      iterations: (flags.iterations as number | undefined) ?? 10,
+      spacingMs: (flags['spacing-ms'] as number | undefined) ?? 1000,
+      largeInvoiceLines: (flags['large-invoice-lines'] as number | undefined) ?? 600,
+    });
+    const file = writeResult(latency, flags.out as string | undefined);
+    console.log(`meets targets: ${JSON.stringify(latency.meetsTargets)}\nwrote ${file}`);
+    return;
+  }
   const result = await runTaxBench({
     iterations10: (flags.iterations10 as number | undefined) ?? 50,
     iterations100: (flags.iterations100 as number | undefined) ?? 30,

@@ -47,6 +47,11 @@ const EnvSchema = z
     CONNECTOR_PUBLIC_URL: optionalUrl,
     SEQUENCE_BASE_URL: optionalUrl,
     SPHERE_BASE_URL: optionalUrl,
+    /**
+     * How long an admin tax or finalize request may take before it hands the line writes to the
+     * invoice-tax worker and answers 202 (API Gateway gives up at 29 s, the function at 30 s).
+     */
+    ADMIN_TAX_BUDGET_MS: positiveInt(25_000),
     LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO')),
     ...Object.fromEntries(QUEUE_KEYS.map((key) => [QUEUES[key].envVar, optionalUrl])),
   })
@@ -76,6 +81,8 @@ export interface ConnectorConfig {
   sequenceBaseUrl?: string;
   sphereBaseUrl?: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** ADMIN_TAX_BUDGET_MS: the admin tax/finalize routes' time budget (the direct invocation has the function's 120 s). */
+  adminTaxBudgetMs: number;
   /** Webhook signature timestamp tolerance, either way (default 300 s). */
   webhookSignatureToleranceSeconds: number;
 }
@@ -120,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     ...(e.SEQUENCE_BASE_URL ? { sequenceBaseUrl: e.SEQUENCE_BASE_URL } : {}),
     ...(e.SPHERE_BASE_URL ? { sphereBaseUrl: e.SPHERE_BASE_URL } : {}),
     logLevel: e.LOG_LEVEL,
+    adminTaxBudgetMs: e.ADMIN_TAX_BUDGET_MS,
     webhookSignatureToleranceSeconds: e.WEBHOOK_SIGNATURE_TOLERANCE_SECONDS,
   };
 }

@@ -64,11 +64,40 @@ const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_cred
 /**
  * Audit-log writes run beside the flow they record, so they never slow it down or break it; but
  * Lambda may freeze the process as soon as the handler returns, so the HTTP and SQS wrappers
- * await `flushAuditLog()` before they answer.
+ * await `flushAuditLog()` before they answer. The records of calls that end together (a wave of
+ * parallel calls) are gathered for a few ms and written in one batch: one table round trip per
+ * wave, beside the next one, never one per call.
  */
 const pendingAudit = new Set<Promise<void>>();
+const AUDIT_GATHER_MS = 5;
+const AUDIT_BATCH_MAX = 25;
+type AuditRecord = { connectionId: string; call: UpstreamCallRecord; at: string };
+const gatheredAudit = new Map<AuditLog, AuditRecord[]>();
+let auditTimer: ReturnType<typeof setTimeout> | undefined;
+
+function writeGatheredAudit(): void {
+  if (auditTimer) clearTimeout(auditTimer);
+  auditTimer = undefined;
+  for (const [log, records] of gatheredAudit) {
+    gatheredAudit.delete(log);
+    const write = log
+      .recordMany(records)
+      .catch((error: unknown) => logger.warn('Could not write the audit log', { error: String(error), records: records.length }))
+      .finally(() => pendingAudit.delete(write));
+    pendingAudit.add(write);
+  }
+}
+
+function gatherAudit(log: AuditLog, record: AuditRecord): void {
+  const records = gatheredAudit.get(log) ?? [];
+  records.push(record);
+  gatheredAudit.set(log, records);
+  if (records.length >= AUDIT_BATCH_MAX) writeGatheredAudit();
+  else auditTimer ??= setTimeout(writeGatheredAudit, AUDIT_GATHER_MS);
+}
 
 export async function flushAuditLog(): Promise<void> {
+  writeGatheredAudit();
   while (pendingAudit.size > 0) await Promise.all([...pendingAudit]);
 }
 
@@ -90,12 +119,7 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
   const queues = new SqsQueuePublisher(sqs, cfg.queueUrls);
 
   const auditTo = (connectionId: string | undefined) => (call: UpstreamCallRecord) => {
-    if (!connectionId) return;
-    const write = audit
-      .record(connectionId, call)
-      .catch((error: unknown) => logger.warn('Could not write the audit log', { error: String(error) }))
-      .finally(() => pendingAudit.delete(write));
-    pendingAudit.add(write);
+    if (connectionId) gatherAudit(audit, { connectionId, call, at: new Date().toISOString() });
   };
 
   // Deployed, many Lambda instances share one merchant's upstream limits: count calls in the table.

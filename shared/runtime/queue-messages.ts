@@ -31,6 +31,8 @@ export const InvoiceMessage = z.object({
   ...base,
   invoiceId: z.string().min(1),
   notificationType: z.string().optional(),
+  /** An admin "finalise with tax" handed to the worker: finalise once the tax is written. */
+  finalize: z.literal(true).optional(),
 });
 export type InvoiceMessage = z.infer<typeof InvoiceMessage>;
 

@@ -94,6 +94,26 @@ export class LinkRepository {
     }
   }
 
+  /**
+   * The customer was found as the link has it (same content hash): record that it was checked now,
+   * as a full sync would. A link rewritten meanwhile (another hash) is left alone.
+   */
+  async touchCustomer(connectionId: string, customerId: string, contentHash: string, at: string): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: connectionPk(connectionId), SK: SK.customer(customerId) },
+          UpdateExpression: 'SET lastSyncedAt = :at',
+          ConditionExpression: 'contentHash = :hash AND lastSyncedAt < :at',
+          ExpressionAttributeValues: { ':hash': contentHash, ':at': at },
+        }),
+      )
+      .catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      });
+  }
+
   /** CUSTOMER_ARCHIVED: keep what we know, flag it archived (creates a bare link when none exists). */
   async markCustomerArchived(connectionId: string, customerId: string, archivedAt: string): Promise<void> {
     await this.db.send(

@@ -34,7 +34,7 @@ export interface SharedPaceOptions {
 
 /** A slot this old was not used in time; using it now could exceed the budget, so it is dropped. */
 const STALE_SLOT_MS = 1000;
-/** Most slots reserved at once (bounded by the burst): one table round trip per few calls, not per call. */
+/** Slots reserved at once (bounded by the burst; more when more callers wait): one table round trip per few calls, not per call. */
 const MAX_BATCH = 5;
 
 export class DynamoSharedPace implements SharedRateGate {
@@ -50,6 +50,11 @@ export class DynamoSharedPace implements SharedRateGate {
   private granted: number[] = [];
   /** This process's callers, one at a time: concurrent reservations would only collide on the item. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The next batch, reserved ahead while the current one is being used (burst-friendly limits only). */
+  private next: Promise<number[]> | undefined;
+  /** Callers of acquire() not served yet. */
+  private waiting = 0;
+  private readonly burst: number;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -62,6 +67,7 @@ export class DynamoSharedPace implements SharedRateGate {
     const burst = Math.max(1, rate.burst ?? 1);
     this.intervalMs = rate.intervalMs / rate.limit;
     this.toleranceMs = (burst - 1) * this.intervalMs;
+    this.burst = burst;
     this.batch = Math.min(MAX_BATCH, burst);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -69,22 +75,45 @@ export class DynamoSharedPace implements SharedRateGate {
 
   /** Resolves when this call's slot has come. Slots are handed out in arrival order. */
   acquire(): Promise<void> {
+    this.waiting += 1;
     const turn = this.queue.then(async () => {
-      const now = this.now();
-      while (this.granted.length > 0 && this.granted[0]! < now - STALE_SLOT_MS) this.granted.shift();
-      if (this.granted.length === 0) this.granted = await this.reserve(now);
-      return this.granted.shift()! - now;
+      let now = this.dropStale();
+      if (this.granted.length === 0 && this.next) {
+        this.granted = await this.next;
+        this.next = undefined;
+        now = this.dropStale();
+      }
+      // As many slots as there are callers waiting (a wave of parallel calls), within the burst.
+      if (this.granted.length === 0) this.granted = await this.reserve(now, Math.min(this.burst, Math.max(this.batch, this.waiting)));
+      const slot = this.granted.shift()!;
+      // Reserve the next slots while these are being used: for the callers already queued beyond
+      // them (the rest of a wave), and — where the burst is large enough that a few unused slots
+      // cost little (Sequence's 25) — ahead for the next wave.
+      const queued = this.waiting - 1;
+      if (this.batch > 1 && !this.next) {
+        if (queued > this.granted.length) this.next = this.reserve(now, Math.min(this.burst, Math.max(this.batch, queued - this.granted.length)));
+        else if (this.burst >= 2 * MAX_BATCH && this.granted.length <= this.batch / 2) this.next = this.reserve(now, this.batch);
+      }
+      return slot - now;
     });
+    void turn.finally(() => (this.waiting -= 1)).catch(() => undefined);
     this.queue = turn.catch(() => undefined);
     return turn.then(async (waitMs) => {
       if (waitMs > 0) await this.sleep(waitMs);
     });
   }
 
-  /** Reserve the next `batch` slots; their send times. One round trip when the pace is idle, two when busy. */
-  private async reserve(now: number): Promise<number[]> {
+  /** Drops the slots too old to use; the current time. */
+  private dropStale(): number {
+    const now = this.now();
+    while (this.granted.length > 0 && this.granted[0]! < now - STALE_SLOT_MS) this.granted.shift();
+    return now;
+  }
+
+  /** Reserve the next `count` slots; their send times. One round trip when the pace is idle, two when busy. */
+  private async reserve(now: number, count: number): Promise<number[]> {
     const key = { PK: ratePk(this.scopeKey), SK: RATE_PACE_SK };
-    const span = this.batch * this.intervalMs;
+    const span = count * this.intervalMs;
     const ttl = ttlAfterSeconds(PACE_TTL_SECONDS, now);
     let first: number;
     try {
@@ -120,7 +149,7 @@ export class DynamoSharedPace implements SharedRateGate {
       this.options.onUnavailable?.(error);
       return [now];
     }
-    return Array.from({ length: this.batch }, (_, i) => Math.max(now, first + i * this.intervalMs - this.toleranceMs));
+    return Array.from({ length: count }, (_, i) => Math.max(now, first + i * this.intervalMs - this.toleranceMs));
   }
 }
 

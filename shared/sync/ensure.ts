@@ -226,6 +226,11 @@ export interface ProductSyncOutcome extends EnsuredProduct {
   changed: boolean;
 }
 
+/** What Sphere should hold for a product: its tax category mapped to a Sphere code by the connection. */
+function sphereProductDraft(connection: Connection, product: Product) {
+  return { externalId: product.id, name: product.name, taxCode: sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId) };
+}
+
 /** One product: re-read, map its tax category to a Sphere code, upsert when changed, record the link. */
 export async function syncProductToSphere(
   deps: Dependencies,
@@ -236,8 +241,8 @@ export async function syncProductToSphere(
 ): Promise<ProductSyncOutcome> {
   const { links } = syncStores(deps);
   const [product, previous] = await Promise.all([prefetched ?? clients.sequence.getProduct(productId), links.getProduct(connection.id, productId)]);
-  const taxCode = sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId);
-  const draft = { externalId: product.id, name: product.name, taxCode };
+  const draft = sphereProductDraft(connection, product);
+  const { taxCode } = draft;
   const contentHash = productContentHash(draft);
   const changed = !previous || previous.contentHash !== contentHash;
   if (changed) {
@@ -280,4 +285,64 @@ export async function ensureProductsInSphere(
   });
   // In the callers' order, whatever order they finished in.
   return new Map(ids.map((id) => [id, ensured.get(id)!]));
+}
+
+/** What Sphere was last given for a customer and some products: their links. */
+export interface SphereCopies {
+  customer?: CustomerLink;
+  products: Map<string, ProductLink | undefined>;
+}
+
+/**
+ * The links of a customer and products, read beside the Sequence reads of the same records, so that
+ * finding "Sphere already has them as they are" costs no round trip of its own.
+ */
+export async function readSphereCopies(deps: Dependencies, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies> {
+  const { links } = syncStores(deps);
+  const ids = [...new Set(productIds)];
+  const products = new Map<string, ProductLink | undefined>();
+  const [customer] = await Promise.all([
+    links.getCustomer(connection.id, customerId),
+    forEachLimited(ids, ENSURE_PRODUCTS_CONCURRENCY, async (id) => products.set(id, await links.getProduct(connection.id, id))),
+  ]);
+  return { customer, products };
+}
+
+/**
+ * true when the ensure functions would write nothing to Sphere and send nothing: the customer's
+ * Sphere content, tax treatment and tag, and every product's content (its tax code under the
+ * connection's mapping), are those the links recorded. Then Sphere can be used at once, and the
+ * ensure step (which only refreshes the customer link) may run beside it.
+ */
+export function sphereCopiesCurrent(
+  copies: SphereCopies,
+  connection: Connection,
+  current: { customer: Customer; taxRegistrations: TaxRegistration[]; products: ReadonlyMap<string, Product> },
+): boolean {
+  const link = copies.customer;
+  if (!link?.contentHash) return false;
+  let mapped: ReturnType<typeof mapCustomerToSphere>;
+  try {
+    mapped = mapCustomerToSphere(current.customer, current.taxRegistrations);
+  } catch {
+    return false; // the ensure step reports why Sphere cannot take this customer
+  }
+  const archived = Boolean(current.customer.archivedAt);
+  if (link.contentHash !== mapped.contentHash || link.archived !== archived || exemptionChanged(link, mapped).changed) return false;
+  if (!archived && !isTagged(current.customer, mapped.sphere.externalId)) return false;
+  for (const [productId, productLink] of copies.products) {
+    const product = current.products.get(productId);
+    if (!product || !productLink?.contentHash) return false;
+    if (productLink.contentHash !== productContentHash(sphereProductDraft(connection, product))) return false;
+  }
+  return true;
+}
+
+/**
+ * After `sphereCopiesCurrent` said yes: what the ensure step would still have done — note on the
+ * customer link that it was checked now (the backfill's registration snapshots compare with it).
+ */
+export async function confirmSphereCopies(deps: Dependencies, connection: Connection, copies: SphereCopies): Promise<void> {
+  const link = copies.customer;
+  if (link?.contentHash) await syncStores(deps).links.touchCustomer(connection.id, link.customerId, link.contentHash, new Date().toISOString());
 }

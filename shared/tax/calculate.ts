@@ -16,6 +16,12 @@
  *  6. PUT only the lines whose current rate does not reproduce Sphere's amount, with the rate chosen
  *     by shared/domain/tax-rate.ts; attach sphere_tax_calculation_id to the invoice metadata;
  *  7. store the tax record (§5.1) with the input hash.
+ * Latency (issue 15): against the real APIs each call costs tens of ms, so what counts is how many
+ * stand one after another. The waves are {invoice, line items, groups} → {customer, registrations,
+ * products; the stored record and the Sphere links from DynamoDB} → (ensure, only when the links
+ * show a change; otherwise it runs beside the next call) → calculate_tax → {line PUTs, metadata
+ * PATCH} → {tax record, counter, failure record}. The invoice lease is claimed while the first wave
+ * is read (withLeasedInvoice); the audit log is written beside the calls (shared/runtime/dependencies.ts).
  * A failure stores a FAILED record (reason + code, no hash, so the next attempt recalculates) and is
  * rethrown with its classification (user → 422 / failure record; retryable → retried / 503).
  */
@@ -24,13 +30,14 @@ import { type Connection } from '../domain/connection';
 import { registrationsHash } from '../domain/customer-mapping';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
 import { minorUnitsToDecimal } from '../domain/money';
-import { withLease } from '../store/leases';
+import { type LeaseHold, withLease } from '../store/leases';
 import {
   type TaxRecord,
   applySphereResult,
   buildCalculateTaxRequest,
   isUnchanged,
   planLineProducts,
+  sphereProductIdFor,
   taxIdFor,
   taxInputHash,
 } from '../domain/invoice-tax';
@@ -38,9 +45,9 @@ import { assertNoTaxForExemptCustomer, assertReverseChargeHasTaxId, assertSequen
 import { type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
-import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, lineItemToRequest } from '../sequence';
+import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, SEQUENCE_RATE_LIMIT_PER_MINUTE, lineItemToRequest } from '../sequence';
 import { type TaxContext } from './context';
-import { ensurePlannedProducts, loadProducts } from './line-products';
+import { type LineProducts, ensurePlannedProducts, loadProducts } from './line-products';
 
 /** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
 export const CALCULATION_ID_METADATA_KEY = 'sphere_tax_calculation_id';
@@ -74,13 +81,48 @@ export class InvoiceBusyError extends ConnectorError {
  * written again) while those PUTs are still going. `work` gets the connection's upstream clients.
  */
 export function withInvoiceLease<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients) => Promise<T>): Promise<T> {
-  return withLease(
-    ctx.leases,
-    connection.id,
-    `INVOICE#${invoiceId}`,
-    { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) },
-    () => ctx.deps.withUpstream(connection, work),
-  );
+  return leaseInvoice(ctx, connection, invoiceId, () => ctx.deps.withUpstream(connection, work));
+}
+
+function leaseInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (lease: LeaseHold) => Promise<T>): Promise<T> {
+  const wait = { ttlMs: INVOICE_LEASE_TTL_MS, waitMs: INVOICE_LEASE_WAIT_MS, pollMs: 100, busy: () => new InvoiceBusyError(invoiceId) };
+  return withLease(ctx.leases, connection.id, `INVOICE#${invoiceId}`, wait, work);
+}
+
+/**
+ * Allowance for the clocks of two processes (Lambda hosts keep theirs within a millisecond or so of
+ * Amazon Time Sync): reads that started this long after the previous holder released the lease
+ * certainly see its writes.
+ */
+export const LEASE_CLOCK_MARGIN_MS = 25;
+
+/**
+ * `withInvoiceLease` with the invoice, its lines and groups already read: the reads need no lease,
+ * so they go out while the lease is claimed (one round trip instead of two). If another holder
+ * released the lease after they started, they may miss its writes, and are done again.
+ */
+function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients, loaded: LoadedInvoice, lease: LeaseHold) => Promise<T>): Promise<T> {
+  return ctx.deps.withUpstream(connection, async (clients) => {
+    const readStartedAt = Date.now();
+    const early = readInvoiceWithLines(clients, invoiceId);
+    early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
+    return leaseInvoice(ctx, connection, invoiceId, async (lease) => {
+      const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
+      return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId), lease);
+    });
+  });
+}
+
+/** The invoice, every line item (paged) and the groups: all keyed by the invoice id, read side by side. */
+async function readInvoiceWithLines(clients: UpstreamClients, invoiceId: string): Promise<LoadedInvoice> {
+  const [invoice, lines, groups] = await Promise.allSettled([
+    clients.sequence.getInvoice(invoiceId),
+    clients.sequence.listLineItems(invoiceId),
+    clients.sequence.listLineItemGroups(invoiceId),
+  ]);
+  // The invoice's own error first: "no such invoice" says more than the 404 of its line items.
+  for (const read of [invoice, lines, groups]) if (read.status === 'rejected') throw read.reason;
+  return { invoice: (invoice as PromiseFulfilledResult<Invoice>).value, lines: (lines as PromiseFulfilledResult<LineItem[]>).value, groups: (groups as PromiseFulfilledResult<LineItemGroup[]>).value };
 }
 
 export interface CalculationOutcome {
@@ -89,6 +131,11 @@ export interface CalculationOutcome {
   calculated: boolean;
   /** Lines PUT to Sequence. */
   linesWritten: number;
+  /**
+   * The line writes could not be done by the caller's deadline: the record is PENDING and the
+   * invoice-tax worker finishes the calculation (and the finalisation, when asked).
+   */
+  handedOff?: boolean;
 }
 
 /** Line PUTs in flight at once (the Sequence client's per-key bucket paces them anyway). */
@@ -100,24 +147,80 @@ interface LoadedInvoice {
   groups: LineItemGroup[];
 }
 
-async function storeFailure(ctx: TaxContext, connection: Connection, invoice: Invoice, error: unknown): Promise<void> {
-  const classified = classifyError(error);
+/**
+ * Store a record that is not a (new) calculation — FAILED or PENDING — keeping what the last one
+ * knew (its lines, total and calculation), without an input hash, so the next attempt recalculates.
+ */
+async function storeInterimRecord(
+  ctx: TaxContext,
+  connection: Connection,
+  invoice: Invoice,
+  state: Pick<TaxRecord, 'status' | 'reason'> & Partial<Pick<TaxRecord, 'errorCode' | 'retryable'>>,
+): Promise<TaxRecord> {
   const previous = await ctx.taxRecords.get(connection.id, invoice.id);
   const record: TaxRecord = {
     invoiceId: invoice.id,
-    status: 'FAILED',
     calculationId: previous?.calculationId ?? null,
     currency: invoice.currency,
     customerId: invoice.customerId,
     lines: previous?.lines ?? [],
     totalTax: previous?.totalTax ?? minorUnitsToDecimal(0, invoice.currency),
-    reason: classified.fix ? `${classified.message}. ${classified.fix}` : classified.message,
-    errorCode: classified.code,
-    retryable: classified.retryable,
+    ...state,
     ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
     updatedAt: new Date().toISOString(),
   };
   await ctx.taxRecords.put(connection.id, record);
+  return record;
+}
+
+async function storeFailure(ctx: TaxContext, connection: Connection, invoice: Invoice, error: unknown): Promise<void> {
+  const classified = classifyError(error);
+  const reason = classified.fix ? `${classified.message}. ${classified.fix}` : classified.message;
+  await storeInterimRecord(ctx, connection, invoice, { status: 'FAILED', reason, errorCode: classified.code, retryable: classified.retryable });
+}
+
+export interface CalculationHooks {
+  /** Work to do once the tax is stored, beside the last writes and still under the lease (e.g. clearing a failure record). */
+  onStored?: () => Promise<unknown>;
+  /**
+   * Epoch ms by which a synchronous caller must answer (the admin routes: API Gateway's 29 s). Line
+   * writes that cannot be done by then are left to the invoice-tax worker (`handedOff`).
+   */
+  deadline?: number;
+  /** With `deadline`: the worker that takes over also finalises the invoice once its tax is written. */
+  finalizeAfter?: boolean;
+  /** The invoice lease the caller holds and releases when this returns: follow-up writes go beside the release. */
+  lease?: LeaseHold;
+}
+
+/**
+ * Sequence's sustained pace for one credential (1,500 a minute less the burst, shared/sequence/client.ts):
+ * how long N line PUTs take at least once the burst is spent.
+ */
+const SEQUENCE_SUSTAINED_MS_PER_CALL = 60_000 / (SEQUENCE_RATE_LIMIT_PER_MINUTE - SEQUENCE_RATE_LIMIT_PER_MINUTE / 60);
+const SEQUENCE_BURST = SEQUENCE_RATE_LIMIT_PER_MINUTE / 60;
+/** Kept free before the deadline for the last writes in flight, the records and the answer. */
+const DEADLINE_RESERVE_MS = 2_000;
+
+/** How long `writes` line PUTs take: the pace once past the burst, else rounds of parallel calls at the observed latency. */
+function estimateWritesMs(writes: number, callLatencyMs: number): number {
+  return Math.max(Math.ceil(writes / LINE_WRITE_CONCURRENCY) * callLatencyMs, Math.max(0, writes - SEQUENCE_BURST) * SEQUENCE_SUSTAINED_MS_PER_CALL);
+}
+
+/** The worker finishes what a synchronous caller could not in time: a PENDING record says so meanwhile. */
+async function handOff(ctx: TaxContext, connection: Connection, invoice: Invoice, hooks: CalculationHooks, done: { linesWritten: number; planned: number }): Promise<CalculationOutcome> {
+  const record = await storeInterimRecord(ctx, connection, invoice, {
+    status: 'PENDING',
+    reason: `${done.planned} line writes take longer than this request may; the invoice-tax worker finishes the calculation${hooks.finalizeAfter ? ' and then finalises the invoice' : ''}`,
+  });
+  const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId: invoice.id, ...(hooks.finalizeAfter ? { finalize: true as const } : {}) };
+  await ctx.deps.queues.send('invoiceTax', {
+    message,
+    groupId: messageGroupId(connection.id, invoice.id),
+    deduplicationId: deduplicationIdFor(`handoff|${connection.id}|${invoice.id}|${hooks.finalizeAfter ? 'finalize' : 'tax'}|${record.updatedAt}`),
+  });
+  ctx.deps.logger.info('Invoice tax handed to the worker: the line writes would outlast the request', { connectionId: connection.id, invoiceId: invoice.id, ...done });
+  return { record, calculated: false, linesWritten: done.linesWritten, handedOff: true };
 }
 
 /** Before finalising: the invoice's totalTax as Sequence shows it must be Sphere's total (else FAILED record, no finalisation). */
@@ -131,14 +234,16 @@ async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, cli
   }
 }
 
-async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice): Promise<CalculationOutcome> {
+async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
   const { deps } = ctx;
   const { invoice, lines, groups } = loaded;
-  const [customer, registrations, products, stored] = await Promise.all([
+  const productIds = lines.flatMap((l) => (l.productId ? [l.productId] : []));
+  const [customer, registrations, products, stored, copies] = await Promise.all([
     clients.sequence.getCustomer(invoice.customerId),
     clients.sequence.listTaxRegistrationsForCustomer(invoice.customerId),
     loadProducts(clients, lines),
     ctx.taxRecords.get(connection.id, invoice.id),
+    ctx.sync.readCopies(deps, connection, invoice.customerId, productIds),
   ]);
   assertReverseChargeHasTaxId({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, taxId: taxIdFor(customer.taxStatus, invoice, registrations) });
   const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
@@ -164,43 +269,43 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       calculatedAt: now,
       updatedAt: now,
     };
-    await ctx.taxRecords.put(connection.id, record);
+    await Promise.all([ctx.taxRecords.put(connection.id, record), hooks.onStored?.()]);
     return { record, calculated: true, linesWritten: 0 };
   }
 
   // What was just read is handed to the sync step, so it does not read it all again.
   // The customer and the products are independent: ensure them side by side.
-  const [ensured, lineProducts] = await Promise.all([
-    ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations }),
-    ensurePlannedProducts(ctx, connection, clients, { plans, groups, products }),
-  ]);
-
-  const request = buildCalculateTaxRequest({
-    invoice,
-    lines,
-    customer: ensured.customer,
-    registrations: ensured.taxRegistrations,
-    sphereCustomerId: ensured.sphereCustomerId,
-    lineProducts,
-  });
-  const calculation = await clients.sphere.calculateTax(request);
+  const ensure = () =>
+    Promise.all([
+      ctx.sync.ensureCustomer(deps, connection, clients, invoice.customerId, { customer, taxRegistrations: registrations }),
+      ensurePlannedProducts(ctx, connection, clients, { plans, groups, products }),
+    ]);
+  const calculate = (sphereCustomerId: string, lineProducts: LineProducts) =>
+    clients.sphere.calculateTax(buildCalculateTaxRequest({ invoice, lines, customer, registrations, sphereCustomerId, lineProducts }));
+  let calculation: Awaited<ReturnType<typeof calculate>>;
+  let lineProducts: LineProducts;
+  const calculationStarted = Date.now();
+  const standIns = plans.some((p) => p.standInCategory);
+  if (!standIns && ctx.sync.copiesCurrent(copies, connection, { customer, taxRegistrations: registrations, products })) {
+    // Sphere already has the customer and every product as they are now (the links say so): the
+    // ensure step would write nothing there, so it is skipped; its note on the link runs beside.
+    const synced = new Map([...copies.products].flatMap(([id, link]) => (link ? [[id, link] as const] : [])));
+    lineProducts = new Map(plans.map((p) => [p.lineItemId, sphereProductIdFor(p, synced)]));
+    [calculation] = await Promise.all([calculate(copies.customer!.sphereCustomerId, lineProducts), ctx.sync.confirmCopies(deps, connection, copies)]);
+  } else {
+    const [ensured, ensuredProducts] = await ensure();
+    lineProducts = ensuredProducts;
+    calculation = await calculate(ensured.sphereCustomerId, lineProducts);
+  }
   const application = applySphereResult({ currency: invoice.currency, lines, results: calculation.lines, lineProducts });
 
-  assertNoTaxForExemptCustomer({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: ensured.customer.taxStatus, lines: application.lines });
+  // Sphere taxed a customer Sequence says is exempt or reverse-charged: nothing is written.
+  assertNoTaxForExemptCustomer({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, lines: application.lines });
 
-  // Each PUT's response is kept: Sequence's own arithmetic on what we wrote is checked, line by line.
-  const asSequenceHasIt = new Map(lines.map((l) => [l.id, l]));
-  await forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
-    asSequenceHasIt.set(write.lineItemId, await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(asSequenceHasIt.get(write.lineItemId)!, { taxRate: write.taxRate })));
-  });
-  assertSequenceTaxMatches(invoice.id, lineTaxMismatches(application.lines, [...asSequenceHasIt.values()]));
-  if (calculation.calculationId) {
-    const metadata = [
-      ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
-      { key: CALCULATION_ID_METADATA_KEY, value: calculation.calculationId },
-    ];
-    await clients.sequence.request('PATCH', `/invoices/${encodeURIComponent(invoice.id)}`, InvoiceSchema, { body: { metadata } });
-  }
+  const cutoff = hooks.deadline === undefined ? Number.POSITIVE_INFINITY : hooks.deadline - DEADLINE_RESERVE_MS;
+  const planned = application.writes.length;
+  // calculate_tax's own time stands in for one round trip to Sequence.
+  if (Date.now() + estimateWritesMs(planned, Date.now() - calculationStarted) > cutoff) return handOff(ctx, connection, invoice, hooks, { linesWritten: 0, planned });
 
   const record: TaxRecord = {
     invoiceId: invoice.id,
@@ -208,17 +313,41 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     calculationId: calculation.calculationId ?? null,
     currency: invoice.currency,
     customerId: invoice.customerId,
-    taxStatus: ensured.customer.taxStatus,
+    taxStatus: customer.taxStatus,
     lines: application.lines,
     totalTax: application.totalTax,
     ...(application.reason ? { reason: application.reason } : {}),
     inputHash,
-    registrationsHash: registrationsHash(ensured.taxRegistrations),
+    registrationsHash: registrationsHash(registrations),
     calculatedAt: now,
     updatedAt: now,
   };
-  await ctx.taxRecords.put(connection.id, record);
-  await deps.connections.increment(connection.id, 'invoicesTaxed', 1);
+  // The changed lines, the calculation id and the record are independent writes: side by side.
+  // Storing the record before the line writes have landed is safe: a calculation that finds a line
+  // not at the stored rate is not "unchanged" (isUnchanged), and a failed write replaces the record
+  // with a FAILED one (below, once every write has settled), a write cut short by the deadline with a PENDING one.
+  // Each PUT's response is kept: Sequence's own arithmetic on what we wrote is checked, line by line.
+  const asSequenceHasIt = new Map(lines.map((l) => [l.id, l]));
+  let linesWritten = 0;
+  const writes = await Promise.allSettled([
+    forEachLimited(application.writes, LINE_WRITE_CONCURRENCY, async (write) => {
+      if (Date.now() > cutoff) return; // slower than estimated: the worker writes the rest
+      asSequenceHasIt.set(write.lineItemId, await clients.sequence.updateLineItem(invoice.id, write.lineItemId, lineItemToRequest(asSequenceHasIt.get(write.lineItemId)!, { taxRate: write.taxRate })));
+      linesWritten += 1;
+    }),
+    calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
+    ctx.taxRecords.put(connection.id, record),
+  ]);
+  const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failed) throw failed.reason;
+  if (linesWritten < planned) return handOff(ctx, connection, invoice, hooks, { linesWritten, planned });
+  // A mismatch replaces the record just stored with a FAILED one (calculateDraftInvoice's catch).
+  assertSequenceTaxMatches(invoice.id, lineTaxMismatches(application.lines, [...asSequenceHasIt.values()]));
+
+  // The counter and the caller's follow-up need no lease: beside its release when the caller holds it.
+  const followUps = [() => deps.connections.increment(connection.id, 'invoicesTaxed', 1), ...(hooks.onStored ? [hooks.onStored] : [])];
+  if (hooks.lease) hooks.lease.besideRelease.push(...followUps);
+  else await Promise.all(followUps.map((f) => f()));
   deps.logger.info('Invoice taxed', {
     connectionId: connection.id,
     invoiceId: invoice.id,
@@ -230,47 +359,85 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
   return { record, calculated: true, linesWritten: application.writes.length };
 }
 
-/** Calculate (or confirm) the tax of an invoice already read and known to be DRAFT. */
-export async function calculateDraftInvoice(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoice: Invoice): Promise<CalculationOutcome> {
+/** Sphere's calculation id on the invoice's metadata (the other keys kept). */
+async function writeCalculationId(clients: UpstreamClients, invoice: Invoice, calculationId: string): Promise<void> {
+  const metadata = [
+    ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
+    { key: CALCULATION_ID_METADATA_KEY, value: calculationId },
+  ];
+  await clients.sequence.request('PATCH', `/invoices/${encodeURIComponent(invoice.id)}`, InvoiceSchema, { body: { metadata } });
+}
+
+/**
+ * Calculate (or confirm) the tax of an invoice already read and known to be DRAFT; its lines and
+ * groups too when the caller read them with it.
+ */
+export async function calculateDraftInvoice(
+  ctx: TaxContext,
+  connection: Connection,
+  clients: UpstreamClients,
+  invoice: Invoice,
+  read?: Omit<LoadedInvoice, 'invoice'>,
+  hooks: CalculationHooks = {},
+): Promise<CalculationOutcome> {
   if (invoice.status !== 'DRAFT') throw new InvoiceNotDraftError(invoice.id, invoice.status);
   try {
-    const [lines, groups] = await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
-    return await calculateLoaded(ctx, connection, clients, { invoice, lines, groups });
+    const [lines, groups] = read ? [read.lines, read.groups] : await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
+    return await calculateLoaded(ctx, connection, clients, { invoice, lines, groups }, hooks);
   } catch (error) {
     await storeFailure(ctx, connection, invoice, error).catch((e: unknown) => ctx.deps.logger.error('Could not store the FAILED tax record', { error: String(e) }));
     throw error;
   }
 }
 
-/** The use case behind the queue worker, the admin route and the direct invocation. */
-export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<CalculationOutcome> {
-  return withInvoiceLease(ctx, connection, invoiceId, async (clients) => calculateDraftInvoice(ctx, connection, clients, await clients.sequence.getInvoice(invoiceId)));
+/** The use case behind the admin route and the direct invocation (the queue worker reads the invoice first: process-message.ts). */
+export async function calculateInvoiceTax(ctx: TaxContext, connection: Connection, invoiceId: string, hooks: CalculationHooks = {}): Promise<CalculationOutcome> {
+  return withLeasedInvoice(ctx, connection, invoiceId, (clients, { invoice, ...read }, lease) => calculateDraftInvoice(ctx, connection, clients, invoice, read, { ...hooks, lease }));
 }
 
 export interface FinalizeOutcome {
   invoice: Invoice;
   record: TaxRecord;
+  /** The tax could not be written in time: the worker writes it, then finalises (the invoice is still DRAFT). */
+  handedOff?: boolean;
+}
+
+/** Sequence's finalize, for an invoice whose tax was just calculated and written, once Sequence's total is Sphere's. */
+async function finalizeCalculated(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<FinalizeOutcome> {
+  if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
+  await confirmSequenceTotal(ctx, connection, clients, invoiceId, record);
+  const finalized = await clients.sequence.finalizeInvoice(invoiceId);
+  return { invoice: finalized, record };
+}
+
+/** After finalising: queue the invoice so its Sphere transaction is recorded even if no webhook arrives (idempotent). */
+async function queueTransactionRecord(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<void> {
+  if (!ctx.deps.config.queueUrls.invoiceTax) return;
+  const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
+  await ctx.deps.queues
+    .send('invoiceTax', { message, groupId: messageGroupId(connection.id, invoiceId), deduplicationId: deduplicationIdFor(`finalized|${connection.id}|${invoiceId}`) })
+    .catch((error: unknown) => ctx.deps.logger.warn('Could not queue the transaction record; the INVOICE_UPDATED webhook will do it', { error: String(error) }));
 }
 
 /**
  * "Finalise with tax": the same calculation synchronously, then Sequence's finalize. When tax
- * cannot be determined the error propagates and the invoice stays DRAFT. After finalising, the
- * invoice is queued so its Sphere transaction is recorded even if no webhook arrives (idempotent).
+ * cannot be determined the error propagates and the invoice stays DRAFT. With a `deadline` (the
+ * admin route) an invoice whose line writes would outlast it is handed to the worker, which
+ * finalises only after writing the tax; the invoice stays DRAFT until then.
  */
-export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string): Promise<FinalizeOutcome> {
-  const outcome = await withInvoiceLease(ctx, connection, invoiceId, async (clients) => {
-    const invoice = await clients.sequence.getInvoice(invoiceId);
-    const { record } = await calculateDraftInvoice(ctx, connection, clients, invoice);
-    if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
-    await confirmSequenceTotal(ctx, connection, clients, invoiceId, record);
-    const finalized = await clients.sequence.finalizeInvoice(invoiceId);
-    return { invoice: finalized, record };
+export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connection, invoiceId: string, options: { deadline?: number } = {}): Promise<FinalizeOutcome> {
+  const outcome = await withLeasedInvoice(ctx, connection, invoiceId, async (clients, { invoice, ...read }) => {
+    const hooks: CalculationHooks = options.deadline === undefined ? {} : { deadline: options.deadline, finalizeAfter: true };
+    const calculated = await calculateDraftInvoice(ctx, connection, clients, invoice, read, hooks);
+    if (calculated.handedOff) return { invoice, record: calculated.record, handedOff: true };
+    return finalizeCalculated(ctx, connection, clients, invoiceId, calculated.record);
   });
-  if (ctx.deps.config.queueUrls.invoiceTax) {
-    const message = { kind: 'invoice' as const, connectionId: connection.id, trigger: 'admin' as const, invoiceId, notificationType: 'INVOICE_FINALIZED_BY_CONNECTOR' };
-    await ctx.deps.queues
-      .send('invoiceTax', { message, groupId: messageGroupId(connection.id, invoiceId), deduplicationId: deduplicationIdFor(`finalized|${connection.id}|${invoiceId}`) })
-      .catch((error: unknown) => ctx.deps.logger.warn('Could not queue the transaction record; the INVOICE_UPDATED webhook will do it', { error: String(error) }));
-  }
+  if (!outcome.handedOff) await queueTransactionRecord(ctx, connection, invoiceId);
   return outcome;
+}
+
+/** The worker's half of a handed-off "finalise with tax": the tax is written (under the lease), now finalise. */
+export async function finalizeAfterCalculation(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
+  await finalizeCalculated(ctx, connection, clients, invoiceId, record);
+  await queueTransactionRecord(ctx, connection, invoiceId);
 }

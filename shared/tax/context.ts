@@ -10,7 +10,16 @@ import { type Customer, type Product, type TaxRegistration } from '../sequence';
 import { LeaseRepository } from '../store/leases';
 import { TaxRecordRepository } from '../store/tax-records';
 import { TransactionRepository } from '../store/transactions';
-import { type EnsuredCustomer, type EnsuredProduct, ensureCustomerInSphere, ensureProductsInSphere } from '../sync/ensure';
+import {
+  type EnsuredCustomer,
+  type EnsuredProduct,
+  type SphereCopies,
+  confirmSphereCopies,
+  ensureCustomerInSphere,
+  ensureProductsInSphere,
+  readSphereCopies,
+  sphereCopiesCurrent,
+} from '../sync/ensure';
 
 export interface SphereSyncPort {
   ensureCustomer(
@@ -27,9 +36,21 @@ export interface SphereSyncPort {
     productIds: string[],
     prefetched?: ReadonlyMap<string, Product>,
   ): Promise<Map<string, EnsuredProduct>>;
+  /** What Sphere was last given (the links), read beside the Sequence reads. */
+  readCopies(deps: Dependencies, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies>;
+  /** true when the ensure functions would change nothing in Sphere. */
+  copiesCurrent(copies: SphereCopies, connection: Connection, current: { customer: Customer; taxRegistrations: TaxRegistration[]; products: ReadonlyMap<string, Product> }): boolean;
+  /** After `copiesCurrent`: what the ensure step would still record (no Sphere call). */
+  confirmCopies(deps: Dependencies, connection: Connection, copies: SphereCopies): Promise<void>;
 }
 
-export const defaultSphereSync: SphereSyncPort = { ensureCustomer: ensureCustomerInSphere, ensureProducts: ensureProductsInSphere };
+export const defaultSphereSync: SphereSyncPort = {
+  ensureCustomer: ensureCustomerInSphere,
+  ensureProducts: ensureProductsInSphere,
+  readCopies: readSphereCopies,
+  copiesCurrent: sphereCopiesCurrent,
+  confirmCopies: confirmSphereCopies,
+};
 
 export interface TaxContext {
   deps: Dependencies;

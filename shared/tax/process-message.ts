@@ -2,7 +2,8 @@
  * What the invoice-tax queue worker does with one message. Workers re-read the document's current
  * state from Sequence instead of trusting the event:
  *  - invoice DRAFT → calculate (when the connection calculates on drafts, or an operator/retry or a
- *    customer's tax-status change asked for it); IN_PROGRESS → nothing yet;
+ *    customer's tax-status change asked for it), then finalise when an admin "finalise with tax"
+ *    was handed over (`finalize`: its line writes outlasted the request); IN_PROGRESS → nothing yet;
  *  - invoice FINAL/SENT → record the debit transaction once; VOIDED → cancel it;
  *  - credit note FINAL/SENT ("issued") → record the credit; VOIDED → cancel it; DRAFT → nothing.
  * A document that no longer exists (a deleted draft) is dropped with a log line.
@@ -11,7 +12,7 @@ import { type Connection } from '../domain/connection';
 import { type UpstreamClients } from '../runtime/dependencies';
 import { type CreditNoteMessage, type InvoiceMessage } from '../runtime/queue-messages';
 import { SequenceNotFoundError } from '../sequence';
-import { calculateDraftInvoice, withInvoiceLease } from './calculate';
+import { calculateDraftInvoice, finalizeAfterCalculation, withInvoiceLease } from './calculate';
 import { type TaxContext } from './context';
 import { cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
 
@@ -20,6 +21,7 @@ export type InvoiceTaxMessage = InvoiceMessage | CreditNoteMessage;
 export type MessageOutcome =
   | 'calculated'
   | 'unchanged'
+  | 'finalized'
   | 'calculation_off'
   | 'not_ready'
   | 'recorded'
@@ -65,6 +67,10 @@ async function processInvoice(ctx: TaxContext, connection: Connection, clients: 
       const taxedBefore = message.trigger === 'exemption_change' && (await ctx.taxRecords.get(connection.id, invoice.id)) !== undefined;
       if (!connection.options.calculateOnDraft && !asked && !taxedBefore) return 'calculation_off';
       const outcome = await calculateDraftInvoice(ctx, connection, clients, invoice);
+      if (message.finalize) {
+        await finalizeAfterCalculation(ctx, connection, clients, invoice.id, outcome.record);
+        return 'finalized';
+      }
       return outcome.calculated ? 'calculated' : 'unchanged';
     }
     case 'FINAL':

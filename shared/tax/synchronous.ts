@@ -14,11 +14,21 @@ import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
 /** What the connection guard says a disconnected connection cannot do (requireConnection's `live`). */
 export const TAX_WORK = 'calculate tax';
 
-/** Run invoice work; keep a failure record on failure (not for "not a draft" or "busy"), clear it on success. */
-export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Run invoice work; keep a failure record on failure (not for "not a draft" or "busy"), clear it on
+ * success. `work` may clear it itself (`clearFailure`) beside its own last writes, saving a round trip.
+ */
+export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clearFailure: () => Promise<unknown>) => Promise<T>): Promise<T> {
+  // Looked up beside the work: without a failure record there is nothing to clear afterwards.
+  const hadFailure = ctx.deps.failures.get(connection.id, 'invoice', invoiceId).then(
+    (record) => record !== undefined,
+    () => true,
+  );
+  let cleared: Promise<unknown> | undefined;
+  const clearFailure = () => (cleared ??= hadFailure.then((had) => had && ctx.deps.failures.resolve(connection.id, 'invoice', invoiceId)));
   try {
-    const result = await work();
-    await ctx.deps.failures.resolve(connection.id, 'invoice', invoiceId);
+    const result = await work(clearFailure);
+    await clearFailure();
     return result;
   } catch (error) {
     const notAFailure = error instanceof InvoiceNotDraftError || error instanceof InvoiceBusyError || (error instanceof UserActionRequiredError && error.code === 'sequence_not_found');

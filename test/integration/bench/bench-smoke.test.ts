@@ -5,7 +5,7 @@
  * NOT asserted anywhere: these figures depend on the machine (npm run bench measures them).
  */
 import { runBackfillBench } from '../../../bench/backfill';
-import { runTaxBench } from '../../../bench/tax';
+import { runTaxBench, runTaxLatencyBench } from '../../../bench/tax';
 import { runWebhookBench } from '../../../bench/webhook-ingest';
 
 // Each benchmark starts its own stack; handlers build their dependencies at module scope from the
@@ -42,6 +42,17 @@ it('tax bench: one Sphere call per calculation, one line page, one line PUT for 
   const all = (result.metrics as { lines100: { allLinesChanged: { calls: { sequence: { linePuts: number } } } } }).lines100.allLinesChanged;
   expect(all.calls.sequence.linePuts).toBe(100);
   expect(result.meetsTargets).toMatchObject({ sphereCallsPerInvoice: true, sequenceLineReadsByPage: true, sequenceWritesOnlyForChangedLines: true });
+}, 120_000);
+
+it('tax latency bench: depth and upstream waves per scenario, with the wave structure the data dependencies allow', async () => {
+  const result = await runTaxLatencyBench({ upstreamLatencyMs: 100, iterations: 1, spacingMs: 150, largeInvoiceLines: 0, quiet: true });
+  expect(result).toMatchObject({ ...SHAPE, name: 'tax-latency' });
+  for (const size of ['lines10', 'lines100'] as const) {
+    const m = (result.metrics as Record<string, Record<string, { depth: number; waves: { max: number }; upstreamCalls: { max: number } }>>)[size]!;
+    expect(m.unchanged).toMatchObject({ depth: expect.any(Number), waves: { max: 2 } });
+    expect(m.oneLineChanged).toMatchObject({ depth: expect.any(Number), waves: { max: 4 } });
+  }
+  expect(result.meetsTargets).toMatchObject({ wavesOneLineChanged: true, wavesUnchanged: true });
 }, 120_000);
 
 it('webhook ingest bench: every signed webhook accepted and queued exactly once', async () => {

@@ -79,3 +79,19 @@ it('withLease gives up with the busy error when the lease stays taken, and relea
   // The failed work's lease was given back.
   await expect(withLease(leases, 'conn-e', 'INVOICE#inv-1', wait, async () => 'ran')).resolves.toBe('ran');
 });
+
+it('tells the next holder since when the lease has been quiet: its release, or the expiry of a holder that never released', async () => {
+  let clock = 2_000_000;
+  const leases = repo(() => clock);
+  const first = await leases.tryAcquire('conn-quiet', 'INVOICE#inv-1', 5_000);
+  expect(first?.quietSince).toBe(0); // never held before
+  clock += 300;
+  await leases.release(first!);
+  clock += 10;
+  const second = await leases.tryAcquire('conn-quiet', 'INVOICE#inv-1', 5_000);
+  expect(second?.quietSince).toBe(2_000_300);
+  // A holder that dies: the next one may only trust what happened after the lease ran out.
+  clock += 6_000;
+  const third = await leases.tryAcquire('conn-quiet', 'INVOICE#inv-1', 5_000);
+  expect(third?.quietSince).toBe(2_000_310 + 5_000);
+});

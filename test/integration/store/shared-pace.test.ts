@@ -47,6 +47,26 @@ it('separate gates for one scope hand out slots one interval apart between them,
   expect(Math.max(...later)).toBeLessThanOrEqual(T0 + (27 - 3) * 100);
 });
 
+it('a wave of parallel calls waits for one reservation, not one per batch of slots', async () => {
+  // Every reservation after the first is held back: the wave must get through on the first one.
+  let reservations = 0;
+  let letThrough!: () => void;
+  const held = new Promise<void>((resolve) => (letThrough = resolve));
+  const heldDb = {
+    send: async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      reservations += 1;
+      if (reservations > 1) await held;
+      return db.send(command);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const T0 = 1_700_000_000_000;
+  const sequenceLike = { limit: 1475, intervalMs: 60_000, burst: 25 }; // 5 slots per reservation by default
+  const gate = new DynamoSharedPace(heldDb, dynamo.tables.connector, 'test-scope:wave', sequenceLike, { now: () => T0, sleep: async () => undefined });
+  await Promise.all(Array.from({ length: 8 }, () => gate.acquire()));
+  letThrough();
+  expect(reservations).toBeGreaterThanOrEqual(1);
+}, 10_000);
+
 it('lets calls through, and says so, when the table cannot be used', async () => {
   const problems: unknown[] = [];
   const gate = new DynamoSharedPace(db, 'no-such-table', 'test-scope:down', { limit: 1, intervalMs: 1000 }, { onUnavailable: (e: unknown) => problems.push(e) });

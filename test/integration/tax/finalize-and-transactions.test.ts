@@ -201,6 +201,26 @@ it('answers 503 with a retry hint through the direct invocation while Sphere is 
   expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceId: invoiceId, retryable: true, kind: 'retryable' }));
 });
 
+it('clears the failure record when a later admin calculation succeeds (the record is looked up beside the calculation)', async () => {
+  await settle(h);
+  const { invoiceId } = await seedTaxedInvoice('Admin Outage Then Fine Inc');
+  const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
+  try {
+    expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/tax`)).status).toBe(503);
+  } finally {
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
+  }
+  const failed = await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect(failed.body.items.map((i) => i.resourceId)).toContain(invoiceId);
+  expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore + 1);
+
+  expect((await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', invoiceId });
+  const after = await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect(after.body.items.map((i) => i.resourceId)).not.toContain(invoiceId);
+  expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore);
+});
+
 it('records an issued credit note as a credit against the original invoice transaction', async () => {
   const { invoiceId, lineIds, customerId } = await seedTaxedInvoice('Refund Me GmbH');
   expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);

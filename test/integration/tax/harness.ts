@@ -74,6 +74,8 @@ export interface TaxHarnessOptions {
   extraQueues?: QueueBinding[];
   /** Extra environment for the hosted handlers. */
   env?: Record<string, string>;
+  /** Override fields of taxQueues()'s bindings (e.g. a visibility timeout longer than a long calculation). */
+  queueOverrides?: Partial<QueueBinding>;
   /** Visibility timeout of the hosted queues (default 2 s, see taxQueues). */
   visibilityTimeoutSeconds?: number;
 }
@@ -88,7 +90,7 @@ export async function startTaxHarness(options: TaxHarnessOptions = {}): Promise<
   const sphere = await startSphereSimulator({ port: 0 });
   let runtime: LocalRuntime;
   try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(options.visibilityTimeoutSeconds), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
+    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? taxRoutes(), queues: [...taxQueues(options.visibilityTimeoutSeconds).map((q) => ({ ...q, ...options.queueOverrides })), ...(options.extraQueues ?? [])], log: () => undefined, pollWaitSeconds: 1, ...(options.env ? { env: options.env } : {}) });
   } catch (error) {
     await sequence.stop();
     await sphere.stop();

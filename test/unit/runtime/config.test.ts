@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       queueUrls: {},
       secrets: { backend: 'secrets-manager', prefix: 'sphere-connector/local/connections/', localVaultDir: '.local/vault', cacheSeconds: 300 },
       logLevel: 'INFO',
+      adminTaxBudgetMs: 25_000,
       webhookSignatureToleranceSeconds: 300,
     });
     expect(cfg.publicUrl).toBeUndefined();
