@@ -73,7 +73,6 @@ export const CreateConnectionInputSchema = z.strictObject(
 );
 export type CreateConnectionInput = z.infer<typeof CreateConnectionInputSchema>;
 
-/** `POST /connections/test-credentials`: the credentials of a connection not saved yet. */
 /** `POST /connections/test-credentials`: the credentials, and optionally the tax codes to check with Sphere. */
 export const CheckCredentialsInputSchema = CreateConnectionInputSchema.pick({ sequence: true, sphere: true }).extend({ taxCodes: CreateConnectionInputSchema.shape.taxCodes.optional() });
 export type CheckCredentialsInput = z.infer<typeof CheckCredentialsInputSchema>;
