@@ -11,7 +11,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Customer, type Invoice, type LineItem, type NotificationPolicy, SequenceClient, customerToRequest, lineItemToRequest } from '../sequence';
 import { scanForNativeLink } from '../connect/native-integration';
 import { type EchoDifference, SphereFieldNotAcceptedError, echoDifferences } from '../domain/echo-checks';

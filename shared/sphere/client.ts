@@ -9,7 +9,8 @@
  * All v1 writes are upserts by `external_id` [C], so retrying them is safe.
  */
 import { createHash } from 'node:crypto';
-import { type ZodType, z } from 'zod';
+import * as z from 'zod';
+import { type ZodType } from 'zod';
 import { type BackoffPolicy } from '../domain/retry-policy';
 import { type SharedRateGateFactory, type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
 import { pathSegment } from '../http/path-segment';
