@@ -18,7 +18,7 @@ import { API_INVOKE_PERMISSION_ACK } from './connect-api';
 import { ConnectorFunction } from './connector-function';
 import { FifoQueueWithDlq, catalogueQueueProps } from './fifo-queue-with-dlq';
 import { grantSendMessage } from './queue-grants';
-import { CONNECTIONS_INDEX_ACTIONS, CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS, REGISTRATION_SNAPSHOT_ACTIONS } from './table-grants';
+import { CONNECTIONS_INDEX_ACTIONS, CONNECTOR_TABLE_ACTIONS, IDEMPOTENCY_TABLE_ACTIONS } from './table-grants';
 
 export interface SyncFlowsProps {
   readonly config: StageConfig;
@@ -163,7 +163,6 @@ export class SyncFlows extends Construct {
     grantSendMessage(this.backfillQueue.queue, this.backfill); // self-chaining
     grantSendMessage(this.customerSyncQueue.queue, this.backfill);
     grantSendMessage(this.productSyncQueue.queue, this.backfill);
-    this.backfill.addToRolePolicy(new PolicyStatement({ actions: [...REGISTRATION_SNAPSHOT_ACTIONS], resources: [props.connectorTable.tableArn] }));
 
     // ── reconcile ────────────────────────────────────────────────────────────────────────────
     // Where a failed sweep is recorded: EventBridge invokes reconcile asynchronously, so an invocation that
