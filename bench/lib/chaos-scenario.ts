@@ -49,6 +49,7 @@ import {
   taxCodeFor,
 } from './chaos-data';
 import { type LogCapture, secretHits } from './chaos-log-capture';
+import { eventually, GiveUp } from '../../test/support/eventually';
 
 export interface ChaosFaults {
   /** Share of Sphere API calls answered 500/502/503. */
@@ -305,18 +306,24 @@ async function faultsOff(run: Run): Promise<void> {
 }
 
 async function waitForBackfill(run: Run): Promise<void> {
-  const deadline = Date.now() + (run.options.settleTimeoutMs ?? defaultSettleTimeoutMs(run.data.sizes));
   let last = '';
-  for (;;) {
-    const reply = await admin<{ backfill: { state: string; done: number; total: number } }>(run, 'GET', `/connections/${run.connectionId}`);
-    const b = reply.body.backfill;
-    const line = `  backfill ${b.state} ${b.done}/${b.total}`;
-    if (line !== last) run.progress(line);
-    last = line;
-    if (b.state === 'COMPLETED') break;
-    if (b.state === 'FAILED') throw new Error('The backfill FAILED');
-    if (Date.now() > deadline) throw new Error(`The backfill did not complete (${line.trim()})`);
-    await sleep(1000);
+  try {
+    await eventually(
+      'the backfill to complete',
+      async () => {
+        const reply = await admin<{ backfill: { state: string; done: number; total: number } }>(run, 'GET', `/connections/${run.connectionId}`);
+        const b = reply.body.backfill;
+        const line = `  backfill ${b.state} ${b.done}/${b.total}`;
+        if (line !== last) run.progress(line);
+        last = line;
+        if (b.state === 'FAILED') throw new GiveUp('The backfill FAILED');
+        return b.state === 'COMPLETED';
+      },
+      { timeoutMs: run.options.settleTimeoutMs ?? defaultSettleTimeoutMs(run.data.sizes), everyMs: 1000 },
+    );
+  } catch (error) {
+    if (error instanceof GiveUp) throw error;
+    throw new Error(`The backfill did not complete (${last.trim()}): ${(error as Error).message}`);
   }
   await settle(run);
 }
