@@ -2,22 +2,17 @@
  * The demo's two ways to a stack:
  *  - `findRunningStack`: a connector already answers (`npm start` in another terminal) → use it and
  *    its simulators (SEQUENCE_SIM_URL / SPHERE_SIM_URL), leave everything running;
- *  - `startDemoStack`: nothing answers → start the same composition as `npm start` (bin/local.ts:
- *    local/wiring.ts routes and queues, both simulators) in this process, on free ports, with
+ *  - `startDemoStack`: nothing answers → start the same composition as `npm start` in this process
+ *    (local/stack.ts: local/wiring.ts routes and queues, both simulators), on free ports, with
  *    in-memory DynamoDB and a temporary data directory (never the user's .local), and stop it after.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { DEFAULT_ADMIN_TOKEN, type LocalRuntime, startLocalRuntime } from '../local/runtime';
-import { loadFauxqs } from '../local/runtime/esm';
-import { type SequenceSimulator, startSequenceSimulator } from '../local/sequence-sim/server';
-import { type SphereSimulator, startSphereSimulator } from '../local/sphere-sim/server';
-import { queues, routes } from '../local/wiring';
+import { DEFAULT_ADMIN_TOKEN, type LocalRuntime } from '../local/runtime';
+import { type SequenceSimulator } from '../local/sequence-sim/server';
+import { type SphereSimulator } from '../local/sphere-sim/server';
+import { SIM_DEFAULTS, type Stack, startStack } from '../local/stack';
 import { type DemoTargets, answers, sleep, statusOf } from './http';
 
-/** The simulators' documented defaults (architecture §5.4); safe to show. */
-export const SIM_DEFAULTS = { sequenceClientId: 'local-client', sequenceClientSecret: 'local-secret', sphereApiKey: 'sph_test_local' } as const;
+export { SIM_DEFAULTS };
 
 export interface DemoStack {
   mode: 'in-process' | 'existing';
@@ -121,63 +116,33 @@ export interface InProcessDemoStack extends DemoStack {
   sphere: SphereSimulator;
 }
 
-/** The `npm start` composition in this process, on free ports, with throwaway data. */
+/** The `npm start` composition in this process (local/stack.ts), on free ports, with throwaway data. */
 export async function startDemoStack(options: StartDemoStackOptions = {}): Promise<InProcessDemoStack> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sphere-connector-demo-'));
-  // fauxqs hands out `sqs.<region>.localhost` queue URLs, which the AWS SDK calls directly; not every
-  // resolver maps *.localhost to 127.0.0.1, so map it for this process while the stack runs.
-  const { interceptLocalhostDns } = await loadFauxqs();
-  const restoreDns = interceptLocalhostDns();
   const restoreNoise = options.quiet === false ? () => undefined : quietHandlerNoise();
-  let sequence: SequenceSimulator | undefined;
-  let sphere: SphereSimulator | undefined;
-  let runtime: LocalRuntime | undefined;
-  const cleanup = async () => {
-    if (runtime) await runtime.stop().catch(() => undefined);
-    else {
-      await sequence?.stop().catch(() => undefined);
-      await sphere?.stop().catch(() => undefined);
-    }
-    restoreDns();
-    restoreNoise();
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  let stack: Stack;
   try {
-    sequence = await startSequenceSimulator({ port: 0, clientId: SIM_DEFAULTS.sequenceClientId, clientSecret: SIM_DEFAULTS.sequenceClientSecret });
-    sphere = await startSphereSimulator({ port: 0, apiKeys: [SIM_DEFAULTS.sphereApiKey] });
-    const seq = sequence;
-    const sph = sphere;
-    runtime = await startLocalRuntime({
-      port: options.port ?? 0,
-      dataDir,
-      inMemory: true,
-      adminToken: DEFAULT_ADMIN_TOKEN,
-      routes,
-      queues,
-      // Handed over so the runtime stops them with everything else (and reports them in /health).
-      simulators: {
-        sequence: { start: async () => ({ url: seq.url, apiUrl: seq.apiUrl, stop: () => seq.stop() }) },
-        sphere: { start: async () => ({ url: sph.url, stop: () => sph.stop() }) },
+    stack = await startStack({
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      runtime: {
+        adminToken: DEFAULT_ADMIN_TOKEN,
+        env: { POWERTOOLS_LOG_LEVEL: options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...options.env },
+        ...(options.recordAwsCalls ? { recordAwsCalls: true } : {}),
+        log: options.log ?? (() => undefined),
       },
-      env: { POWERTOOLS_LOG_LEVEL: options.handlerLogLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ...options.env },
-      ...(options.recordAwsCalls ? { recordAwsCalls: true } : {}),
-      log: options.log ?? (() => undefined),
-      pollWaitSeconds: 1,
     });
   } catch (error) {
-    await cleanup();
+    restoreNoise();
     throw error;
   }
-  const rt = runtime;
-  let stopped = false;
+  const { runtime, sequence, sphere } = stack;
   return {
     mode: 'in-process',
-    runtime: rt,
+    runtime,
     sequence,
     sphere,
     targets: {
-      connectorUrl: rt.url,
-      adminToken: rt.adminToken,
+      connectorUrl: runtime.url,
+      adminToken: runtime.adminToken,
       sequenceSimUrl: sequence.url,
       sphereSimUrl: sphere.url,
       sequenceClientId: SIM_DEFAULTS.sequenceClientId,
@@ -185,9 +150,8 @@ export async function startDemoStack(options: StartDemoStackOptions = {}): Promi
       sphereApiKey: SIM_DEFAULTS.sphereApiKey,
     },
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      await cleanup();
+      await stack.stop(); // idempotent, and so is restoring the noise filter once more
+      restoreNoise();
     },
   };
 }

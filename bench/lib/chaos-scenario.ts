@@ -22,15 +22,11 @@
  * is retried in seconds, not the stack's minutes; everything else is wiring.ts as is.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startLocalRuntime, type LocalRuntime, type QueueBinding } from '../../local/runtime';
-import { loadFauxqs } from '../../local/runtime/esm';
-import { type SequenceSimulator, startSequenceSimulator } from '../../local/sequence-sim/server';
-import { type SphereSimulator, startSphereSimulator } from '../../local/sphere-sim/server';
+import { type LocalRuntime, type QueueBinding } from '../../local/runtime';
+import { type SequenceSimulator } from '../../local/sequence-sim/server';
+import { type SphereSimulator } from '../../local/sphere-sim/server';
+import { startStack } from '../../local/stack';
 import { calculate, DEFAULT_ESTABLISHMENT, DEFAULT_REGISTRATIONS, defaultTaxCodes, type EngineContext } from '../../local/sphere-sim/tax-engine';
-import { queues as wiredQueues, routes as wiredRoutes } from '../../local/wiring';
 import { type CurrencyCode } from '../../shared/domain/currency';
 import { Decimal } from '../../shared/domain/decimal';
 import { decimalToMinorUnits } from '../../shared/domain/money';
@@ -49,6 +45,7 @@ import {
   taxCodeFor,
 } from './chaos-data';
 import { type LogCapture, secretHits } from './chaos-log-capture';
+import { eventually, GiveUp } from '../../test/support/eventually';
 
 export interface ChaosFaults {
   /** Share of Sphere API calls answered 500/502/503. */
@@ -305,18 +302,24 @@ async function faultsOff(run: Run): Promise<void> {
 }
 
 async function waitForBackfill(run: Run): Promise<void> {
-  const deadline = Date.now() + (run.options.settleTimeoutMs ?? defaultSettleTimeoutMs(run.data.sizes));
   let last = '';
-  for (;;) {
-    const reply = await admin<{ backfill: { state: string; done: number; total: number } }>(run, 'GET', `/connections/${run.connectionId}`);
-    const b = reply.body.backfill;
-    const line = `  backfill ${b.state} ${b.done}/${b.total}`;
-    if (line !== last) run.progress(line);
-    last = line;
-    if (b.state === 'COMPLETED') break;
-    if (b.state === 'FAILED') throw new Error('The backfill FAILED');
-    if (Date.now() > deadline) throw new Error(`The backfill did not complete (${line.trim()})`);
-    await sleep(1000);
+  try {
+    await eventually(
+      'the backfill to complete',
+      async () => {
+        const reply = await admin<{ backfill: { state: string; done: number; total: number } }>(run, 'GET', `/connections/${run.connectionId}`);
+        const b = reply.body.backfill;
+        const line = `  backfill ${b.state} ${b.done}/${b.total}`;
+        if (line !== last) run.progress(line);
+        last = line;
+        if (b.state === 'FAILED') throw new GiveUp('The backfill FAILED');
+        return b.state === 'COMPLETED';
+      },
+      { timeoutMs: run.options.settleTimeoutMs ?? defaultSettleTimeoutMs(run.data.sizes), everyMs: 1000 },
+    );
+  } catch (error) {
+    if (error instanceof GiveUp) throw error;
+    throw new Error(`The backfill did not complete (${last.trim()}): ${(error as Error).message}`);
   }
   await settle(run);
 }
@@ -697,8 +700,8 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
 
 // ---- the run ---------------------------------------------------------------------------------
 
-function scaledQueues(visibility: number): QueueBinding[] {
-  return wiredQueues.map((q) => ({ ...q, visibilityTimeoutSeconds: visibility, timeoutSeconds: Math.min(q.timeoutSeconds ?? q.visibilityTimeoutSeconds, visibility) }));
+function scaledQueue(visibility: number): (q: QueueBinding) => QueueBinding {
+  return (q) => ({ ...q, visibilityTimeoutSeconds: visibility, timeoutSeconds: Math.min(q.timeoutSeconds ?? q.visibilityTimeoutSeconds, visibility) });
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
@@ -708,13 +711,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const progress = options.progress ?? (() => undefined);
   const tag = randomBytes(8).toString('hex');
   const secrets = { clientId: `chaos-client-${tag}`, clientSecret: `chaos-secret-${tag}`, sphereKey: `sph_test_chaos_${tag}` };
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chaos-'));
-  const { interceptLocalhostDns } = await loadFauxqs();
-  const restoreDns = interceptLocalhostDns();
-  const sequence = await startSequenceSimulator({ port: 0, clientId: secrets.clientId, clientSecret: secrets.clientSecret, webhookRetryDelaysMs: [250, 1000, 3000, 8000, 15000] });
-  const sphere = await startSphereSimulator({ port: 0, apiKeys: [secrets.sphereKey] });
   const started = Date.now();
-  let runtime: LocalRuntime | undefined;
+  const stack = await startStack({
+    sequence: { clientId: secrets.clientId, clientSecret: secrets.clientSecret, webhookRetryDelaysMs: [250, 1000, 3000, 8000, 15000] },
+    sphere: { apiKeys: [secrets.sphereKey] },
+    queue: scaledQueue(options.visibilityTimeoutSeconds ?? 30),
+    runtime: {
+      log: (line) => options.capture.push(line),
+      // Logs as in Lambda (JSON lines on stdout), at INFO: what the secret scan reads.
+      env: { POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' },
+    },
+  });
+  const { runtime, sequence, sphere } = stack;
   const counts: ChaosCounts = {
     customers: 0, products: 0, invoices: 0, drafts: 0, finalised: 0, voided: 0, creditNotes: 0,
     sphereCustomers: 0, sphereProducts: 0, sphereTransactions: 0, cancelled: 0,
@@ -724,37 +732,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   };
   const run: Run = {
     data, options, faults, sequence, sphere, secrets, progress,
-    runtime: undefined as unknown as LocalRuntime,
+    runtime,
     connectionId: '', customerIds: [], productIds: [], priceIds: [], invoiceIds: [], creditNotes: [],
     renamed: new Map(), problems: [], durations: {},
   };
   try {
-    runtime = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      inMemory: true,
-      routes: wiredRoutes,
-      queues: scaledQueues(options.visibilityTimeoutSeconds ?? 30),
-      simulators: {
-        sequence: { start: async () => ({ url: sequence.url, apiUrl: sequence.apiUrl, stop: async () => undefined }) },
-        sphere: { start: async () => ({ url: sphere.url, stop: async () => undefined }) },
-      },
-      log: (line) => options.capture.push(line),
-      pollWaitSeconds: 1,
-      // Logs as in Lambda (JSON lines on stdout), at INFO: what the secret scan reads.
-      env: { POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' },
-    });
-    run.runtime = runtime;
     await phases(run, counts);
   } catch (error) {
     run.problems.push({ check: 'run', detail: error instanceof Error ? error.message : String(error) });
   } finally {
     run.durations.total = Date.now() - started;
-    await runtime?.stop().catch(() => undefined);
-    await sequence.stop();
-    await sphere.stop();
-    restoreDns();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
   return { sizes: options.sizes, seed, faults, durationsMs: run.durations, counts, problems: run.problems, passed: run.problems.length === 0 };
 }

@@ -1,6 +1,6 @@
 /**
- * The full connector for the benchmarks: the local runtime with every route and queue binding of
- * local/wiring.ts (what `npm start` hosts), both simulators in this process on free ports, and a
+ * The full connector for the benchmarks: local/stack.ts (every route and queue binding of
+ * local/wiring.ts, what `npm start` hosts, and both simulators in this process on free ports), and a
  * connection created through the admin API (POST /connections, as an operator would: credentials
  * checked, webhook policy registered, backfill queued). Queue bindings can be swapped for the
  * recording consumer (bench/lib/stack-recorder.ts) so that a benchmark of the front door does not
@@ -9,16 +9,14 @@
  * Everything runs in ONE Node process (as `npm start` does): the handlers, the emulators and the
  * simulators share the event loop and the heap. Say so next to any figure measured here.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type HttpRoute, type LocalRuntime, type QueueBinding, startLocalRuntime } from '../../local/runtime';
-import { loadFauxqs } from '../../local/runtime/esm';
-import { type SequenceSimulator, type SequenceSimulatorOptions, startSequenceSimulator } from '../../local/sequence-sim/server';
-import { type SphereSimulator, type SphereSimulatorOptions, startSphereSimulator } from '../../local/sphere-sim/server';
-import { queues as wiringQueues, routes as wiringRoutes } from '../../local/wiring';
+import { type HttpRoute, type LocalRuntime, type QueueBinding } from '../../local/runtime';
+import { type SequenceSimulator, type SequenceSimulatorOptions } from '../../local/sequence-sim/server';
+import { type SphereSimulator, type SphereSimulatorOptions } from '../../local/sphere-sim/server';
+import { startStack } from '../../local/stack';
 // Types only: shared/runtime modules build the logger and metrics at module scope from process.env,
-// so they are imported (below) only after startLocalRuntime has set the handlers' environment.
+// so they are imported (below) only after startStack has set the handlers' environment.
 import type { Dependencies } from '../../shared/runtime/dependencies';
 import { type MachineInfo, machineInfo } from './machine';
 import { callSequenceApi, callSimulator } from '../../local/sim-client';
@@ -64,27 +62,18 @@ export interface BenchStack {
 const RECORDER = () => import('./stack-recorder');
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-stack-'));
-  // fauxqs hands out `sqs.<region>.localhost` queue URLs; map *.localhost to 127.0.0.1 for this process.
-  const { interceptLocalhostDns } = await loadFauxqs();
-  const restoreDns = interceptLocalhostDns();
-  const sequence = await startSequenceSimulator({ port: 0, webhookRetryDelaysMs: [100, 500, 2000], ...options.sequence });
-  const sphere = await startSphereSimulator({ port: 0, ...options.sphere });
   const record = options.recordQueues ?? [];
-  const queues: QueueBinding[] = wiringQueues.map((q) => ({
-    ...q,
-    ...options.queueOverrides,
-    ...(record === 'all' || record.includes(q.queueName) ? { functionName: `${q.functionName}-recorder`, load: RECORDER } : {}),
-  }));
-  let runtime: LocalRuntime;
-  try {
-    runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, routes: options.routes ?? wiringRoutes, queues, log: () => undefined, pollWaitSeconds: 1 });
-  } catch (error) {
-    await sequence.stop();
-    await sphere.stop();
-    restoreDns();
-    throw error;
-  }
+  const { runtime, sequence, sphere, stop: stopStack } = await startStack({
+    sequence: { webhookRetryDelaysMs: [100, 500, 2000], ...options.sequence },
+    sphere: options.sphere ?? {},
+    queue: (q) => ({
+      ...q,
+      ...options.queueOverrides,
+      ...(record === 'all' || record.includes(q.queueName) ? { functionName: `${q.functionName}-recorder`, load: RECORDER } : {}),
+    }),
+    ...(options.routes ? { routes: options.routes } : {}),
+    runtime: { log: () => undefined },
+  });
   const { loadConfig } = await import('../../shared/runtime/config');
   const { createDependencies } = await import('../../shared/runtime/dependencies');
   const deps = createDependencies(loadConfig(process.env));
@@ -132,13 +121,9 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       return { id, webhookSecret: secrets.webhookSigningSecret, webhookUrl: `${runtime.url}/webhooks/sequence/${id}` };
     },
     async stop() {
-      await runtime.stop();
-      await sequence.stop();
-      await sphere.stop();
+      await stopStack();
       deps.dynamo.destroy();
       deps.sqs.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
-      restoreDns();
     },
   };
   return stack;

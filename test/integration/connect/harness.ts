@@ -198,13 +198,6 @@ export async function startConnectStack(options: ConnectStackOptions = {}): Prom
   };
 }
 
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A POST /connections body for the simulators' default credentials. */
 export function connectBody(overrides: { name?: string; sequence?: Record<string, unknown>; sphere?: Record<string, unknown>; [k: string]: unknown } = {}) {

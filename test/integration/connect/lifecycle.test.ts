@@ -9,7 +9,8 @@ import { LocalFileVault } from '../../../shared/secrets/local-vault';
 import { verifySignature } from '../../../shared/webhooks/signature';
 import { CONSUMED_NOTIFICATION_TYPES } from '../../../shared/webhooks/routing';
 import { deliveries, reset as resetBackfillDeliveries } from '../../fixtures/handlers/sqs-scripted';
-import { type CapturedWebhook, type ConnectStack, connectBody, startCaptureServer, startConnectStack, waitFor } from './harness';
+import { type CapturedWebhook, type ConnectStack, connectBody, startCaptureServer, startConnectStack } from './harness';
+import { eventually } from '../../support/eventually';
 
 let stack: ConnectStack;
 let capture: Awaited<ReturnType<typeof startCaptureServer>>;
@@ -85,7 +86,7 @@ describe('connect → use → disconnect', () => {
     expect([...(policies[0]!.notificationTypes ?? [])].sort()).toEqual([...CONSUMED_NOTIFICATION_TYPES].sort());
 
     // The backfill message, on the backfill queue, grouped per connection.
-    await waitFor(() => deliveries.length > 0);
+    await eventually('the backfill message delivered', () => deliveries.length > 0, { timeoutMs: 10_000, everyMs: 50 });
     expect(JSON.parse(deliveries[0]!.record.body)).toMatchObject({ kind: 'backfill', connectionId: connection.id, trigger: 'admin', phase: 'registrations', runId: expect.any(String) });
     expect(deliveries[0]!.record.attributes.MessageGroupId).toBe(`${connection.id}:backfill`);
   });
@@ -93,7 +94,7 @@ describe('connect → use → disconnect', () => {
   it('a webhook the simulator signs with the registered policy verifies with the stored secret', async () => {
     const before = capture.received.length;
     const customerId = await createCustomer('Webhook Check Ltd');
-    await waitFor(() => capture.received.length > before);
+    await eventually('the customer webhook captured', () => capture.received.length > before, { timeoutMs: 10_000, everyMs: 50 });
     await stack.sequence.webhooksIdle();
     const hook = capture.received.find((h: CapturedWebhook) => h.rawBody.toString('utf8').includes(customerId))!;
     expect(hook.path).toBe(`/webhooks/sequence/${connection.id}`);
@@ -188,12 +189,14 @@ describe('connect → use → disconnect', () => {
     const res = await stack.admin('POST', `/connections/${connection.id}/backfill`);
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ backfill: { state: 'QUEUED', done: 0, total: 0 } });
-    await new Promise((r) => setTimeout(r, 1500)); // longer than the poller's wait
+    // Every queued message delivered: had the run been queued twice, the backfill handler would have it by now.
+    await stack.runtime.drain();
     expect(deliveries).toHaveLength(0);
 
     const restart = await stack.admin('POST', `/connections/${connection.id}/backfill?restart=true`);
     expect(restart.status).toBe(202);
-    await waitFor(() => deliveries.length > 0);
+    await stack.runtime.drain();
+    expect(deliveries).toHaveLength(1);
     expect(JSON.parse(deliveries[0]!.record.body)).toMatchObject({ kind: 'backfill', connectionId: connection.id });
   });
 
@@ -221,8 +224,7 @@ describe('connect → use → disconnect', () => {
     await stack.sequence.webhooksIdle();
     const received = capture.received.length;
     await createCustomer('After Disconnect Ltd');
-    await stack.sequence.webhooksIdle();
-    await new Promise((r) => setTimeout(r, 200));
+    await stack.sequence.webhooksIdle(); // every webhook the change caused has been sent (or none was)
     expect(capture.received.length).toBe(received);
 
     const again = await stack.admin('DELETE', `/connections/${connection.id}`);

@@ -11,6 +11,7 @@ import { type AdminFuzzReport, fuzzAdmin } from '../../../bench/lib/fuzz-admin';
 import { type PathFuzzReport, fuzzPaths } from '../../../bench/lib/fuzz-paths';
 import { type FuzzStack, startFuzzStack } from '../../../bench/lib/fuzz-stack';
 import { type WebhookFuzzReport, fuzzWebhooks } from '../../../bench/lib/fuzz-webhooks';
+import { flushAuditLog } from '../../../shared/runtime/dependencies';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
     webhooks = await fuzzWebhooks(stack, { runs: 800, seed: SEED });
     adminReport = await fuzzAdmin(stack, { runs: 200, seed: SEED + 1 });
     paths = await fuzzPaths(stack, { runs: 150, seed: SEED + 2 });
-    await new Promise((r) => setTimeout(r, 300)); // let fire-and-forget audit writes finish before stopping
+    await flushAuditLog(); // audit writes run beside the requests: let them finish before stopping
   } finally {
     await stack?.stop();
     capture.stop();

@@ -6,7 +6,8 @@
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { redriveDeadLetterQueue, redriveDeduplicationId } from '../../../shared/operations/redrive';
 import { deliveries, processed, reset, state } from '../../fixtures/handlers/sqs-switchable';
-import { type OperationsStack, startOperationsStack, waitFor } from './harness';
+import { type OperationsStack, startOperationsStack } from './harness';
+import { eventually } from '../../support/eventually';
 
 let stack: OperationsStack;
 
@@ -40,7 +41,7 @@ async function dlqDepth(): Promise<number> {
 async function failIntoDlq(ids: { id: string; group: string }[]) {
   for (const { id, group } of ids) await send(id, group);
   await stack.runtime.drain();
-  await waitFor(async () => (await dlqDepth()) === ids.length);
+  await eventually(`${ids.length} messages in the DLQ`, async () => (await dlqDepth()) === ids.length, { timeoutMs: 15_000, everyMs: 50 });
   expect(processed()).toEqual([]);
 }
 

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually, GiveUp } from '../../support/eventually';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const TUNNEL = 'https://npm-start-tunnel.example.test';
@@ -19,14 +20,19 @@ let stdout = '';
 let stderr = '';
 let dataDir: string;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + GIVE_UP_MS;
-  for (;;) {
-    if (child?.exitCode !== null) throw new Error(`npm start exited (code ${child?.exitCode}) while waiting for ${what}.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`npm start: no ${what} within ${GIVE_UP_MS / 1000} s.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 250));
+/** `eventually`, stopping at once if npm start exits, with its output on any failure. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>) {
+  try {
+    return await eventually(
+      what,
+      async () => {
+        if (child?.exitCode !== null) throw new GiveUp(`npm start exited (code ${child?.exitCode}) while waiting for ${what}`);
+        return probe();
+      },
+      { timeoutMs: GIVE_UP_MS, everyMs: 250 },
+    );
+  } catch (error) {
+    throw new Error(`npm start: ${(error as Error).message}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   }
 }
 
@@ -83,13 +89,9 @@ it('prints the URLs of everything it started, with the variables that override t
 
 it('GET /health answers 200 with every component ok', async () => {
   const health = await waitFor('200 from GET /health', async () => {
-    try {
-      const response = await fetch(`${frontDoorUrl}/health`, { signal: AbortSignal.timeout(5000) });
-      const body = (await response.json()) as { status: string; components: Record<string, string> };
-      return response.status === 200 ? body : undefined;
-    } catch {
-      return undefined;
-    }
+    const response = await fetch(`${frontDoorUrl}/health`, { signal: AbortSignal.timeout(5000) });
+    const body = (await response.json()) as { status: string; components: Record<string, string> };
+    return response.status === 200 ? body : undefined;
   });
   expect(health).toEqual({ status: 'ok', components: { dynamodb: 'ok', sqs: 'ok', sequence: 'ok', sphere: 'ok', pollers: 'ok' } });
 }, GIVE_UP_MS + 10_000);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startLocalRuntime, type LocalRuntime, type QueueBinding } from '../../../local/runtime';
 import { interpretBatchResponse } from '../../../local/runtime/poller';
 import { deliveries, reset, stats } from '../../fixtures/handlers/sqs-scripted';
+import { eventually } from '../../support/eventually';
 
 const load = () => import('../../fixtures/handlers/sqs-scripted');
 
@@ -52,14 +53,6 @@ async function send(id: string, extra: Record<string, unknown> = {}, group = id,
 async function dlqMessages() {
   const { Messages } = await runtime.sqs.client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl(), MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ['All'] }));
   return Messages ?? [];
-}
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 it('creates FIFO queues with a FIFO DLQ and the redrive policy, and exports their URLs', async () => {
@@ -117,11 +110,11 @@ it('retries only the failing record of a batch; the others are deleted', async (
 
 it('moves a message that fails maxReceiveCount (3) times to the DLQ', async () => {
   const messageId = await send('poison', { failTimes: -1 });
-  await waitFor(() => deliveries.length >= 3);
-  await waitFor(async () => {
+  await eventually('three deliveries', () => deliveries.length >= 3, { timeoutMs: 15_000, everyMs: 50 });
+  await eventually('one message in the DLQ', async () => {
     const { Attributes } = await runtime.sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl(), AttributeNames: ['ApproximateNumberOfMessages'] }));
     return Attributes?.ApproximateNumberOfMessages === '1';
-  });
+  }, { timeoutMs: 15_000, everyMs: 50 });
   await runtime.drain();
   expect(deliveries.map((d) => d.receiveCount)).toEqual([1, 2, 3]);
   const dead = await dlqMessages();
@@ -133,7 +126,7 @@ it('moves a message that fails maxReceiveCount (3) times to the DLQ', async () =
 it('leaves the whole batch to retry when the handler throws', async () => {
   await send('throws-once', { throw: true, failTimes: 0 });
   // A thrower fails every time: it reaches the DLQ after 3 receives, never deleted in between.
-  await waitFor(() => deliveries.length >= 3);
+  await eventually('three deliveries', () => deliveries.length >= 3, { timeoutMs: 15_000, everyMs: 50 });
   await runtime.drain();
   expect(deliveries.map((d) => d.receiveCount)).toEqual([1, 2, 3]);
   const dead = await dlqMessages();

@@ -20,6 +20,7 @@ import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
 import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
+import { eventually } from '../../support/eventually';
 
 export const SPHERE_KEY = 'sph_test_local';
 
@@ -229,14 +230,9 @@ export function customerBody(legalName: string, overrides: Record<string, unknow
   };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** `eventually` with this suite's positional timeout/interval (20 s, every 100 ms). */
+export function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 100) {
+  return eventually(what, probe, { timeoutMs, everyMs });
 }
 
 /** Wait until every queue is empty and the Sequence simulator has delivered every webhook. */

@@ -18,6 +18,7 @@ import { loadConfig } from '../../../shared/runtime/config';
 import { type Dependencies, createDependencies, flushAuditLog } from '../../../shared/runtime/dependencies';
 import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
+import { eventually } from '../../support/eventually';
 
 export const SPHERE_KEY = 'sph_test_local';
 export const CATEGORY = SIM_TAX_CATEGORY_IDS;
@@ -281,14 +282,9 @@ export function sphereEntry(netMinor: number, percentage: string): number {
   return new Decimal(netMinor).times(percentage).dividedBy(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** `eventually` with this suite's positional timeout/interval (20 s, every 100 ms). */
+export function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 100) {
+  return eventually(what, probe, { timeoutMs, everyMs });
 }
 
 /** Every webhook delivered and every queue drained (a few rounds: work produces webhooks produces work). */

@@ -98,7 +98,7 @@ describe('rejections leave nothing in any queue', () => {
     const response = await send();
     expect(response.status).toBe(status);
     expect((response.body.error as { code: string }).code).toBe(code);
-    await new Promise((r) => setTimeout(r, 50));
+    await h.runtime.drain(); // anything sent would now be counted as received
     expect(await queuedSoFar()).toBe(before);
   });
 });
