@@ -18,18 +18,16 @@ export const MAX_RECORDS_LIMIT = 200;
 const RECORD_TYPES = ['customer', 'product'] as const;
 type RecordType = (typeof RECORD_TYPES)[number];
 
-const invalid = invalidRequest;
-
 function parseType(raw: string | undefined): RecordType {
-  if (raw === undefined || raw === '') throw invalid('type', 'is required: customer or product');
-  if (!(RECORD_TYPES as readonly string[]).includes(raw)) throw invalid('type', 'must be customer or product');
+  if (raw === undefined || raw === '') throw invalidRequest('type', 'is required: customer or product');
+  if (!(RECORD_TYPES as readonly string[]).includes(raw)) throw invalidRequest('type', 'must be customer or product');
   return raw as RecordType;
 }
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined || raw === '') return DEFAULT_RECORDS_LIMIT;
   const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECORDS_LIMIT) throw invalid('limit', `must be an integer from 1 to ${MAX_RECORDS_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECORDS_LIMIT) throw invalidRequest('limit', `must be an integer from 1 to ${MAX_RECORDS_LIMIT}`);
   return limit;
 }
 
@@ -46,7 +44,7 @@ function parseCursor(raw: string | undefined): { after?: string } {
   } catch {
     // falls through to the 400 below
   }
-  throw invalid('cursor', 'is not a cursor this API returned; start again without it');
+  throw invalidRequest('cursor', 'is not a cursor this API returned; start again without it');
 }
 
 /** What the route shows of a link: an allow-list (hashes and echo fingerprints stay internal). */
