@@ -102,13 +102,14 @@ export async function flushAuditLog(): Promise<void> {
 }
 
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
-  // AWS SDK calls appear as subsegments on the function's X-Ray trace (no-op when tracing is off).
-  const dynamo = overrides.dynamo ?? instrumentAwsClient(tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region })));
+  // AWS SDK calls appear as subsegments on the function's X-Ray trace (when tracing is on).
+  const traced = <C>(client: C): C => (tracer ? tracer.captureAWSv3Client(client) : client);
+  const dynamo = overrides.dynamo ?? instrumentAwsClient(traced(new DynamoDBClient({ region: cfg.region })));
   const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   // An explicit endpoint (local emulator) must also stop the SDK from sending to the host in the
   // queue URL: fauxqs names queues `sqs.<region>.localhost`, which not every machine resolves.
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  const sqs = overrides.sqs ?? instrumentAwsClient(tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) })));
+  const sqs = overrides.sqs ?? instrumentAwsClient(traced(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) })));
   const vault = overrides.vault ?? createVault(cfg);
   // The connection counters as metrics (failures have their own, recorded with the failure record).
   const connections = new ConnectionRepository(db, cfg.connectorTableName, (_connectionId, counter, by) => {
