@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Connection } from '../domain/connection';
 import { ConnectorError } from '../domain/errors';
 import { type UpstreamCallRecord } from '../http/upstream-http';
-import { type CredentialVault, createVault } from '../secrets';
+import { type ConnectionSecrets, type CredentialVault, createVault } from '../secrets';
 import { SequenceClient } from '../sequence';
 import { SphereClient } from '../sphere';
 import { dynamoRateGates } from '../store/shared-pace';
@@ -47,6 +47,11 @@ export interface Dependencies {
    * rotated through PATCH /connections/{id} takes effect without a redeploy.
    */
   withUpstream<T>(connection: Connection, work: (clients: UpstreamClients) => Promise<T>): Promise<T>;
+  /**
+   * Start reading the connection's secret now, beside the connection lookup: the next `withUpstream`
+   * for it (within a second) uses this read instead of starting its own after the lookup.
+   */
+  prefetchCredentials(connectionId: string): void;
   /** Clients for explicit credentials (connect/test before anything is stored). */
   clientsFor(input: { sequence: { baseUrl: string; clientId: string; clientSecret: string }; sphere: { baseUrl: string; apiKey: string }; connectionId?: string }): UpstreamClients;
 }
@@ -60,6 +65,8 @@ export interface DependencyOverrides {
 }
 
 const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_credentials_rejected']);
+/** How long a prefetched secret read may stand in for one made now. */
+const CREDENTIAL_PREFETCH_MS = 1_000;
 
 /**
  * Audit-log writes run beside the flow they record, so they never slow it down or break it; but
@@ -153,8 +160,20 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     }),
   });
 
+  const prefetched = new Map<string, { at: number; secrets: Promise<ConnectionSecrets> }>();
+  const prefetchCredentials = (connectionId: string) => {
+    // Reads nobody took (an unknown connection) are dropped, so the map stays small.
+    for (const [id, read] of prefetched) if (Date.now() - read.at >= CREDENTIAL_PREFETCH_MS) prefetched.delete(id);
+    const secrets = (async () => vault.get(connectionId))();
+    secrets.catch(() => undefined); // an unknown connection's lookup answers; withUpstream rethrows for a known one
+    prefetched.set(connectionId, { at: Date.now(), secrets });
+  };
+
   async function clientsForConnection(connection: Connection, forceRefresh: boolean): Promise<UpstreamClients> {
-    const secrets = await vault.get(connection.id, { forceRefresh });
+    const early = prefetched.get(connection.id);
+    prefetched.delete(connection.id);
+    const fresh = !forceRefresh && early !== undefined && Date.now() - early.at < CREDENTIAL_PREFETCH_MS;
+    const secrets = await (fresh ? early.secrets : vault.get(connection.id, { forceRefresh }));
     return clientsFor({
       connectionId: connection.id,
       sequence: { baseUrl: connection.sequenceBaseUrl, clientId: secrets.sequence.clientId, clientSecret: secrets.sequence.clientSecret },
@@ -194,7 +213,7 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     }
   }
 
-  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, queues, logger, metrics, withUpstream, clientsFor };
+  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, queues, logger, metrics, withUpstream, prefetchCredentials, clientsFor };
 }
 
 let processDependencies: Dependencies | undefined;
