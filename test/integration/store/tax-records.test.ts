@@ -2,22 +2,12 @@
  * Tax records keep their lines as one JSON string attribute (cheap to write and read on the tax's
  * critical path); records stored earlier with a `lines` map are still read as they were.
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type EmbeddedDynamo, startDynamo } from '../../../local/runtime/dynamo';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { TaxRecordRepository } from '../../../shared/store/tax-records';
+import { useConnectorTable } from './dynamo-table';
 
-let dynamo: EmbeddedDynamo;
-let db: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  dynamo = await startDynamo();
-  db = DynamoDBDocumentClient.from(dynamo.client);
-});
-
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const table = useConnectorTable();
 
 const record: TaxRecord = {
   invoiceId: 'inv_1',
@@ -43,15 +33,15 @@ const record: TaxRecord = {
 };
 
 it('stores the lines as one JSON string and reads the record back as it was', async () => {
-  const records = new TaxRecordRepository(db, dynamo.tables.connector);
+  const records = new TaxRecordRepository(table.db, table.name);
   await records.put('conn_1', record);
-  const raw = await db.send(new GetCommand({ TableName: dynamo.tables.connector, Key: { PK: 'CONN#conn_1', SK: 'INVOICE#inv_1' } }));
+  const raw = await table.db.send(new GetCommand({ TableName: table.name, Key: { PK: 'CONN#conn_1', SK: 'INVOICE#inv_1' } }));
   expect(typeof raw.Item?.linesJson).toBe('string');
   expect(raw.Item).not.toHaveProperty('lines');
   expect(await records.get('conn_1', 'inv_1')).toEqual(record);
 });
 
 it('reads a record stored with a lines map', async () => {
-  await db.send(new PutCommand({ TableName: dynamo.tables.connector, Item: { PK: 'CONN#conn_2', SK: 'INVOICE#inv_1', connectionId: 'conn_2', ...record } }));
-  expect(await new TaxRecordRepository(db, dynamo.tables.connector).get('conn_2', 'inv_1')).toEqual(record);
+  await table.db.send(new PutCommand({ TableName: table.name, Item: { PK: 'CONN#conn_2', SK: 'INVOICE#inv_1', connectionId: 'conn_2', ...record } }));
+  expect(await new TaxRecordRepository(table.db, table.name).get('conn_2', 'inv_1')).toEqual(record);
 });
