@@ -106,12 +106,13 @@ function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId
     const readStartedAt = Date.now();
     const early = readInvoiceWithLines(clients, invoiceId);
     early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
-    return leaseInvoice(ctx, connection, invoiceId, async (lease) => {
+    // Claimed once the reads (and the pace reservation they wait for) are out: the lease is not on the path.
+    return afterCallsLeave(() => leaseInvoice(ctx, connection, invoiceId, async (lease) => {
       // The last wave's audit records are written beside the release, not gathered for a few ms after it.
       lease.besideRelease.push(flushAuditLog);
       const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
       return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId), lease);
-    });
+    }));
   });
 }
 
