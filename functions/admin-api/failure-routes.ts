@@ -1,5 +1,5 @@
 /**
- * Failure routes of the admin API (§5.1), included by functions/connect/handler.ts:
+ * Failure routes of the admin API (§5.1), included by functions/admin-api/handler.ts:
  *   GET  /connections/{id}/failures        200 {items: [{resourceType, resourceId, code, reason, fix?, retryable, attempts, ...}], count,
  *                                               warnings: [{resourceType, resourceId, code, severity: 'warning', reason, retryable: false, details?}]}
  *   POST /connections/{id}/failures/retry  202 {requeued, matched, skipped}; body {all: true} or {resourceType?, resourceId?}

@@ -1,5 +1,5 @@
 /**
- * Operations routes of the admin API, included by functions/connect/handler.ts:
+ * Operations routes of the admin API, included by functions/admin-api/handler.ts:
  *   GET  /connections/{id}/audit?limit=N   200 {items: [{at, service, method, path, status?, latencyMs, attempt, requestId?, errorCode?}], count}
  *                                          newest first; 404 connection_not_found
  *   GET  /dlq                              200 {items: [{queue, deadLetterQueue, visible, inFlight}]} for every DLQ this function knows
