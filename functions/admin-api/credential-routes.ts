@@ -5,7 +5,7 @@
  * Nothing is stored by the connector and no secret is echoed (checking tax codes writes their stand-in
  * products in Sphere, which the first calculation would write anyway); a saved connection is tested with POST /connections/{id}/test.
  */
-import { checkCredentials } from '../../shared/connect';
+import { checkCredentials } from '../../shared/connections';
 import { CheckCredentialsInputSchema } from '../../shared/domain/connection-input';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';

@@ -6,7 +6,7 @@
  * A retry re-sends the failure's RetryInstruction to its queue with trigger `retry`.
  */
 import * as z from 'zod';
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { RequestError } from '../../shared/domain/errors';
 import { SEQUENCE_ID_PATTERN } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';

@@ -9,7 +9,7 @@
  * calculation/finalisation keeps a failure record (retry: POST /connections/{id}/failures/retry).
  */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { RequestError } from '../../shared/domain/errors';
 import { type TaxRecord } from '../../shared/domain/invoice-tax';
 import { json } from '../../shared/runtime/api-response';

@@ -8,7 +8,7 @@
  * `queue` is a logical queue name (customerSync, productSync, invoiceTax, exemptions, backfill); the
  * URLs come from `<QUEUE>_QUEUE_URL` / `<QUEUE>_DLQ_URL` in the function's environment.
  */
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { RequestError, invalidRequest } from '../../shared/domain/errors';
 import { describeRejectedId } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';

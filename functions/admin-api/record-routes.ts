@@ -7,7 +7,7 @@
  * Paged in Sequence id order; `nextCursor` is opaque and present while more may follow.
  */
 import { invalidRequest } from '../../shared/domain/errors';
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';

@@ -29,7 +29,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { findConnection } from '../connect/lookup';
+import { findConnection } from '../connections/lookup';
 import { type Connection, acceptsWork } from '../domain/connection';
 import { classifyError } from '../domain/errors';
 import { type QueueRetryPolicy, queueRetryDelaySeconds } from '../domain/retry-policy';
