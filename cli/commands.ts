@@ -3,7 +3,7 @@
  * function per command calling the admin API (§5.1 + operations routes), human-readable tables by
  * default and the API's JSON with --json. Secrets are never printed. `connect` takes them from flags
  * or, better (shell history), from SEQUENCE_CLIENT_SECRET / SPHERE_API_KEY; `update` (rotation) only
- * from stdin or a no-echo prompt (shared/cli/secret-input.ts), never from argv.
+ * from stdin or a no-echo prompt (cli/secret-input.ts), never from argv.
  *
  * Exit codes: 0 success · 1 the API answered an error (printed as `Error <status> <code>: <message>`)
  * or the work failed (a test that did not pass, a FAILED backfill, messages left in a DLQ) · 2 usage.
@@ -14,8 +14,8 @@ import { type Column, keyValues, progressBar, redact, table } from './format';
 import { startConsoleServer } from './console-server';
 import { type SecretReader } from './secret-input';
 import { type RequestSigner, createSigV4Signer, regionFromApiUrl } from './sigv4';
-import { runChecks } from '../assumptions/checks';
-import { VerifySession } from '../assumptions/verify-session';
+import { runChecks } from '../shared/assumptions/checks';
+import { VerifySession } from '../shared/assumptions/verify-session';
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 export const DEFAULT_TOKEN = 'local-admin-token';
