@@ -12,7 +12,7 @@ import { SEQUENCE_ID_PATTERN } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute, parseJsonBody } from '../../shared/runtime/http-handler';
-import { listFailures, listWarnings, retryFailures } from '../../shared/tax';
+import { listFailures, listWarnings, retryFailures } from '../../shared/failures';
 
 const RetryBodySchema = z.union([
   z.object({ all: z.literal(true) }).strict(),

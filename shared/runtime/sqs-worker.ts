@@ -34,7 +34,7 @@ import { type Connection, acceptsWork } from '../domain/connection';
 import { classifyError } from '../domain/errors';
 import { type QueueRetryPolicy, queueRetryDelaySeconds } from '../domain/retry-policy';
 import { type ConnectionRepository } from '../store/connections';
-import { type FailedResourceType, type FailureRepository } from '../store/failures';
+import { type FailedResourceType, type FailureRepository } from '../failures/records';
 import { MAX_RECEIVE_COUNT, METRICS, QUEUES, type QueueKey, type QueueMessage } from './catalogue';
 import { type Dependencies } from './dependencies';
 import { instrumentedHandler } from './invocation';
