@@ -15,7 +15,7 @@ import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
 import { QUEUES, QUEUE_KEYS, type QueueKey } from '../../shared/runtime/catalogue';
-import { queueDepth, redriveDeadLetterQueue } from '../../shared/failures/redrive';
+import { queueDepth, redriveDeadLetterQueue } from '../../shared/operations/redrive';
 import { type AuditEntry } from '../../shared/store/audit-log';
 
 export const DEFAULT_AUDIT_LIMIT = 100;

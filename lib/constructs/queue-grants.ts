@@ -10,7 +10,7 @@ export function grantSendMessage(queue: IQueue, grantee: IGrantable): Grant {
   return Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
 }
 
-/** The admin API's DLQ operations (shared/failures/redrive.ts): depth, then receive and delete to redrive. */
+/** The admin API's DLQ operations (shared/operations/redrive.ts): depth, then receive and delete to redrive. */
 export const DLQ_OPERATIONS_ACTIONS = ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'] as const;
 
 export function grantDeadLetterOperations(queue: IQueue, grantee: IGrantable): Grant {

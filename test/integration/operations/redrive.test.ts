@@ -4,7 +4,7 @@
  * once, in order within its group, with `trigger: "redrive"`; the DLQ ends empty.
  */
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { redriveDeadLetterQueue, redriveDeduplicationId } from '../../../shared/failures/redrive';
+import { redriveDeadLetterQueue, redriveDeduplicationId } from '../../../shared/operations/redrive';
 import { deliveries, processed, reset, state } from '../../fixtures/handlers/sqs-switchable';
 import { type OperationsStack, startOperationsStack } from './harness';
 import { eventually } from '../../support/eventually';
