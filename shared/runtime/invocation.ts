@@ -1,8 +1,9 @@
 /**
  * The one Lambda wrapper every entry point shares (HTTP, SQS worker, direct invocation): the Lambda
  * context on every log line (keys appended during the invocation are reset at its start), an X-Ray
- * segment (when tracing is on: observability.ts), and — before the handler answers — the pending audit-log writes awaited and the metrics
- * flushed, because Lambda may freeze the process as soon as the handler returns.
+ * segment (when tracing is on: observability.ts), and — before the handler answers — the pending
+ * audit-log writes awaited and the metrics flushed, because Lambda may freeze the process as soon as
+ * the handler returns.
  */
 import { type Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
