@@ -20,7 +20,6 @@ import { messageGroupId } from '../runtime/queue-messages';
 import { type TaxRegistration, TaxRegistrationSchema } from '../sequence';
 import { queueStuckInvoices } from '../tax/stuck-invoices';
 import { STALLED_BACKFILL_MS, queueBackfill } from './backfill';
-import { syncStores } from './stores';
 
 export interface ReconcileCounts {
   connectionId: string;
@@ -53,7 +52,7 @@ async function registrationsByCustomer(clients: UpstreamClients): Promise<Map<st
 }
 
 export async function reconcileConnection(deps: Dependencies, connection: Connection, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
-  const { links, backfill } = syncStores(deps);
+  const { links, backfill } = deps;
   const verifySphere = options.verifySphere ?? true;
   const stamp = new Date(options.now ?? Date.now()).toISOString();
   const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, invoicesChecked: 0, invoicesQueued: 0, backfillResumed: false, nativeIntegrationDetected: false };

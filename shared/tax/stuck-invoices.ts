@@ -24,8 +24,6 @@ import { type Dependencies, type UpstreamClients } from '../runtime/dependencies
 import { messageGroupId } from '../runtime/queue-messages';
 import { type InvoiceStatus } from '../sequence';
 import { type CustomerLink } from '../store/links';
-import { syncStores } from '../sync/stores';
-import { taxContext } from './context';
 
 export const MAX_PAGES_PER_STATUS = 10;
 
@@ -37,14 +35,14 @@ export interface StuckInvoiceCounts {
 type Verdict = (connection: Connection, invoice: { id: string; customerId: string }) => Promise<boolean>;
 
 export async function queueStuckInvoices(deps: Dependencies, connection: Connection, clients: UpstreamClients, stamp: string): Promise<StuckInvoiceCounts> {
-  const { taxRecords, transactions } = taxContext(deps);
+  const { taxRecords, transactions, links } = deps;
   const counts: StuckInvoiceCounts = { invoicesChecked: 0, invoicesQueued: 0 };
   if (!deps.config.queueUrls.invoiceTax) return counts;
 
   // Many drafts share a customer: read each customer's link once per sweep.
   const customerLinks = new Map<string, Promise<CustomerLink | undefined>>();
   const customerLink = (c: Connection, customerId: string) => {
-    if (!customerLinks.has(customerId)) customerLinks.set(customerId, syncStores(deps).links.getCustomer(c.id, customerId));
+    if (!customerLinks.has(customerId)) customerLinks.set(customerId, links.getCustomer(c.id, customerId));
     return customerLinks.get(customerId)!;
   };
 
