@@ -9,7 +9,9 @@ import { type QueuePublisher } from './queue-publisher';
 export type FlowLogger = Pick<typeof logger, 'debug' | 'info' | 'warn' | 'error'>;
 /** The logger of a request path that tags every line with the resource (webhook ingest, the direct invocation). */
 export type KeyedLogger = FlowLogger & Pick<typeof logger, 'appendKeys' | 'removeKeys'>;
-export type FlowMetrics = Pick<typeof metrics, 'addMetric'>;
+export interface FlowMetrics {
+  addMetric(name: string, unit: Parameters<(typeof metrics)['addMetric']>[1], value: number): void;
+}
 /** Metrics that also emit one metric under its own dimension (the failure metrics, shared/runtime/observability.ts). */
 export interface DimensionedMetrics extends FlowMetrics {
   singleMetric(): { addDimension(name: string, value: string): FlowMetrics };

@@ -44,6 +44,9 @@ export interface TaxClients {
   sphere: Pick<SphereClient, 'calculateTax' | 'getProduct' | 'upsertProduct' | 'upsertCustomer' | 'createTransaction' | 'cancelTransaction'>;
 }
 
+export type TaxSequencePort = TaxClients['sequence'];
+export type TaxSpherePort = TaxClients['sphere'];
+
 /** The process dependencies the invoice-tax use cases call (the ensure step's included). */
 export interface TaxDeps extends SphereSyncDeps {
   config: Pick<ConnectorConfig, 'queueUrls'>;
