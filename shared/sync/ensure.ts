@@ -314,7 +314,7 @@ export interface SphereCopies {
  * The links of a customer and products, read beside the Sequence reads of the same records, so that
  * finding "Sphere already has them as they are" costs no round trip of its own.
  */
-export async function readSphereCopies(deps: SphereSyncDeps, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies> {
+export async function readSphereCopies(deps: Pick<SphereSyncDeps, 'links'>, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies> {
   const { links } = deps;
   const ids = [...new Set(productIds)];
   const products = new Map<string, ProductLink | undefined>();
@@ -359,7 +359,7 @@ export function sphereCopiesCurrent(
  * After `sphereCopiesCurrent` said yes: what the ensure step would still have done — note on the
  * customer link that it was checked now (the backfill's registration snapshots compare with it).
  */
-export async function confirmSphereCopies(deps: SphereSyncDeps, connection: Connection, copies: SphereCopies): Promise<void> {
+export async function confirmSphereCopies(deps: Pick<SphereSyncDeps, 'links'>, connection: Connection, copies: SphereCopies): Promise<void> {
   const link = copies.customer;
   if (link?.contentHash) await deps.links.touchCustomer(connection.id, link.customerId, link.contentHash, new Date().toISOString());
 }
