@@ -19,7 +19,7 @@ import { AuditLog } from '../store/audit-log';
 import { BackfillRepository } from '../store/backfill';
 import { ConnectionRepository } from '../store/connections';
 import { DeliveryRepository } from '../store/deliveries';
-import { FailureRepository } from '../store/failures';
+import { FailureRepository } from '../failures/records';
 import { LeaseRepository } from '../store/leases';
 import { LinkRepository } from '../store/links';
 import { RegistrationSnapshotRepository } from '../store/registration-snapshots';

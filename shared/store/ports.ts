@@ -5,7 +5,7 @@
  */
 import { type ConnectionRepository } from './connections';
 import { type DeliveryRepository } from './deliveries';
-import { type FailureRepository } from './failures';
+import { type FailureRepository } from '../failures/records';
 import { type LeaseRepository } from './leases';
 import { type LinkRepository } from './links';
 import { type RegistrationSnapshotRepository } from './registration-snapshots';

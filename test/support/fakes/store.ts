@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, type CounterName } from '../../../shared/domain/connection';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
-import { type FailedResourceType, type FailureInput, type FailureRecord, type WarningRecord, nextFailureRecord } from '../../../shared/store/failures';
+import { type FailedResourceType, type FailureInput, type FailureRecord, type WarningRecord, nextFailureRecord } from '../../../shared/failures/records';
 import { type Lease } from '../../../shared/store/leases';
 import { type CustomerLink, type ProductLink } from '../../../shared/store/links';
 import {
