@@ -792,6 +792,17 @@ export class SequenceResources {
     return this.sendInvoice(id);
   }
 
+  /**
+   * mark-as-sent: finalized if needed, then SENT, and "Emails or notifications are not sent.
+   * Integration syncs do not happen." (the 2024-07-30 reference), so no webhook; `notify` (the
+   * `markAsSentNotifies` fault) plays a Sequence that sends them anyway.
+   */
+  markInvoiceAsSent(id: string, notify = false): Invoice {
+    const inv = this.invoice(id);
+    if (inv.status === 'DRAFT') this.finalizeInvoice(id, { silent: true });
+    return this.sendInvoice(id, { silent: !notify });
+  }
+
   voidInvoice(id: string, opts: { silent?: boolean } = {}): Invoice {
     const inv = this.invoice(id);
     if (inv.status === 'VOIDED' || inv.status === 'IN_PROGRESS') throw badRequest(`Invoice ${id} is ${inv.status} and cannot be voided`, 'invalidInvoiceStatus');
@@ -929,14 +940,18 @@ export class SequenceResources {
     return cn;
   }
 
-  /** send / finalize-and-send / mark-as-sent: the credit note is issued. */
-  issueCreditNote(id: string): CreditNote {
+  /** send / finalize-and-send / mark-as-sent: the credit note is issued; mark-as-sent notifies no one (`silent`), as for invoices. */
+  issueCreditNote(id: string, opts: { silent?: boolean } = {}): CreditNote {
     const cn = this.creditNote(id);
     if (cn.status === 'DRAFT') this.finalizeCreditNote(id, true);
     if (cn.status !== 'FINAL') throw badRequest(`Credit note ${id} is ${cn.status}; only FINAL credit notes can be sent`, 'invalidCreditNoteStatus');
     cn.status = 'SENT';
-    this.fire('CREDIT_NOTE_UPDATED', 'CreditNote', cn);
-    this.fire('CREDIT_NOTE_ISSUED', 'CreditNote', cn);
+    if (opts.silent) {
+      this.changed();
+    } else {
+      this.fire('CREDIT_NOTE_UPDATED', 'CreditNote', cn);
+      this.fire('CREDIT_NOTE_ISSUED', 'CreditNote', cn);
+    }
     return cn;
   }
 

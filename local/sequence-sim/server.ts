@@ -61,6 +61,11 @@ export interface SimFaults {
    * (the `sequence_tax_mismatch` guard). Applies to every line computed while it is set.
    */
   lineTaxRule: LineTaxRule;
+  /**
+   * Whether `mark-as-sent` (invoices and credit notes) sends webhooks. Default false, as documented
+   * ("Emails or notifications are not sent"); true plays a Sequence that notifies anyway.
+   */
+  markAsSentNotifies: boolean;
 }
 
 const DEFAULT_FAULTS: SimFaults = {
@@ -75,6 +80,7 @@ const DEFAULT_FAULTS: SimFaults = {
   malformedRate: 0,
   retryAfterSeconds: null,
   lineTaxRule: 'fraction_half_up',
+  markAsSentNotifies: false,
 };
 
 const FaultsPatchSchema = z
@@ -90,6 +96,7 @@ const FaultsPatchSchema = z
     malformedRate: z.number().min(0).max(1),
     retryAfterSeconds: z.number().int().min(0).max(3600).nullable(),
     lineTaxRule: z.enum(['fraction_half_up', 'fraction_round_down', 'percent']),
+    markAsSentNotifies: z.boolean(),
   })
   .partial()
   .strict();
@@ -333,6 +340,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
   route('POST', '/invoices/:id/finalize', ({ params }) => ok(r.finalizeInvoice(params[0])));
   route('POST', '/invoices/:id/send', ({ params }) => ok(r.sendInvoice(params[0])));
   route('POST', '/invoices/:id/finalize-and-send', ({ params }) => ok(r.finalizeAndSendInvoice(params[0])));
+  route('POST', '/invoices/:id/mark-as-sent', ({ params }) => ok(r.markInvoiceAsSent(params[0], faults.markAsSentNotifies)));
   route('POST', '/invoices/:id/void', ({ params }) => ok(r.voidInvoice(params[0])));
 
   route('GET', '/credit-notes', ({ query }) => paginate(r.listCreditNotes(query), query));
@@ -343,7 +351,7 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
   route('POST', '/credit-notes/:id/finalize', ({ params }) => ok(r.finalizeCreditNote(params[0])));
   route('POST', '/credit-notes/:id/send', ({ params }) => ok(r.issueCreditNote(params[0])));
   route('POST', '/credit-notes/:id/finalize-and-send', ({ params }) => ok(r.issueCreditNote(params[0])));
-  route('POST', '/credit-notes/:id/mark-as-sent', ({ params }) => ok(r.issueCreditNote(params[0])));
+  route('POST', '/credit-notes/:id/mark-as-sent', ({ params }) => ok(r.issueCreditNote(params[0], { silent: !faults.markAsSentNotifies })));
   route('POST', '/credit-notes/:id/void', ({ params }) => ok(r.voidCreditNote(params[0])));
 
   route('GET', '/tax-registrations', ({ query }) => paginate(Object.values(state.taxRegistrations), query));

@@ -140,6 +140,14 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     verify: 'POST /connections/{id}/test.',
   },
   {
+    id: 'SPHERE-V1-PRODUCT-IN-CALCULATION',
+    upstream: 'sphere',
+    statement: "A product created through the v1 API is a product_id calculate_tax recognises, without a billing provider connected in Sphere (calculate_tax's prerequisite names the Products tab such a connection fills).",
+    reliedOnAt: ['shared/sync/ensure.ts', 'shared/tax/calculate.ts'],
+    ifWrong: "Visible, not silent: every calculation fails with Sphere's 400 (invalid_product_tax_code naming the product) on a failure record; no tax is written.",
+    verify: 'POST /v1/products, then calculate_tax with that product_id.',
+  },
+  {
     id: 'SPHERE-RECORDED-TAX-MATCHES',
     upstream: 'sphere',
     statement: 'The tax Sphere computes when it records a finalized transaction equals the tax on the Sequence document.',

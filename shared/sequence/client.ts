@@ -331,6 +331,11 @@ export class SequenceClient {
     return this.request('POST', `/invoices/${seg(id)}/finalize`, InvoiceSchema, { retry: false });
   }
 
+  /** Finalized if needed, then SENT without emails, notifications or integration syncs (mark-as-sent). Not retried, like finalize. */
+  markInvoiceAsSent(id: string): Promise<Invoice> {
+    return this.request('POST', `/invoices/${seg(id)}/mark-as-sent`, InvoiceSchema, { retry: false });
+  }
+
   voidInvoice(id: string): Promise<Invoice> {
     return this.request('POST', `/invoices/${seg(id)}/void`, InvoiceSchema, { retry: false });
   }
