@@ -72,7 +72,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     id: 'SEQ-REQUEST-ID-HEADER',
     upstream: 'sequence',
     statement: 'Sequence names the request in an X-Request-Id response header (undocumented).',
-    reliedOnAt: ['shared/sequence/schemas.ts'],
+    reliedOnAt: ['shared/sequence/schemas/common.ts'],
     ifWrong: 'Harmless: audit entries lack the request id.',
     verify: 'Read the response headers of any Sequence call.',
   },
