@@ -16,7 +16,7 @@ import { type Connection } from '../domain/connection';
 import { mapCustomerToSphere, productContentHash } from '../domain/customer-mapping';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { messageGroupId } from '../runtime/queue-messages';
+import { perResource } from '../runtime/queue-messages';
 import { type TaxRegistration, TaxRegistrationSchema } from '../sequence';
 import { queueStuckInvoices } from '../tax/stuck-invoices';
 import { STALLED_BACKFILL_MS, queueBackfill } from './backfill';
@@ -79,11 +79,7 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
     }
     await deps.queues.sendMany(
       'customerSync',
-      staleCustomers.map((customerId) => ({
-        message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'reconcile' as const, customerId },
-        groupId: messageGroupId(connection.id, customerId),
-        deduplicationId: `reconcile:${stamp}:${customerId}`.slice(0, 128),
-      })),
+      perResource(connection.id, staleCustomers, `reconcile:${stamp}`, (customerId) => ({ kind: 'customer' as const, connectionId: connection.id, trigger: 'reconcile' as const, customerId })),
     );
     counts.customersQueued = staleCustomers.length;
 
@@ -105,11 +101,7 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
     }
     await deps.queues.sendMany(
       'productSync',
-      staleProducts.map((productId) => ({
-        message: { kind: 'product' as const, connectionId: connection.id, trigger: 'reconcile' as const, productId },
-        groupId: messageGroupId(connection.id, productId),
-        deduplicationId: `reconcile:${stamp}:${productId}`.slice(0, 128),
-      })),
+      perResource(connection.id, staleProducts, `reconcile:${stamp}`, (productId) => ({ kind: 'product' as const, connectionId: connection.id, trigger: 'reconcile' as const, productId })),
     );
     counts.productsQueued = staleProducts.length;
 
