@@ -52,6 +52,17 @@ async function registrationsByCustomer(clients: UpstreamClients): Promise<Map<st
   return map;
 }
 
+/**
+ * Does a record need a sync? When its link is not `upToDate`; or, when `askSphere`, when Sphere no
+ * longer has it: the link says "written", Sphere says otherwise, so the link is invalidated too.
+ */
+async function needsSync(upToDate: boolean, askSphere: boolean, readFromSphere: () => Promise<unknown>, invalidateLink: () => Promise<unknown>): Promise<boolean> {
+  if (!upToDate) return true;
+  if (!askSphere || (await readFromSphere()) !== null) return false;
+  await invalidateLink();
+  return true;
+}
+
 export async function reconcileConnection(deps: Dependencies, connection: Connection, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
   const { links, backfill } = syncStores(deps);
   const verifySphere = options.verifySphere ?? true;
@@ -70,12 +81,8 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
       if (foreignTag) nativeEvidence.push(foreignTag);
       const link = linkById.get(customer.id);
       const mapped = mapCustomerToSphere(customer, registrations.get(customer.id) ?? []);
-      let stale = !link || link.contentHash !== mapped.contentHash || !link.tagged;
-      if (!stale && verifySphere && (await clients.sphere.getCustomer(mapped.sphere.externalId)) === null) {
-        await links.invalidateCustomer(connection.id, customer.id); // the link says "written", Sphere says otherwise
-        stale = true;
-      }
-      if (stale) staleCustomers.push(customer.id);
+      const upToDate = link !== undefined && link.contentHash === mapped.contentHash && link.tagged === true;
+      if (await needsSync(upToDate, verifySphere, () => clients.sphere.getCustomer(mapped.sphere.externalId), () => links.invalidateCustomer(connection.id, customer.id))) staleCustomers.push(customer.id);
     }
     await deps.queues.sendMany(
       'customerSync',
@@ -92,12 +99,8 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
       if (foreignProductTag) nativeEvidence.push(foreignProductTag);
       const link = productLinks.get(product.id);
       const hash = productContentHash({ externalId: product.id, name: product.name, taxCode: sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId) });
-      let stale = !link || link.contentHash !== hash;
-      if (!stale && verifySphere && (await clients.sphere.getProduct(product.id)) === null) {
-        await links.invalidateProduct(connection.id, product.id);
-        stale = true;
-      }
-      if (stale) staleProducts.push(product.id);
+      const upToDate = link !== undefined && link.contentHash === hash;
+      if (await needsSync(upToDate, verifySphere, () => clients.sphere.getProduct(product.id), () => links.invalidateProduct(connection.id, product.id))) staleProducts.push(product.id);
     }
     await deps.queues.sendMany(
       'productSync',
