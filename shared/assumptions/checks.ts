@@ -31,6 +31,11 @@ const unknown = (evidence: string): CheckResult => ({ verdict: 'unknown', eviden
 
 const { TAXABILITY_REASONS, TAXABILITY_REASON_FIELD, REQUEST_ID_HEADER } = SphereFieldNames;
 
+/** A quote refused because Sphere does not know the product (calculate_tax's `invalid_product_tax_code` for a missing product), not for its code. */
+function productNotRecognised(error: StepFailed): boolean {
+  return error.step !== STEPS.sphereProduct && /does not exist|not (?:recogni[sz]ed|found)/i.test(error.message);
+}
+
 /** The write step whose echo check failed refutes the check that owns it; a prerequisite's failure propagates (unknown). */
 async function owningWrite<T>(owned: string, step: () => Promise<T>): Promise<T | CheckResult> {
   try {
@@ -265,7 +270,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     try {
       await s.quoteUs();
     } catch (error) {
-      if (error instanceof StepFailed && /tax.?code/i.test(error.message)) {
+      if (error instanceof StepFailed && /tax.?code/i.test(error.message) && !productNotRecognised(error)) {
         const why = error.cause instanceof Error ? error.cause.message.replace(/\.$/, '') : String(error.cause);
         return refuted(`Sphere does not accept "${s.options.taxCode}" (${why}): give a product tax code of your Sphere organisation (Sphere > Products)`);
       }
@@ -278,7 +283,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     try {
       await s.quoteUs();
     } catch (error) {
-      if (error instanceof StepFailed && /does not exist|not (?:recogni[sz]ed|found)|unknown product/i.test(error.message)) {
+      if (error instanceof StepFailed && productNotRecognised(error)) {
         return refuted(`calculate_tax did not recognise the product created through v1 (${error.cause instanceof Error ? error.cause.message : String(error.cause)})`);
       }
       throw error;

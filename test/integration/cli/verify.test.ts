@@ -263,6 +263,22 @@ it('refutes a mark-as-sent that notifies (markAsSentNotifies) and a customer lis
   }
 });
 
+/** A Sphere whose calculate_tax does not know products created through v1 (a proxy in front of the simulator). */
+function sphereNotKnowingV1Products(): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    if (url.origin !== new URL(sphere.url).origin || url.pathname !== '/tax_api/calculate_tax') return fetch(input, init);
+    const message = "Product 'sphere-connector-verify-product' does not exist in Sphere; create it with a product tax code first.";
+    return new Response(JSON.stringify({ type: 'api_error', code: 'invalid_product_tax_code', message }), { status: 400, headers: { 'content-type': 'application/json', 'x-request-id': 'req_proxy' } });
+  };
+}
+
+it('refutes SPHERE-V1-PRODUCT-IN-CALCULATION when calculate_tax does not know the v1 product, and does not blame the tax code for it', async () => {
+  const byId = Object.fromEntries((await runChecks(sessionThrough(sphereNotKnowingV1Products()))).map((r) => [r.id, r]));
+  expect(byId['SPHERE-V1-PRODUCT-IN-CALCULATION']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('calculate_tax did not recognise the product created through v1') });
+  expect(byId['SPHERE-TAX-CODES']!.verdict).toBe('unknown');
+});
+
 it('with rejected credentials every check that needs them is unknown, saying why, and neither secret is printed', async () => {
   const wrong = { SEQUENCE_CLIENT_SECRET: `${SEQUENCE_SECRET}-wrong`, SPHERE_API_KEY: `${SPHERE_KEY}-wrong` };
   const run = await verify(args('--json'), wrong);
