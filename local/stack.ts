@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AdminClient } from '../shared/cli/client';
+import { AdminClient } from '../cli/client';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from './runtime';
 import { loadFauxqs } from './runtime/esm';
 import type { HttpRoute, QueueBinding } from './runtime/types';

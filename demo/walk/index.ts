@@ -19,7 +19,7 @@
  * Never prints a secret: the webhook signing secret is never read, the simulator defaults are named
  * as such, the admin token is not shown.
  */
-import { table } from '../../shared/cli/format';
+import { table } from '../../cli/format';
 import { type DemoTargets, sequence } from '../http';
 import { type DemoResult, type WalkOptions } from './results';
 import { DEMO_STEPS } from './steps';

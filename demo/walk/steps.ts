@@ -2,7 +2,7 @@
  * The eight steps of the demo walk, in order (./index.ts runs them). Each says what it needs from
  * the steps before it; a step whose needs are not met is reported as skipped, with the reason.
  */
-import { keyValues, table } from '../../shared/cli/format';
+import { keyValues, table } from '../../cli/format';
 import { DemoHttpError, admin, adminOk, poll, sequence, sim } from '../http';
 import { type InvoiceResult, type LineResult } from './results';
 import {

@@ -3,7 +3,7 @@
  * the connector and the simulators and print tables, and the walk's state (what earlier steps made).
  */
 import { type ConnectionView } from '../../console/app/model';
-import { type Column, table } from '../../shared/cli/format';
+import { type Column, table } from '../../cli/format';
 import { Decimal } from '../../shared/domain/decimal';
 import { SIM_TAX_CATEGORY_IDS } from '../../local/sequence-sim/server';
 import { type DemoTargets, DemoHttpError, adminOk, sequence, sim } from '../http';

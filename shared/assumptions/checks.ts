@@ -5,7 +5,7 @@
  * how) or `unknown` (it could not be observed here, and why).
  */
 import { SphereFieldNotAcceptedError, type EchoDifference } from '../domain/echo-checks';
-import { IntegrationIdsSchema } from '../connect/native-integration';
+import { IntegrationIdsSchema } from '../connections/native-integration';
 import { customerEchoFingerprint } from '../domain/customer-echo';
 import { SPHERE_SERVICE, customerNativeEvidence } from '../domain/native-integration';
 import { decimalToMinorUnits } from '../domain/money';

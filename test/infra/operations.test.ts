@@ -5,7 +5,7 @@ import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConnectApi } from '../../lib/constructs/connect-api';
+import { AdminApi } from '../../lib/constructs/admin-api';
 import { ConnectorFunction } from '../../lib/constructs/connector-function';
 import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { ConnectorOperations, addOperationsRoutes } from '../../lib/constructs/operations';
@@ -144,7 +144,7 @@ describe('ConnectorOperations', () => {
 });
 
 describe('addOperationsRoutes', () => {
-  function buildWithConnectApi() {
+  function buildWithAdminApi() {
     const app = new App({ context: NO_BUNDLING });
     const stack = new Stack(app, 'OperationsRoutesTest', { env: { account: '123456789012', region: 'eu-west-1' } });
     const table = new TableV2(stack, 'Table', {
@@ -156,7 +156,7 @@ describe('addOperationsRoutes', () => {
     const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'ops-test-backfill' });
     const invoiceTax = new FifoQueueWithDlq(stack, 'InvoiceTax', { queueName: 'ops-test-invoice-tax' });
     const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-    const connectApi = new ConnectApi(stack, 'Connect', {
+    const adminApi = new AdminApi(stack, 'Connect', {
       config: stageConfig('sandbox'),
       httpApi,
       connectorTable: table,
@@ -164,13 +164,13 @@ describe('addOperationsRoutes', () => {
       secretsPrefix: 'sphere-connector/sandbox/connections/',
       backfillQueue: backfill.queue,
     });
-    addOperationsRoutes(connectApi, httpApi, { backfill, invoiceTax });
+    addOperationsRoutes(adminApi, httpApi, { backfill, invoiceTax });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     return { app, stack, template: Template.fromStack(stack) };
   }
 
   it('adds the IAM-authorised routes, the queue URLs, the grants and the admin policy, nag-clean', () => {
-    const { app, template } = buildWithConnectApi();
+    const { app, template } = buildWithAdminApi();
     for (const route of ADMIN_ROUTES.operations) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'AWS_IAM' });
     }

@@ -23,7 +23,7 @@ const SPHERE_KEY = 'sph_test_cli_key_91b2';
 const SPHERE_KEY_ROTATED = 'sph_test_cli_key_rotated_5c4d';
 
 const loadAdmin = () => import('../../fixtures/handlers/cli-admin');
-const route = (method: string, p: string): HttpRoute => ({ method, path: p, auth: 'admin', functionName: 'connect', load: loadAdmin });
+const route = (method: string, p: string): HttpRoute => ({ method, path: p, auth: 'admin', functionName: 'admin-api', load: loadAdmin });
 const ROUTES: HttpRoute[] = [
   route('POST', '/connections'),
   route('GET', '/connections'),

@@ -14,9 +14,9 @@ import { type Dependencies, dependencies, resetDependencies } from '../../../sha
 const loadAdmin = () => import('../../fixtures/handlers/operations-admin');
 
 export const OPERATIONS_ROUTES: HttpRoute[] = [
-  { method: 'GET', path: '/connections/{id}/audit', auth: 'admin', functionName: 'connect', load: loadAdmin },
-  { method: 'GET', path: '/dlq', auth: 'admin', functionName: 'connect', load: loadAdmin },
-  { method: 'POST', path: '/dlq/{queue}/redrive', auth: 'admin', functionName: 'connect', load: loadAdmin },
+  { method: 'GET', path: '/connections/{id}/audit', auth: 'admin', functionName: 'admin-api', load: loadAdmin },
+  { method: 'GET', path: '/dlq', auth: 'admin', functionName: 'admin-api', load: loadAdmin },
+  { method: 'POST', path: '/dlq/{queue}/redrive', auth: 'admin', functionName: 'admin-api', load: loadAdmin },
 ];
 
 export const SWITCHABLE_BINDING: QueueBinding = {

@@ -94,7 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       port: 0,
       dataDir,
       inMemory: true,
-      routes: options.adminRoutes ? [...routes(), ...(await import('../connect/harness')).CONNECT_ROUTES] : routes(),
+      routes: options.adminRoutes ? [...routes(), ...(await import('../connections/harness')).CONNECT_ROUTES] : routes(),
       queues: queues(options.visibilityTimeoutSeconds ?? 2, options.backfillVisibilityTimeoutSeconds, options.syncMaxConcurrency),
       adminToken: ADMIN_TOKEN,
       log: () => undefined,

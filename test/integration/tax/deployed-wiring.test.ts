@@ -1,6 +1,6 @@
 /**
  * The invoice-tax flow through the deployed wiring: every admin route served by the real
- * functions/connect/handler.ts as local/wiring.ts mounts it (not the test-only admin-tax fixture),
+ * functions/admin-api/handler.ts as local/wiring.ts mounts it (not the test-only admin-tax fixture),
  * and Sequence's signed webhooks (the connector's own policy, every consumed notification type)
  * through the real webhook ingest into the queue workers.
  */

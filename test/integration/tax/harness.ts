@@ -40,13 +40,13 @@ export interface TaxHarness {
 export function taxRoutes(): HttpRoute[] {
   const admin = () => import('../../fixtures/handlers/admin-tax');
   return [
-    { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/tax', auth: 'admin', functionName: 'connect', load: admin },
-    { method: 'GET', path: '/connections/{id}/invoices/{invoiceId}/tax', auth: 'admin', functionName: 'connect', load: admin },
-    { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/finalize', auth: 'admin', functionName: 'connect', load: admin },
-    { method: 'GET', path: '/connections/{id}/failures', auth: 'admin', functionName: 'connect', load: admin },
-    { method: 'POST', path: '/connections/{id}/failures/retry', auth: 'admin', functionName: 'connect', load: admin },
+    { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/tax', auth: 'admin', functionName: 'admin-api', load: admin },
+    { method: 'GET', path: '/connections/{id}/invoices/{invoiceId}/tax', auth: 'admin', functionName: 'admin-api', load: admin },
+    { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/finalize', auth: 'admin', functionName: 'admin-api', load: admin },
+    { method: 'GET', path: '/connections/{id}/failures', auth: 'admin', functionName: 'admin-api', load: admin },
+    { method: 'POST', path: '/connections/{id}/failures/retry', auth: 'admin', functionName: 'admin-api', load: admin },
     // The per-connection audit log of upstream calls, read as an operator reads it.
-    { method: 'GET', path: '/connections/{id}/audit', auth: 'admin', functionName: 'connect', load: () => import('../../fixtures/handlers/operations-admin') },
+    { method: 'GET', path: '/connections/{id}/audit', auth: 'admin', functionName: 'admin-api', load: () => import('../../fixtures/handlers/operations-admin') },
     { method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../../functions/webhook-ingest/handler') },
   ];
 }

@@ -1,6 +1,6 @@
 /**
  * The connect flow's integration harness: the local runtime (front door + dynalite + fauxqs + local
- * vault) hosting functions/connect, the Sequence and Sphere simulators, a backfill queue bound to
+ * vault) hosting functions/admin-api, the Sequence and Sphere simulators, a backfill queue bound to
  * a recording consumer, a webhook capture server standing in for the connector's public URL, and a
  * switchable proxy in front of the Sequence simulator (to fail the policy registration only).
  */
@@ -14,16 +14,16 @@ import { loadFauxqs } from '../../../local/runtime/esm';
 import { type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
 import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim';
 
-const load = () => import('../../../functions/connect/handler');
+const load = () => import('../../../functions/admin-api/handler');
 
 export const CONNECT_ROUTES: HttpRoute[] = [
-  { method: 'POST', path: '/connections', auth: 'admin', functionName: 'connect', load },
-  { method: 'GET', path: '/connections', auth: 'admin', functionName: 'connect', load },
-  { method: 'GET', path: '/connections/{id}', auth: 'admin', functionName: 'connect', load },
-  { method: 'PATCH', path: '/connections/{id}', auth: 'admin', functionName: 'connect', load },
-  { method: 'DELETE', path: '/connections/{id}', auth: 'admin', functionName: 'connect', load },
-  { method: 'POST', path: '/connections/{id}/test', auth: 'admin', functionName: 'connect', load },
-  { method: 'POST', path: '/connections/{id}/backfill', auth: 'admin', functionName: 'connect', load },
+  { method: 'POST', path: '/connections', auth: 'admin', functionName: 'admin-api', load },
+  { method: 'GET', path: '/connections', auth: 'admin', functionName: 'admin-api', load },
+  { method: 'GET', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load },
+  { method: 'PATCH', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load },
+  { method: 'DELETE', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load },
+  { method: 'POST', path: '/connections/{id}/test', auth: 'admin', functionName: 'admin-api', load },
+  { method: 'POST', path: '/connections/{id}/backfill', auth: 'admin', functionName: 'admin-api', load },
 ];
 
 export const BACKFILL_BINDING: QueueBinding = {

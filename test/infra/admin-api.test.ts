@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONNECT_SECRET_ACTIONS, CONNECT_TABLE_ACTIONS, ConnectApi } from '../../lib/constructs/connect-api';
+import { ADMIN_API_SECRET_ACTIONS, ADMIN_API_TABLE_ACTIONS, AdminApi } from '../../lib/constructs/admin-api';
 import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { stageConfig } from '../../lib/stage-config';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
@@ -24,7 +24,7 @@ function build(options: { nag?: boolean; publicUrl?: string } = {}) {
   const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
   const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'test-backfill' });
   const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-  const api = new ConnectApi(stack, 'Connect', {
+  const api = new AdminApi(stack, 'Connect', {
     config: stageConfig('sandbox'),
     httpApi,
     connectorTable: table,
@@ -50,8 +50,8 @@ function statementsOf(template: Template): Array<{ Action: string | string[]; Re
   );
 }
 
-describe('ConnectApi', () => {
-  it('one connect function (functions/connect/handler.ts) with the env the config needs', () => {
+describe('AdminApi', () => {
+  it('one connect function (functions/admin-api/handler.ts) with the env the config needs', () => {
     const { template } = build();
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -99,7 +99,7 @@ describe('ConnectApi', () => {
   it('secrets: exactly the lifecycle actions, only on secrets under the connector prefix', () => {
     const statements = statementsOf(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(statements).toHaveLength(1);
-    expect([statements[0]!.Action].flat().sort()).toEqual([...CONNECT_SECRET_ACTIONS].sort());
+    expect([statements[0]!.Action].flat().sort()).toEqual([...ADMIN_API_SECRET_ACTIONS].sort());
     expect(statements[0]!.Resource).toEqual({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${PREFIX}*`]],
     });
@@ -116,7 +116,7 @@ describe('ConnectApi', () => {
     expect(JSON.stringify(sqs[0]!.Resource)).toContain('BackfillQueue');
     const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(2);
-    expect([dynamo[0]!.Action].flat().sort()).toEqual([...CONNECT_TABLE_ACTIONS].sort());
+    expect([dynamo[0]!.Action].flat().sort()).toEqual([...ADMIN_API_TABLE_ACTIONS].sort());
     expect(JSON.stringify(dynamo[0]!.Resource)).not.toContain('/index/');
     // On the index only Query applies.
     expect(dynamo[1]!.Action).toBe('dynamodb:Query');
