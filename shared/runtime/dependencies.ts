@@ -157,25 +157,18 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     },
   });
 
-  const clientsFor: Dependencies['clientsFor'] = (input) => ({
-    sequence: new SequenceClient({
-      baseUrl: input.sequence.baseUrl,
-      clientId: input.sequence.clientId,
-      clientSecret: input.sequence.clientSecret,
+  const clientsFor: Dependencies['clientsFor'] = (input) => {
+    const shared = {
       onCall: auditTo(input.connectionId),
       sharedRateGates,
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
       ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
-    }),
-    sphere: new SphereClient({
-      baseUrl: input.sphere.baseUrl,
-      apiKey: input.sphere.apiKey,
-      onCall: auditTo(input.connectionId),
-      sharedRateGates,
-      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-      ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
-    }),
-  });
+    };
+    return {
+      sequence: new SequenceClient({ baseUrl: input.sequence.baseUrl, clientId: input.sequence.clientId, clientSecret: input.sequence.clientSecret, ...shared }),
+      sphere: new SphereClient({ baseUrl: input.sphere.baseUrl, apiKey: input.sphere.apiKey, ...shared }),
+    };
+  };
 
   async function clientsForConnection(connection: Connection, forceRefresh: boolean): Promise<UpstreamClients> {
     const secrets = await vault.get(connection.id, { forceRefresh });

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection } from '../domain/connection';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { type BackfillMessage, type Trigger, messageGroupId } from '../runtime/queue-messages';
+import { type BackfillMessage, type Trigger, messageGroupId, perResource } from '../runtime/queue-messages';
 import { type BackfillPhase, type BackfillRun } from '../store/backfill';
 import { type SnapshotRegistration } from '../store/registration-snapshots';
 
@@ -102,20 +102,18 @@ export async function processBackfillPage(deps: Dependencies, connection: Connec
       const registrationsSnapshot = run.registrationsReadFrom ? { runId: run.runId, readFrom: run.registrationsReadFrom } : undefined;
       await deps.queues.sendMany(
         'customerSync',
-        page.ids.map((customerId) => ({
-          message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'backfill' as const, customerId, ...(registrationsSnapshot ? { registrationsSnapshot } : {}) },
-          groupId: messageGroupId(connection.id, customerId),
-          deduplicationId: `backfill:${run.runId}:${customerId}`.slice(0, 128),
+        perResource(connection.id, page.ids, `backfill:${run.runId}`, (customerId) => ({
+          kind: 'customer' as const,
+          connectionId: connection.id,
+          trigger: 'backfill' as const,
+          customerId,
+          ...(registrationsSnapshot ? { registrationsSnapshot } : {}),
         })),
       );
     } else {
       await deps.queues.sendMany(
         'productSync',
-        page.ids.map((productId) => ({
-          message: { kind: 'product' as const, connectionId: connection.id, trigger: 'backfill' as const, productId },
-          groupId: messageGroupId(connection.id, productId),
-          deduplicationId: `backfill:${run.runId}:${productId}`.slice(0, 128),
-        })),
+        perResource(connection.id, page.ids, `backfill:${run.runId}`, (productId) => ({ kind: 'product' as const, connectionId: connection.id, trigger: 'backfill' as const, productId })),
       );
     }
 

@@ -21,7 +21,7 @@ import { nativeLinkBlocksTransactions } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { customerTreatmentDrifted } from '../domain/invoice-tax';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { messageGroupId } from '../runtime/queue-messages';
+import { perResource } from '../runtime/queue-messages';
 import { type InvoiceStatus } from '../sequence';
 import { type CustomerLink } from '../store/links';
 
@@ -74,11 +74,7 @@ export async function queueStuckInvoices(deps: Dependencies, connection: Connect
 
   await deps.queues.sendMany(
     'invoiceTax',
-    stuck.map((invoiceId) => ({
-      message: { kind: 'invoice' as const, connectionId: connection.id, trigger: 'reconcile' as const, invoiceId },
-      groupId: messageGroupId(connection.id, invoiceId),
-      deduplicationId: `reconcile:${stamp}:${invoiceId}`.slice(0, 128),
-    })),
+    perResource(connection.id, stuck, `reconcile:${stamp}`, (invoiceId) => ({ kind: 'invoice' as const, connectionId: connection.id, trigger: 'reconcile' as const, invoiceId })),
   );
   counts.invoicesQueued = stuck.length;
   if (stuck.length > 0) deps.logger.info('Queued invoices a lost webhook or an outage left behind', { connectionId: connection.id, ...counts });
