@@ -190,25 +190,25 @@ export class Seeder {
 
   customer(legalName: string, address: Record<string, string>, taxStatus: 'TAXED' | 'TAX_EXEMPT' | 'REVERSE_CHARGED' = 'TAXED'): Customer {
     const contacts = [{ name: 'Billing', email: `billing+${legalName.replace(/\W/g, '').toLowerCase()}@example.com`, billingPreference: 'PRIMARY' }];
-    return this.sequence.resources.createCustomer({ legalName, address, contacts, taxStatus }, { silent: true });
+    return this.sequence.resources.customers.create({ legalName, address, contacts, taxStatus }, { silent: true });
   }
 
   /** A product with one FIXED monthly price in `currency`; lines name the price. */
   product(name: string, currency: string, taxCategoryId?: string): { product: Product; priceId: string } {
-    const product = this.sequence.resources.createProduct({ name, ...(taxCategoryId ? { taxCategoryId } : {}) });
-    const price = this.sequence.resources.createPrice({ productId: product.id, name: 'Monthly', currency, structure: { pricingType: 'FIXED', price: '1.00' }, billingFrequency: 'MONTHLY', billingType: 'IN_ADVANCE' });
+    const product = this.sequence.resources.products.create({ name, ...(taxCategoryId ? { taxCategoryId } : {}) });
+    const price = this.sequence.resources.prices.create({ productId: product.id, name: 'Monthly', currency, structure: { pricingType: 'FIXED', price: '1.00' }, billingFrequency: 'MONTHLY', billingType: 'IN_ADVANCE' });
     return { product, priceId: price.id };
   }
 
   /** A DRAFT invoice with `lines` (and groups of lines under a tax category). */
   invoice(customerId: string, currency: string, lines: SeedLine[], groups: { title: string; taxCategoryId: string; lines: SeedLine[] }[] = []): Invoice {
     const r = this.sequence.resources;
-    const invoice = r.createInvoice({ customerId, currency }, { silent: true });
-    for (const line of lines) r.createLineItem(invoice.id, { taxRate: '0', externalIds: [], ...line }, { silent: true });
+    const invoice = r.invoices.create({ customerId, currency }, { silent: true });
+    for (const line of lines) r.invoices.createLine(invoice.id, { taxRate: '0', externalIds: [], ...line }, { silent: true });
     for (const group of groups) {
-      const created = r.createLineItemGroup(invoice.id, { title: group.title, taxCategoryId: group.taxCategoryId }, { silent: true });
-      for (const line of group.lines) r.createLineItem(invoice.id, { taxRate: '0', externalIds: [], ...line, groupId: created.id }, { silent: true });
+      const created = r.invoices.createGroup(invoice.id, { title: group.title, taxCategoryId: group.taxCategoryId }, { silent: true });
+      for (const line of group.lines) r.invoices.createLine(invoice.id, { taxRate: '0', externalIds: [], ...line, groupId: created.id }, { silent: true });
     }
-    return r.invoice(invoice.id);
+    return r.invoices.get(invoice.id);
   }
 }

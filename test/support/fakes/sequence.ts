@@ -65,60 +65,60 @@ export class FakeSequence implements TaxSequencePort {
   }
 
   getInvoice(id: string): Promise<Invoice> {
-    return this.answer('GET', `/invoices/${id}`, InvoiceSchema, () => this.resources.invoice(id));
+    return this.answer('GET', `/invoices/${id}`, InvoiceSchema, () => this.resources.invoices.get(id));
   }
 
   listLineItems(invoiceId: string): Promise<LineItem[]> {
-    return this.answer('GET', `/invoices/${invoiceId}/line-items`, LineItemSchema.array(), () => (this.resources.invoice(invoiceId), this.resources.invoiceLines(invoiceId)));
+    return this.answer('GET', `/invoices/${invoiceId}/line-items`, LineItemSchema.array(), () => (this.resources.invoices.get(invoiceId), this.resources.invoices.lines(invoiceId)));
   }
 
   listLineItemGroups(invoiceId: string): Promise<LineItemGroup[]> {
-    return this.answer('GET', `/invoices/${invoiceId}/line-item-groups`, LineItemGroupSchema.array(), () => (this.resources.invoice(invoiceId), this.resources.invoiceGroups(invoiceId)));
+    return this.answer('GET', `/invoices/${invoiceId}/line-item-groups`, LineItemGroupSchema.array(), () => (this.resources.invoices.get(invoiceId), this.resources.invoices.groups(invoiceId)));
   }
 
   updateLineItem(invoiceId: string, lineItemId: string, body: LineItemRequest): Promise<LineItem> {
-    return this.answer('PUT', `/invoices/${invoiceId}/line-items/${lineItemId}`, LineItemSchema, () => this.resources.updateLineItem(invoiceId, lineItemId, body));
+    return this.answer('PUT', `/invoices/${invoiceId}/line-items/${lineItemId}`, LineItemSchema, () => this.resources.invoices.updateLine(invoiceId, lineItemId, body));
   }
 
   /** The raw call the flows make: PATCH /invoices/{id} (the calculation id in the metadata). */
   request<T>(method: HttpMethod, path: string, schema: z.ZodType<T>, options: { body?: unknown } = {}): Promise<T> {
     const invoicePatch = /^\/invoices\/([^/]+)$/.exec(path);
-    if (method === 'PATCH' && invoicePatch) return this.answer(method, path, schema, () => this.resources.updateInvoice(decodeURIComponent(invoicePatch[1]!), options.body, true));
+    if (method === 'PATCH' && invoicePatch) return this.answer(method, path, schema, () => this.resources.invoices.update(decodeURIComponent(invoicePatch[1]!), options.body, true));
     return Promise.reject(new Error(`FakeSequence does not serve ${method} ${path}; add it when a flow needs it`));
   }
 
   finalizeInvoice(id: string): Promise<Invoice> {
-    return this.answer('POST', `/invoices/${id}/finalize`, InvoiceSchema, () => this.resources.finalizeInvoice(id));
+    return this.answer('POST', `/invoices/${id}/finalize`, InvoiceSchema, () => this.resources.invoices.finalize(id));
   }
 
   async *listInvoices(query: ListInvoicesQuery = {}): AsyncGenerator<Invoice> {
     const params = new URLSearchParams();
     if (query.status) params.set('invoiceStatus', query.status);
     if (query.customerId) params.set('customerId', query.customerId);
-    yield* await this.answer('GET', `/invoices?${params.toString()}`, InvoiceSchema.array(), () => this.resources.listInvoices(params));
+    yield* await this.answer('GET', `/invoices?${params.toString()}`, InvoiceSchema.array(), () => this.resources.invoices.list(params));
   }
 
   getCreditNote(id: string): Promise<CreditNote> {
-    return this.answer('GET', `/credit-notes/${id}`, CreditNoteSchema, () => this.resources.creditNote(id));
+    return this.answer('GET', `/credit-notes/${id}`, CreditNoteSchema, () => this.resources.creditNotes.get(id));
   }
 
   listCreditNoteLineItems(creditNoteId: string): Promise<CreditNoteLineItem[]> {
-    return this.answer('GET', `/credit-notes/${creditNoteId}/line-items`, CreditNoteLineItemSchema.array(), () => (this.resources.creditNote(creditNoteId), this.resources.creditNoteLines(creditNoteId)));
+    return this.answer('GET', `/credit-notes/${creditNoteId}/line-items`, CreditNoteLineItemSchema.array(), () => (this.resources.creditNotes.get(creditNoteId), this.resources.creditNotes.lines(creditNoteId)));
   }
 
   getCustomer(id: string): Promise<Customer> {
-    return this.answer('GET', `/customers/${id}`, CustomerSchema, () => this.resources.customer(id));
+    return this.answer('GET', `/customers/${id}`, CustomerSchema, () => this.resources.customers.get(id));
   }
 
   updateCustomer(id: string, body: CustomerRequest): Promise<Customer> {
-    return this.answer('PUT', `/customers/${id}`, CustomerSchema, () => this.resources.updateCustomer(id, body));
+    return this.answer('PUT', `/customers/${id}`, CustomerSchema, () => this.resources.customers.update(id, body));
   }
 
   listTaxRegistrationsForCustomer(customerId: string): Promise<TaxRegistration[]> {
-    return this.answer('GET', `/tax-registrations/for-customer/${customerId}`, TaxRegistrationSchema.array(), () => this.resources.taxRegistrationsForCustomer(customerId));
+    return this.answer('GET', `/tax-registrations/for-customer/${customerId}`, TaxRegistrationSchema.array(), () => this.resources.taxRegistrations.forCustomer(customerId));
   }
 
   getProduct(id: string): Promise<Product> {
-    return this.answer('GET', `/products/${id}`, ProductSchema, () => this.resources.product(id));
+    return this.answer('GET', `/products/${id}`, ProductSchema, () => this.resources.products.get(id));
   }
 }

@@ -44,7 +44,7 @@ it('writes tax that equals Sphere’s to the cent on every line and on the invoi
 
   expect(outcome).toMatchObject({ calculated: true, linesWritten: 4 });
   const calculation = w.sphere.calculations.at(-1)!;
-  const lines = w.sequence.resources.invoiceLines(invoice.id);
+  const lines = w.sequence.resources.invoices.lines(invoice.id);
   expect(calculation.lines.map((l) => l.id).sort()).toEqual(lines.map((l) => l.id).sort());
   for (const line of lines) {
     const sphereMinor = calculation.lines.find((l) => l.id === line.id)!.taxAmounts.reduce((s, e) => s + e.amount, 0);
@@ -53,7 +53,7 @@ it('writes tax that equals Sphere’s to the cent on every line and on the invoi
   }
   // Per-entry rounding, not a flat 7.25 %: 6.3 → 6 plus 1.3125 → 1 cents.
   expect(outcome.record.lines.find((l) => l.amount === '1.05')!.taxAmount).toBe('0.07');
-  const after = w.sequence.resources.invoice(invoice.id);
+  const after = w.sequence.resources.invoices.get(invoice.id);
   expect(new Decimal(after.totalTax).equals(outcome.record.totalTax)).toBe(true);
   expect(after.metadata).toContainEqual({ key: CALCULATION_ID_METADATA_KEY, value: outcome.record.calculationId });
   expect(await w.taxRecords.get(w.connection.id, invoice.id)).toEqual(outcome.record);
@@ -80,19 +80,19 @@ it('does nothing the second time: no Sphere call, no write (the loop our own INV
 it('rewrites only the lines whose tax changed: a line added to the draft is the one PUT', async () => {
   const invoice = seedDraft();
   await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
-  const before = new Map(w.sequence.resources.invoiceLines(invoice.id).map((l) => [l.id, { ...l }]));
+  const before = new Map(w.sequence.resources.invoices.lines(invoice.id).map((l) => [l.id, { ...l }]));
   const { priceId } = w.seed.product('Storage', 'USD', SIM_TAX_CATEGORY_IDS.saas);
-  const added = w.sequence.resources.createLineItem(invoice.id, { title: 'Storage', quantity: '5', rate: '2.10', taxRate: '0', externalIds: [], priceId }, { silent: true });
+  const added = w.sequence.resources.invoices.createLine(invoice.id, { title: 'Storage', quantity: '5', rate: '2.10', taxRate: '0', externalIds: [], priceId }, { silent: true });
   const writesBefore = lineWrites(invoice.id).length;
 
   const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
 
   expect(outcome).toMatchObject({ calculated: true, linesWritten: 1 });
   expect(lineWrites(invoice.id).slice(writesBefore)).toEqual([`PUT /invoices/${invoice.id}/line-items/${added.id}`]);
-  for (const line of w.sequence.resources.invoiceLines(invoice.id)) {
+  for (const line of w.sequence.resources.invoices.lines(invoice.id)) {
     if (line.id !== added.id) expect(line).toEqual(before.get(line.id));
   }
-  expect(w.sequence.resources.invoiceLines(invoice.id).find((l) => l.id === added.id)!.totalTax).toBe(outcome.record.lines.find((l) => l.lineItemId === added.id)!.taxAmount);
+  expect(w.sequence.resources.invoices.lines(invoice.id).find((l) => l.id === added.id)!.totalTax).toBe(outcome.record.lines.find((l) => l.lineItemId === added.id)!.taxAmount);
 });
 
 it('writes nothing when Sphere cannot place the customer, and stores a FAILED record that says why', async () => {
@@ -102,13 +102,13 @@ it('writes nothing when Sphere cannot place the customer, and stores a FAILED re
 
   expect(lineWrites(invoice.id)).toEqual([]);
   expect(await w.taxRecords.get(w.connection.id, invoice.id)).toMatchObject({ status: 'FAILED', errorCode: 'customer_tax_location_invalid', retryable: false });
-  expect(w.sequence.resources.invoice(invoice.id).totalTax).toBe(invoice.totalTax);
+  expect(w.sequence.resources.invoices.get(invoice.id).totalTax).toBe(invoice.totalTax);
   expect(w.leases.isHeld(w.connection.id, `INVOICE#${invoice.id}`)).toBe(false);
 });
 
 it('refuses an invoice that is no longer a draft, without touching it', async () => {
   const invoice = seedDraft();
-  w.sequence.resources.finalizeInvoice(invoice.id, { silent: true });
+  w.sequence.resources.invoices.finalize(invoice.id, { silent: true });
 
   await expect(calculateInvoiceTax(w.ctx, w.connection, invoice.id)).rejects.toMatchObject({ code: 'invoice_not_draft' });
   expect(w.sphere.calls).toEqual([]);

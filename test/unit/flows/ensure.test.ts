@@ -24,7 +24,7 @@ const sphereProductWrites = () => w.sphere.callsTo('POST /v1/products');
 /** What a merchant does in Sequence: a full PUT of the customer with `changes`. */
 function editCustomer(customerId: string, changes: Record<string, unknown>): void {
   const r = w.sequence.resources;
-  r.updateCustomer(customerId, { ...customerToRequest(r.customer(customerId)), ...changes });
+  r.customers.update(customerId, { ...customerToRequest(r.customers.get(customerId)), ...changes });
 }
 
 it('creates the customer in Sphere once, tags it in Sequence once, then writes nothing while it is unchanged', async () => {
@@ -38,7 +38,7 @@ it('creates the customer in Sphere once, tags it in Sequence once, then writes n
   expect(sphereCustomerWrites()).toHaveLength(1);
   expect(w.sphere.customers.get(customer.id)).toMatchObject({ billingAddress: { city: 'Sacramento', state: 'CA', postalCode: '95814', country: 'US' } });
   expect(w.sequence.callsTo(`PUT /customers/${customer.id}`)).toHaveLength(1);
-  expect(w.sequence.resources.customer(customer.id).integrationIds).toContainEqual(expect.objectContaining({ service: SPHERE_INTEGRATION_SERVICE, id: customer.id }));
+  expect(w.sequence.resources.customers.get(customer.id).integrationIds).toContainEqual(expect.objectContaining({ service: SPHERE_INTEGRATION_SERVICE, id: customer.id }));
   expect(await w.links.getCustomer(w.connection.id, customer.id)).toMatchObject({ sphereCustomerId: customer.id, tagged: true, taxStatus: 'TAXED' });
   expect(w.connections.count(w.connection.id, 'customersSynced')).toBe(1);
 });

@@ -32,7 +32,7 @@ const invoiceMessage = (invoiceId: string, trigger: 'webhook' | 'admin' = 'webho
 /** Deliver what Sequence sent since `from` through ingest, as its webhooks would arrive. */
 async function deliverEvents(from: number): Promise<void> {
   for (const event of w.sequence.events.slice(from)) {
-    const resource = event.resourceType === 'Invoice' ? w.sequence.resources.invoice(event.resource.id) : { id: event.resource.id };
+    const resource = event.resourceType === 'Invoice' ? w.sequence.resources.invoices.get(event.resource.id) : { id: event.resource.id };
     const rawBody = Buffer.from(JSON.stringify({ notificationType: event.notificationType, sequenceAccountId: w.connection.sequenceAccountId, resourceType: event.resourceType, resource }));
     await ingestWebhook(w.deps, { connectionId: w.connection.id, headers: { [SIGNATURE_HEADER]: signatureHeader(FAKE_WEBHOOK_SECRET, rawBody) }, rawBody });
   }
@@ -63,18 +63,18 @@ it('leaves drafts alone when the connection does not calculate on drafts, unless
 it('records the finalised invoice once and cancels it when it is voided', async () => {
   const invoice = draft();
   await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id));
-  w.sequence.resources.finalizeInvoice(invoice.id, { silent: true });
+  w.sequence.resources.invoices.finalize(invoice.id, { silent: true });
 
   expect(await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id))).toBe('recorded');
   expect(await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id))).toBe('already_recorded');
-  w.sequence.resources.voidInvoice(invoice.id, { silent: true });
+  w.sequence.resources.invoices.void(invoice.id, { silent: true });
   expect(await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id))).toBe('cancelled');
   expect(w.sphere.transactions.get(invoice.id)!.transaction.status).toBe('cancelled');
 });
 
 it('drops the message of a draft deleted meanwhile, saying so', async () => {
   const invoice = draft();
-  w.sequence.resources.deleteInvoice(invoice.id);
+  w.sequence.resources.invoices.delete(invoice.id);
 
   expect(await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id))).toBe('gone');
   expect(w.logger.messages('info')).toContain('Invoice no longer exists; nothing to do');

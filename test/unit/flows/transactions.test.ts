@@ -34,7 +34,7 @@ async function finalisedInvoice() {
   );
   const { record } = await calculateInvoiceTax(w.ctx, w.connection, draft.id);
   const invoice = await w.sequence.finalizeInvoice(draft.id);
-  const lines = w.sequence.resources.invoiceLines(draft.id);
+  const lines = w.sequence.resources.invoices.lines(draft.id);
   return { invoice, record, lines, groupedLine: lines.find((l) => l.title === 'Onboarding')!, plainProductId: plain.product.id };
 }
 
@@ -61,9 +61,9 @@ it('files a refunded line under the debit’s product (a grouped line’s catego
   const { invoice, groupedLine, plainProductId, record } = await finalisedInvoice();
   await recordInvoiceTransaction(w.ctx, w.connection, w.clients, invoice);
   const r = w.sequence.resources;
-  const note = r.createCreditNote({ customerId: invoice.customerId, currency: 'USD', invoiceId: invoice.id });
-  r.createCreditNoteLineItem(note.id, { title: 'Onboarding refund', quantity: groupedLine.quantity, rate: groupedLine.rate, taxRate: groupedLine.taxRate, lineItemId: groupedLine.id, productId: plainProductId, externalIds: [] });
-  const issued = r.issueCreditNote(note.id);
+  const note = r.creditNotes.create({ customerId: invoice.customerId, currency: 'USD', invoiceId: invoice.id });
+  r.creditNotes.createLine(note.id, { title: 'Onboarding refund', quantity: groupedLine.quantity, rate: groupedLine.rate, taxRate: groupedLine.taxRate, lineItemId: groupedLine.id, productId: plainProductId, externalIds: [] });
+  const issued = r.creditNotes.issue(note.id);
 
   const outcome = await recordCreditNote(w.ctx, w.connection, w.clients, await w.sequence.getCreditNote(issued.id));
   const again = await recordCreditNote(w.ctx, w.connection, w.clients, await w.sequence.getCreditNote(issued.id));
@@ -74,16 +74,16 @@ it('files a refunded line under the debit’s product (a grouped line’s catego
   const debitProduct = record.lines.find((l) => l.lineItemId === groupedLine.id)!.sphereProductId;
   expect(debitProduct).toBe(`sequence-tax-category:${SIM_TAX_CATEGORY_IDS.standard}`);
   expect(credit.lineItems.map((l) => l.productId)).toEqual([debitProduct]);
-  expect(new Decimal(credit.tax!).equals(r.creditNote(note.id).totalTax)).toBe(true);
+  expect(new Decimal(credit.tax!).equals(r.creditNotes.get(note.id).totalTax)).toBe(true);
   expect(w.connections.count(w.connection.id, 'transactionsRecorded')).toBe(2);
 });
 
 it('records the refunded invoice first when its credit note arrives before it', async () => {
   const { invoice, groupedLine } = await finalisedInvoice();
   const r = w.sequence.resources;
-  const note = r.createCreditNote({ customerId: invoice.customerId, currency: 'USD', invoiceId: invoice.id });
-  r.createCreditNoteLineItem(note.id, { title: 'Refund', quantity: '1', rate: groupedLine.rate, taxRate: groupedLine.taxRate, lineItemId: groupedLine.id, externalIds: [] });
-  const issued = r.issueCreditNote(note.id);
+  const note = r.creditNotes.create({ customerId: invoice.customerId, currency: 'USD', invoiceId: invoice.id });
+  r.creditNotes.createLine(note.id, { title: 'Refund', quantity: '1', rate: groupedLine.rate, taxRate: groupedLine.taxRate, lineItemId: groupedLine.id, externalIds: [] });
+  const issued = r.creditNotes.issue(note.id);
 
   await recordCreditNote(w.ctx, w.connection, w.clients, await w.sequence.getCreditNote(issued.id));
 
