@@ -12,6 +12,7 @@ import { DEFAULT_ADMIN_TOKEN, startLocalRuntime, type LocalRuntime, type Simulat
 import { startSequenceSimulator } from '../local/sequence-sim/server';
 import { startSphereSimulator } from '../local/sphere-sim/server';
 import { queues, routes } from '../local/wiring';
+import { commandFlags } from './flags';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -24,20 +25,10 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
-function usage(): never {
-  console.log('Usage: npm start [-- --fresh]\n\n  --fresh   delete the local data directory (LOCAL_DATA_DIR, default .local) before starting');
-  process.exit(0);
-}
+const USAGE = 'Usage: npm start [-- --fresh]\n\n  --fresh   delete the local data directory (LOCAL_DATA_DIR, default .local) before starting';
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) usage();
-  const unknown = args.filter((a) => a !== '--fresh');
-  if (unknown.length > 0) {
-    console.error(`Unknown argument(s): ${unknown.join(' ')} (try --help)`);
-    process.exit(2);
-  }
-  const fresh = args.includes('--fresh');
+  const fresh = commandFlags(USAGE, ['--fresh']).has('--fresh');
   const port = intFromEnv('CONNECTOR_PORT', 3000);
   const host = process.env.CONNECTOR_HOST || '127.0.0.1';
   const dataDir = path.resolve(process.env.LOCAL_DATA_DIR || '.local');

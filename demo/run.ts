@@ -27,6 +27,7 @@
  */
 import { type DemoStack, connectorBaseUrl, findRunningStack, startDemoStack } from './stack';
 import { type DemoResult, runDemoWalk } from './walk';
+import { commandFlags } from '../bin/flags';
 
 export interface RunDemoOptions {
   print?: (text: string) => void;
@@ -59,20 +60,10 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoResult 
   }
 }
 
-function usage(): never {
-  console.log('Usage: npm run demo [-- --in-process]\n\n  --in-process   start a private stack even when a connector answers at CONNECTOR_URL (default http://127.0.0.1:3000)');
-  process.exit(0);
-}
+const USAGE = 'Usage: npm run demo [-- --in-process]\n\n  --in-process   start a private stack even when a connector answers at CONNECTOR_URL (default http://127.0.0.1:3000)';
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) usage();
-  const unknown = args.filter((a) => a !== '--in-process');
-  if (unknown.length > 0) {
-    console.error(`Unknown argument(s): ${unknown.join(' ')} (try --help)`);
-    process.exit(2);
-  }
-  const result = await runDemo({ inProcess: args.includes('--in-process') });
+  const result = await runDemo({ inProcess: commandFlags(USAGE, ['--in-process']).has('--in-process') });
   process.exit(result.ok ? 0 : 1);
 }
 

@@ -4,12 +4,12 @@
  * content hash of what was last written to Sphere, so an unchanged record is never written again,
  * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConnectorError } from '../domain/errors';
 import { type ExpectedCustomerEcho } from '../domain/customer-echo';
 import { type SequenceTaxStatus } from '../domain/customer-mapping';
 import { SK, connectionPk } from './keys';
-import { queryAllByPrefix } from './query';
+import { ConnectorTableRepository, queryAllByPrefix, withoutKeys } from './query';
 
 export interface LinkPageOptions {
   limit: number;
@@ -57,21 +57,9 @@ const BATCH_GET_MAX_KEYS = 100;
 /** Rounds of keys DynamoDB left unprocessed (throttling) before giving up: the caller retries later. */
 const BATCH_GET_ATTEMPTS = 5;
 
-function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
-  if (!item) return undefined;
-  const { PK: _pk, SK: _sk, ...rest } = item;
-  return rest as T;
-}
-
-export class LinkRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async getCustomer(connectionId: string, customerId: string): Promise<CustomerLink | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.customer(customerId) }, ConsistentRead: true }));
-    return strip<CustomerLink>(out.Item);
+export class LinkRepository extends ConnectorTableRepository {
+  getCustomer(connectionId: string, customerId: string): Promise<CustomerLink | undefined> {
+    return this.getItem<CustomerLink>(connectionId, SK.customer(customerId));
   }
 
   async putCustomer(link: CustomerLink): Promise<void> {
@@ -155,9 +143,8 @@ export class LinkRepository {
     });
   }
 
-  async getProduct(connectionId: string, productId: string): Promise<ProductLink | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.product(productId) }, ConsistentRead: true }));
-    return strip<ProductLink>(out.Item);
+  getProduct(connectionId: string, productId: string): Promise<ProductLink | undefined> {
+    return this.getItem<ProductLink>(connectionId, SK.product(productId));
   }
 
   /**
@@ -169,6 +156,7 @@ export class LinkRepository {
     const ids = [...new Set(productIds)];
     let keys: Record<string, string>[] = [{ PK: pk, SK: SK.customer(customerId) }, ...ids.map((id) => ({ PK: pk, SK: SK.product(id) }))];
     const found = new Map<string, Record<string, unknown>>();
+    const keyless = <T>(item: Record<string, unknown> | undefined) => (item ? withoutKeys<T>(item) : undefined);
     for (let unprocessedRounds = 0; keys.length > 0; ) {
       const out = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys.slice(0, BATCH_GET_MAX_KEYS), ConsistentRead: true } } }));
       for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.SK), item);
@@ -180,8 +168,8 @@ export class LinkRepository {
       await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** unprocessedRounds));
     }
     return {
-      customer: strip<CustomerLink>(found.get(SK.customer(customerId))),
-      products: new Map(ids.map((id) => [id, strip<ProductLink>(found.get(SK.product(id)))])),
+      customer: keyless<CustomerLink>(found.get(SK.customer(customerId))),
+      products: new Map(ids.map((id) => [id, keyless<ProductLink>(found.get(SK.product(id)))])),
     };
   }
 
@@ -220,12 +208,12 @@ export class LinkRepository {
     );
     const lastSk = out.LastEvaluatedKey?.SK;
     return {
-      items: (out.Items ?? []).map((item) => strip<T>(item)!),
+      items: (out.Items ?? []).map((item) => withoutKeys<T>(item)),
       ...(typeof lastSk === 'string' ? { lastId: lastSk.slice(prefix.length) } : {}),
     };
   }
 
   private async listByPrefix<T>(connectionId: string, prefix: string): Promise<T[]> {
-    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), prefix)).map((item) => strip<T>(item)!);
+    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), prefix)).map((item) => withoutKeys<T>(item));
   }
 }

@@ -8,23 +8,17 @@
  * calculation's read and write, on the critical path of the tax (issue 15); as a string it is one
  * value, and a quarter smaller. Records stored with a `lines` map before are read as they are.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type TaxRecord } from '../domain/invoice-tax';
 import { SK, connectionPk } from './keys';
+import { ConnectorTableRepository } from './query';
 
-export class TaxRecordRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class TaxRecordRepository extends ConnectorTableRepository {
   async get(connectionId: string, invoiceId: string): Promise<TaxRecord | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.invoice(invoiceId) }, ConsistentRead: true }),
-    );
-    if (!out.Item) return undefined;
-    const { PK: _pk, SK: _sk, connectionId: _c, linesJson, ...rest } = out.Item;
-    return (typeof linesJson === 'string' ? { ...rest, lines: JSON.parse(linesJson) as TaxRecord['lines'] } : rest) as TaxRecord;
+    const stored = await this.getItem<TaxRecord & { linesJson?: string }>(connectionId, SK.invoice(invoiceId), 'connectionId');
+    if (!stored) return undefined;
+    const { linesJson, ...record } = stored;
+    return typeof linesJson === 'string' ? { ...record, lines: JSON.parse(linesJson) as TaxRecord['lines'] } : record;
   }
 
   async put(connectionId: string, record: TaxRecord): Promise<void> {
