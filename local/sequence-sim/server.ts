@@ -235,8 +235,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
@@ -541,19 +539,26 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
       ...(sentVersion !== undefined ? { sequenceVersion: sentVersion } : {}),
       authenticated: false,
     };
+    // The latency fault is what a call costs in total, as a real API's latency includes its own
+    // work: the simulator does the work at once and answers no sooner than `latency` after the
+    // request arrived, so its CPU is not counted as the caller's (the latency bench measures depth).
+    const latency = Array.isArray(faults.latencyMs)
+      ? faults.latencyMs[0] + Math.random() * Math.max(0, faults.latencyMs[1] - faults.latencyMs[0])
+      : faults.latencyMs;
     const respond = (status: number, body: unknown, extra: Record<string, string> = {}) => {
-      entry.status = status;
-      entry.durationMs = Date.now() - started;
-      requests.push(entry);
-      if (requests.length > MAX_LOG) requests.splice(0, requests.length - MAX_LOG);
-      sendJson(res, status, body, { 'sequence-version': effectiveVersion, [REQUEST_ID_HEADER]: entry.id, ...extra });
+      const send = () => {
+        entry.status = status;
+        entry.durationMs = Date.now() - started;
+        requests.push(entry);
+        if (requests.length > MAX_LOG) requests.splice(0, requests.length - MAX_LOG);
+        sendJson(res, status, body, { 'sequence-version': effectiveVersion, [REQUEST_ID_HEADER]: entry.id, ...extra });
+      };
+      const wait = started + latency - Date.now();
+      if (wait > 0) setTimeout(send, wait);
+      else send();
     };
     let effectiveVersion = SIM_API_VERSION;
     try {
-      const latency = Array.isArray(faults.latencyMs)
-        ? faults.latencyMs[0] + Math.random() * Math.max(0, faults.latencyMs[1] - faults.latencyMs[0])
-        : faults.latencyMs;
-      if (latency > 0) await sleep(latency);
 
       // Basic auth
       const auth = req.headers.authorization ?? '';
