@@ -1,27 +1,19 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CONNECT_SECRET_ACTIONS, CONNECT_TABLE_ACTIONS, ConnectApi } from '../../lib/constructs/connect-api';
 import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { stageConfig } from '../../lib/stage-config';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { NO_BUNDLING, connectorApp } from './helpers';
+import { connectorApp, policyStatements, testStackIn, testTables } from './helpers';
 
 const PREFIX = 'sphere-connector/sandbox/connections/';
 
 function build(options: { nag?: boolean; publicUrl?: string } = {}) {
-  const app = new App({ context: NO_BUNDLING });
-  const stack = new Stack(app, 'ConnectApiTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const table = new TableV2(stack, 'Table', {
-    partitionKey: { name: 'PK', type: AttributeType.STRING },
-    sortKey: { name: 'SK', type: AttributeType.STRING },
-    globalSecondaryIndexes: [{ indexName: 'GSI1', partitionKey: { name: 'GSI1PK', type: AttributeType.STRING }, sortKey: { name: 'GSI1SK', type: AttributeType.STRING } }],
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
+  const { app, stack } = testStackIn('ConnectApiTest');
+  const { table, idempotency } = testTables(stack, { withIndex: true });
   const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'test-backfill' });
   const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
   const api = new ConnectApi(stack, 'Connect', {
@@ -42,12 +34,6 @@ function build(options: { nag?: boolean; publicUrl?: string } = {}) {
       return Template.fromStack(stack);
     },
   };
-}
-
-function statementsOf(template: Template): Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement,
-  );
 }
 
 describe('ConnectApi', () => {
@@ -97,7 +83,7 @@ describe('ConnectApi', () => {
   });
 
   it('secrets: exactly the lifecycle actions, only on secrets under the connector prefix', () => {
-    const statements = statementsOf(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    const statements = policyStatements(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(statements).toHaveLength(1);
     expect([statements[0]!.Action].flat().sort()).toEqual([...CONNECT_SECRET_ACTIONS].sort());
     expect(statements[0]!.Resource).toEqual({
@@ -106,7 +92,7 @@ describe('ConnectApi', () => {
   });
 
   it('no statement grants anything on "*" except X-Ray; table and backfill queue only', () => {
-    const statements = statementsOf(build().template);
+    const statements = policyStatements(build().template);
     for (const s of statements) {
       if (s.Resource === '*') expect([s.Action].flat().every((a) => a.startsWith('xray:'))).toBe(true);
     }

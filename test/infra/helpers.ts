@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { buildConnectorApp, type ConnectorStacks } from '../../lib/connector-app';
 import type { Stage } from '../../lib/stage-config';
 
@@ -18,4 +20,33 @@ export function connectorApp(stage: Stage, extraContext: Record<string, unknown>
 export function testStack(): { app: App; stack: Stack } {
   const app = new App({ context: NO_BUNDLING });
   return { app, stack: new Stack(app, 'TestStack') };
+}
+
+/** A throwaway app + stack in a fixed account and region, for constructs whose ARNs or policies need them. */
+export function testStackIn(id: string): { app: App; stack: Stack } {
+  const app = new App({ context: NO_BUNDLING });
+  return { app, stack: new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } }) };
+}
+
+/** The connector table (PK/SK, the GSI1 index when asked) and the idempotency table, both with point-in-time recovery. */
+export function testTables(stack: Stack, options: { withIndex?: boolean } = {}): { table: TableV2; idempotency: TableV2 } {
+  const table = new TableV2(stack, 'Table', {
+    partitionKey: { name: 'PK', type: AttributeType.STRING },
+    sortKey: { name: 'SK', type: AttributeType.STRING },
+    ...(options.withIndex ? { globalSecondaryIndexes: [{ indexName: 'GSI1', partitionKey: { name: 'GSI1PK', type: AttributeType.STRING }, sortKey: { name: 'GSI1SK', type: AttributeType.STRING } }] } : {}),
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  });
+  const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
+  return { table, idempotency };
+}
+
+export interface PolicyStatement {
+  Action: string | string[];
+  Resource: unknown;
+  Sid?: string;
+}
+
+/** Every statement of every IAM policy in the template. */
+export function policyStatements(template: Template): PolicyStatement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: PolicyStatement[] } } }).Properties.PolicyDocument.Statement);
 }
