@@ -6,7 +6,7 @@
  * nothing else: no bodies, headers or credentials.
  */
 import { type AuditEntry } from '../../../shared/store/audit-log';
-import { CATEGORY, customerBody, priceBody, sim, SPHERE_KEY, useTaxHarness } from './harness';
+import { CATEGORY, customerBody, invoiceSeed, sim, SPHERE_KEY, useTaxHarness } from './harness';
 
 const h = useTaxHarness();
 
@@ -14,12 +14,7 @@ const h = useTaxHarness();
 type AuditItem = AuditEntry;
 
 it('records every upstream call of a tax calculation with method, path, status, latency and request id, and no body or secret', async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Audit Trail Inc', { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' })],
-    products: [{ name: 'Audited seat', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Seat', quantity: '2', rate: '10.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Audit Trail Inc', { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' }), product: { name: 'Audited seat', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Seat', quantity: '2', rate: '10.00' }] }));
   const invoiceId = seeded.invoices[0]!.id;
   const taxed = await h.admin.call('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
   expect(taxed.status).toBe(200);

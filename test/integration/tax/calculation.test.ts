@@ -7,7 +7,7 @@
  */
 import { Decimal } from '../../../shared/domain/decimal';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, sim, sphereEntry, useTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, priceBody, sim, sphereEntry, useTaxHarness } from './harness';
 
 const h = useTaxHarness();
 
@@ -46,23 +46,18 @@ async function calculate(invoiceId: string): Promise<TaxRecord> {
 }
 
 it('taxes a multi-line US invoice in two jurisdictions, matching Sphere to the cent on every line', async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Capitol Widgets', SACRAMENTO)],
-    products: [{ name: 'Cloud seat', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [
-      {
-        customerId: '$customers[0]',
-        currency: 'USD',
-        lineItems: [
-          { title: 'Seats', quantity: '3', rate: '19.99', taxRate: '0', priceId: '$prices[0]' },
-          { title: 'Add-on', quantity: '1', rate: '1.05', taxRate: '0', priceId: '$prices[0]' },
-          { title: 'Overage', quantity: '7', rate: '0.35', taxRate: '0.2', priceId: '$prices[0]' },
-        ],
-        lineItemGroups: [{ title: 'Services', taxCategoryId: CATEGORY.standard, lineItems: [{ title: 'Setup', quantity: '2', rate: '12.34', taxRate: '0' }] }],
-      },
-    ],
-  });
+  const seeded = await h.seed(
+    invoiceSeed({
+      customer: customerBody('Capitol Widgets', SACRAMENTO),
+      product: { name: 'Cloud seat', taxCategoryId: CATEGORY.saas },
+      lines: [
+        { title: 'Seats', quantity: '3', rate: '19.99' },
+        { title: 'Add-on', quantity: '1', rate: '1.05' },
+        { title: 'Overage', quantity: '7', rate: '0.35', taxRate: '0.2' },
+      ],
+      invoice: { lineItemGroups: [{ title: 'Services', taxCategoryId: CATEGORY.standard, lineItems: [{ title: 'Setup', quantity: '2', rate: '12.34', taxRate: '0' }] }] },
+    }),
+  );
   const invoiceId = seeded.invoices[0]!.id;
   const record = await calculate(invoiceId);
 
@@ -91,12 +86,7 @@ it('taxes a multi-line US invoice in two jurisdictions, matching Sphere to the c
 });
 
 it('taxes a Canadian invoice with 13 % HST', async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Maple Analytics', TORONTO)],
-    products: [{ name: 'Analytics plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'CAD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'CAD', lineItems: [{ title: 'Plan', quantity: '1', rate: '100.00', taxRate: '0', priceId: '$prices[0]' }, { title: 'Extra', quantity: '3', rate: '11.11', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Maple Analytics', TORONTO), product: { name: 'Analytics plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '100.00' }, { title: 'Extra', quantity: '3', rate: '11.11' }], currency: 'CAD' }));
   const record = await calculate(seeded.invoices[0]!.id);
   expect(record.lines.map((l) => l.taxAmount)).toEqual(['13.00', '4.33']); // 3333 × 13 % = 433.29 → 433
   expect(record.lines[0]!.jurisdictions).toEqual([{ name: 'Ontario', rate: '0.13', percentage: '13', amount: '13.00', taxType: 'hst', displayName: 'HST' }]);
@@ -130,12 +120,7 @@ it('taxes a GBP invoice with UK VAT and a JPY invoice (no minor unit) with JCT',
 });
 
 it('gives an exempt customer zero tax without needing tax categories, keeping the reason', async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Public School District', SACRAMENTO, 'TAX_EXEMPT')],
-    products: [{ name: 'Uncategorised licence' }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Licence', quantity: '10', rate: '25.00', taxRate: '0.0725', priceId: '$prices[0]' }, { title: 'Ad-hoc', quantity: '1', rate: '5.00', taxRate: '0' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Public School District', SACRAMENTO, 'TAX_EXEMPT'), product: { name: 'Uncategorised licence' }, lines: [{ title: 'Licence', quantity: '10', rate: '25.00', taxRate: '0.0725' }, { title: 'Ad-hoc', quantity: '1', rate: '5.00', priceId: null }] }));
   const record = await calculate(seeded.invoices[0]!.id);
   expect(record).toMatchObject({ status: 'CALCULATED', totalTax: '0.00', reason: 'customer_exempt', taxStatus: 'TAX_EXEMPT' });
   expect(record.lines.every((l) => l.taxRate === '0' && l.jurisdictions.length === 0 && l.taxabilityReason === 'customer_exempt')).toBe(true);
@@ -157,24 +142,14 @@ it("records Sphere's reverse charge for an EU business customer (tax id sent, ze
 });
 
 it('gives zero tax with the reason kept when the merchant has no registration in the customer state', async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Sunshine Corp', MIAMI)],
-    products: [{ name: 'Seat', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Seat', quantity: '2', rate: '40.00', taxRate: '0.07', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Sunshine Corp', MIAMI), product: { name: 'Seat', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Seat', quantity: '2', rate: '40.00', taxRate: '0.07' }] }));
   const record = await calculate(seeded.invoices[0]!.id);
   expect(record).toMatchObject({ totalTax: '0.00', reason: 'not_collecting' });
   await expectSequenceMatchesRecord(seeded.invoices[0]!.id, record);
 });
 
 it('refuses a taxed customer line whose product has no tax category: 422 with the fix, invoice untouched, failure listed', async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Taxed Buyer Inc', SACRAMENTO)],
-    products: [{ name: 'Mystery Box' }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Box', quantity: '1', rate: '10.00', taxRate: '0.05', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Taxed Buyer Inc', SACRAMENTO), product: { name: 'Mystery Box' }, lines: [{ title: 'Box', quantity: '1', rate: '10.00', taxRate: '0.05' }] }));
   const invoiceId = seeded.invoices[0]!.id;
   const before = await h.sphereRequests();
   const response = await h.admin.call<{ error: { code: string; message: string } }>('POST', taxPath(invoiceId));
@@ -204,12 +179,7 @@ it("prints a draft without lines' zero tax in the invoice currency's decimals (U
 it('answers 422 when the mapped Sphere product tax code is unknown to Sphere', async () => {
   await h.deps.connections.update(h.connection.id, { taxCodes: { ...h.connection.taxCodes, byTaxCategory: { ...h.connection.taxCodes.byTaxCategory, [CATEGORY.digitalServices]: 'txcd_does_not_exist' } } });
   try {
-    const seeded = await h.seed({
-      customers: [customerBody('Digital Buyer', SACRAMENTO)],
-      products: [{ name: 'E-book bundle', taxCategoryId: CATEGORY.digitalServices }],
-      prices: [priceBody('$products[0]', 'USD')],
-      invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Bundle', quantity: '1', rate: '9.99', taxRate: '0', priceId: '$prices[0]' }] }],
-    });
+    const seeded = await h.seed(invoiceSeed({ customer: customerBody('Digital Buyer', SACRAMENTO), product: { name: 'E-book bundle', taxCategoryId: CATEGORY.digitalServices }, lines: [{ title: 'Bundle', quantity: '1', rate: '9.99' }] }));
     const response = await h.admin.call<{ error: { code: string; message: string } }>('POST', taxPath(seeded.invoices[0]!.id));
     expect(response.status).toBe(422);
     expect(response.body.error.message).toMatch(/txcd_does_not_exist/);
@@ -232,13 +202,8 @@ it('answers 409 for an invoice that is not a draft, and 404 for a tax record tha
 });
 
 it('taxes a 130-line invoice (two pages of line items) with one calculate_tax call', async () => {
-  const lineItems = Array.from({ length: 130 }, (_, i) => ({ title: `Usage ${i}`, quantity: String(i + 1), rate: '0.37', taxRate: '0', priceId: '$prices[0]' }));
-  const seeded = await h.seed({
-    customers: [customerBody('Big Usage LLC', SACRAMENTO)],
-    products: [{ name: 'API calls', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems }],
-  });
+  const lines = Array.from({ length: 130 }, (_, i) => ({ title: `Usage ${i}`, quantity: String(i + 1), rate: '0.37' }));
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Big Usage LLC', SACRAMENTO), product: { name: 'API calls', taxCategoryId: CATEGORY.saas }, lines }));
   const invoiceId = seeded.invoices[0]!.id;
   const calcsBefore = (await h.sphereRequests()).filter((r) => r.path === '/tax_api/calculate_tax').length;
   const record = await calculate(invoiceId);
@@ -254,13 +219,8 @@ it('taxes a 130-line invoice (two pages of line items) with one calculate_tax ca
 it('a large invoice taxed through the admin route is written once, though its own INVOICE_UPDATEDs arrive while the writes go on', async () => {
   // 60 line PUTs take long enough for their webhooks to reach the worker mid-way; the invoice's
   // lease makes the worker wait for the admin run and then find nothing to do.
-  const lineItems = Array.from({ length: 60 }, (_, i) => ({ title: `Usage ${i}`, quantity: String(i + 1), rate: '0.37', taxRate: '0', priceId: '$prices[0]' }));
-  const seeded = await h.seed({
-    customers: [customerBody('Race Guard LLC', SACRAMENTO)],
-    products: [{ name: 'Metered', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems }],
-  });
+  const lines = Array.from({ length: 60 }, (_, i) => ({ title: `Usage ${i}`, quantity: String(i + 1), rate: '0.37' }));
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Race Guard LLC', SACRAMENTO), product: { name: 'Metered', taxCategoryId: CATEGORY.saas }, lines }));
   const invoiceId = seeded.invoices[0]!.id;
   await h.settle();
   const policyId = await h.registerWebhooks(['INVOICE_UPDATED']);
@@ -286,12 +246,7 @@ it('a large invoice taxed through the admin route is written once, though its ow
 it('ends the self-triggered INVOICE_UPDATED as a no-op: no second calculation, no second write', async () => {
   const policyId = await h.registerWebhooks(['INVOICE_CREATED', 'INVOICE_UPDATED']);
   try {
-    const seeded = await h.seed({
-      customers: [customerBody('Loop Guard Ltd', SACRAMENTO)],
-      products: [{ name: 'Seat', taxCategoryId: CATEGORY.saas }],
-      prices: [priceBody('$products[0]', 'USD')],
-      invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'A', quantity: '1', rate: '1.05', taxRate: '0', priceId: '$prices[0]' }, { title: 'B', quantity: '4', rate: '25.00', taxRate: '0', priceId: '$prices[0]' }] }],
-    });
+    const seeded = await h.seed(invoiceSeed({ customer: customerBody('Loop Guard Ltd', SACRAMENTO), product: { name: 'Seat', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'A', quantity: '1', rate: '1.05' }, { title: 'B', quantity: '4', rate: '25.00' }] }));
     const invoiceId = seeded.invoices[0]!.id;
     await sim(h.sequence.url, 'DELETE', '/_sim/requests');
     const calcsBefore = (await h.sphereRequests()).filter((r) => r.path === '/tax_api/calculate_tax').length;

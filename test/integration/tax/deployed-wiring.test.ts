@@ -7,7 +7,7 @@
 import { CONSUMED_NOTIFICATION_TYPES } from '../../../shared/webhooks/routing';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, useTaxHarness } from './harness';
+import { ADDRESSES, customerBody, invoiceSeed, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';
 
 const h = useTaxHarness();
@@ -29,12 +29,7 @@ async function seedTaxedInvoice(name: string): Promise<string> {
 }
 
 async function seedTaxedInvoiceWithLines(name: string): Promise<{ invoiceId: string; lineIds: string[]; customerId: string }> {
-  const seeded = await h.seed({
-    customers: [customerBody(name, SACRAMENTO)],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody(name, SACRAMENTO), lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }] }));
   return { invoiceId: seeded.invoices[0]!.id, lineIds: seeded.invoices[0]!.lineItemIds, customerId: seeded.customers[0]! };
 }
 

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { startAddressCheckingSphereProxy } from '../sync/harness';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, sim, TAX_CODES, useTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, sim, TAX_CODES, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';
 
 const h = useTaxHarness({ productSync: true });
@@ -73,14 +73,9 @@ it('lists failed invoices, customers, products and credit notes with reason and 
   const failuresBefore = await openFailures();
 
   // An invoice: a taxed customer's line whose product has no tax category.
-  const invoiceSeed = await h.seed({
-    customers: [customerBody('Uncategorised Buyer Inc', SACRAMENTO)],
-    products: [{ name: 'Unsorted Widget' }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Widget', quantity: '2', rate: '50.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
-  const invoiceId = invoiceSeed.invoices[0]!.id;
-  const uncategorisedProductId = invoiceSeed.products[0]!;
+  const uncategorised = await h.seed(invoiceSeed({ customer: customerBody('Uncategorised Buyer Inc', SACRAMENTO), product: { name: 'Unsorted Widget' }, lines: [{ title: 'Widget', quantity: '2', rate: '50.00' }] }));
+  const invoiceId = uncategorised.invoices[0]!.id;
+  const uncategorisedProductId = uncategorised.products[0]!;
   expect((await h.admin.call('POST', `${base()}/invoices/${invoiceId}/tax`)).status).toBe(422);
 
   // A customer: an address Sphere cannot locate.
@@ -90,12 +85,7 @@ it('lists failed invoices, customers, products and credit notes with reason and 
 
   // A credit note: the invoice was recorded under a good mapping, then the merchant mistyped the
   // Digital services tax code, so the credit's product upsert is refused by Sphere.
-  const refund = await h.seed({
-    customers: [customerBody('Refund Digital Ltd', SACRAMENTO)],
-    products: [{ name: 'E-learning course', taxCategoryId: CATEGORY.digitalServices }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Course', quantity: '1', rate: '80.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const refund = await h.seed(invoiceSeed({ customer: customerBody('Refund Digital Ltd', SACRAMENTO), product: { name: 'E-learning course', taxCategoryId: CATEGORY.digitalServices }, lines: [{ title: 'Course', quantity: '1', rate: '80.00' }] }));
   const refundInvoiceId = refund.invoices[0]!.id;
   expect((await h.admin.call('POST', `${base()}/invoices/${refundInvoiceId}/finalize`)).status).toBe(200);
   await eventually('debit transaction', async () => (await h.sphereTransactions()).some((t) => t.external_id === refundInvoiceId));

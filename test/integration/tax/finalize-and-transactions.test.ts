@@ -9,7 +9,7 @@ import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { logger } from '../../../shared/runtime/observability';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, sim, TAX_CODES, useTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, priceBody, sim, TAX_CODES, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';
 
 const h = useTaxHarness();
@@ -24,21 +24,15 @@ const { SACRAMENTO, NOWHERE } = ADDRESSES;
 const base = () => `/connections/${h.connection.id}`;
 
 async function seedTaxedInvoice(name: string, address: Record<string, string> = SACRAMENTO): Promise<{ invoiceId: string; lineIds: string[]; customerId: string }> {
-  const seeded = await h.seed({
-    customers: [customerBody(name, address)],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [
-      {
-        customerId: '$customers[0]',
-        currency: 'USD',
-        lineItems: [
-          { title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' },
-          { title: 'Seats', quantity: '3', rate: '9.99', taxRate: '0', priceId: '$prices[0]' },
-        ],
-      },
-    ],
-  });
+  const seeded = await h.seed(
+    invoiceSeed({
+      customer: customerBody(name, address),
+      lines: [
+        { title: 'Plan', quantity: '1', rate: '120.00' },
+        { title: 'Seats', quantity: '3', rate: '9.99' },
+      ],
+    }),
+  );
   return { invoiceId: seeded.invoices[0]!.id, lineIds: seeded.invoices[0]!.lineItemIds, customerId: seeded.customers[0]! };
 }
 

@@ -149,6 +149,40 @@ export function priceBody(productRef: string, currency: string): Record<string, 
   return { productId: productRef, name: 'Monthly', currency, structure: { pricingType: 'FIXED', price: '1.00' }, billingFrequency: 'MONTHLY', billingType: 'IN_ADVANCE' };
 }
 
+/** A line of a seeded invoice: at the seed's price and with no tax rate unless it says otherwise. */
+export interface SeedLine {
+  title: string;
+  quantity: string;
+  rate: string;
+  taxRate?: string;
+  /** `null`: a line with no price (so no product). */
+  priceId?: string | null;
+}
+
+export interface InvoiceSeed {
+  customer: Record<string, unknown>;
+  /** Default: "<legal name> plan" in the SaaS tax category. */
+  product?: Record<string, unknown>;
+  lines: SeedLine[];
+  /** Of the price and the invoices (default USD). */
+  currency?: string;
+  /** How many invoices of these lines (default 1). */
+  invoices?: number;
+  /** More fields of each invoice (e.g. lineItemGroups). */
+  invoice?: Record<string, unknown>;
+}
+
+/** A /_sim/seed body: one customer, one product with one monthly price, and invoices of `lines` to that customer. */
+export function invoiceSeed({ customer, product, lines, currency = 'USD', invoices = 1, invoice }: InvoiceSeed): Record<string, unknown> {
+  const lineItems = lines.map(({ priceId = '$prices[0]', ...line }) => ({ taxRate: '0', ...(priceId === null ? {} : { priceId }), ...line }));
+  return {
+    customers: [customer],
+    products: [product ?? { name: `${String(customer.legalName)} plan`, taxCategoryId: CATEGORY.saas }],
+    prices: [priceBody('$products[0]', currency)],
+    invoices: Array.from({ length: invoices }, () => ({ customerId: '$customers[0]', currency, lineItems, ...invoice })),
+  };
+}
+
 export interface SequenceLine {
   id: string;
   netTotal: string;

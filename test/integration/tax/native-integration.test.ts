@@ -6,8 +6,9 @@
  * options.allowBesideNativeIntegration. The connector's own tags (a reconnect) are no such sign.
  * Everything goes through the deployed admin routes (local/wiring.ts), against both simulators.
  */
+import { type FailureView } from '../../../shared/tax';
 import { reconcileConnection } from '../../../shared/sync/reconcile';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, SPHERE_KEY, TAX_CODES, useTaxHarness } from './harness';
+import { ADDRESSES, customerBody, invoiceSeed, SPHERE_KEY, TAX_CODES, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';
 
 const h = useTaxHarness({ productSync: true });
@@ -26,13 +27,8 @@ interface ConnectionBody {
   options: Record<string, unknown>;
   warnings: Warning[];
 }
-interface FailureItem {
-  resourceType: string;
-  resourceId: string;
-  code: string;
-  reason: string;
-  fix?: string;
-}
+/** An item of GET …/failures, as the route answers it. */
+type FailureItem = FailureView;
 
 /** The connection currently live for the simulator's Sequence account (the harness's, then each reconnect). */
 let connectionId = '';
@@ -56,12 +52,7 @@ async function disconnect(): Promise<void> {
 }
 
 async function seedInvoice(name: string, integrationIds: { service: string; id: string }[] = []): Promise<{ invoiceId: string; customerId: string }> {
-  const seeded = await h.seed({
-    customers: [{ ...customerBody(name, SACRAMENTO), integrationIds }],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: { ...customerBody(name, SACRAMENTO), integrationIds }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }] }));
   return { invoiceId: seeded.invoices[0]!.id, customerId: seeded.customers[0]! };
 }
 

@@ -16,7 +16,7 @@ import type { Context } from 'aws-lambda';
 import { createLambdaContext } from '../../../local/runtime/lambda';
 import { SIM_SEQUENCE_ACCOUNT_ID } from '../../../local/sequence-sim/server';
 import { signatureHeader } from '../../../shared/webhooks/signature';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, useTaxHarness } from './harness';
+import { ADDRESSES, customerBody, invoiceSeed, useTaxHarness } from './harness';
 
 /** The namespace the process metrics were built with (the local runtime sets its own for handlers loaded later). */
 const NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE;
@@ -69,12 +69,7 @@ function published(lines: EmfLine[], name: string, dimensions: string[]): EmfLin
 const { SACRAMENTO, NOWHERE } = ADDRESSES;
 
 async function seedInvoice(name: string, address: Record<string, string>): Promise<string> {
-  const seeded = await h.seed({
-    customers: [customerBody(name, address)],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '50.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody(name, address), lines: [{ title: 'Plan', quantity: '1', rate: '50.00' }] }));
   return seeded.invoices[0]!.id;
 }
 

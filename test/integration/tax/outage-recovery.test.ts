@@ -14,7 +14,7 @@ import { INVOICE_TAX_TIMEOUT } from '../../../lib/constructs/invoice-tax';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, sim, useTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, sim, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';
 
 const STACK_VISIBILITY_TIMEOUT_SECONDS = INVOICE_TAX_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
@@ -47,16 +47,7 @@ const taxRecord = async (invoiceId: string) => (await h.admin.call<TaxRecord>('G
 it('re-taxes a stale draft and records a pending transaction within 60 s of Sphere coming back, not after the 720 s visibility timeout', async () => {
   const invoiceTaxPoller = h.runtime.pollers.find((p) => p.binding.queueName === 'invoice-tax.fifo')!;
   expect(invoiceTaxPoller.binding.visibilityTimeoutSeconds).toBe(720);
-  const seeded = await h.seed({
-    customers: [customerBody('Outage Survivor Corp', SACRAMENTO)],
-    products: [{ name: 'Outage plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [0, 1].map(() => ({
-      customerId: '$customers[0]',
-      currency: 'USD',
-      lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }],
-    })),
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Outage Survivor Corp', SACRAMENTO), product: { name: 'Outage plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }], invoices: 2 }));
   const [staleDraft, finalised] = seeded.invoices.map((i) => i.id) as [string, string];
   for (const id of [staleDraft, finalised]) await notifyInvoice(id, 'INVOICE_CREATED');
   await h.settle();
@@ -110,12 +101,7 @@ interface LoggedRequest {
 
 it("returns a message rate-limited by Sequence to the queue: one call per receive, then the queue's delay (at least Retry-After)", async () => {
   const invoiceTaxPoller = h.runtime.pollers.find((p) => p.binding.queueName === 'invoice-tax.fifo')!;
-  const seeded = await h.seed({
-    customers: [customerBody('Rate Limited Ltd', SACRAMENTO)],
-    products: [{ name: 'Limited plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [0, 1].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] })),
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Rate Limited Ltd', SACRAMENTO), product: { name: 'Limited plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }], invoices: 2 }));
   const [withoutRetryAfter, withRetryAfter] = seeded.invoices.map((i) => i.id) as [string, string];
 
   // Sequence's real 429 carries no Retry-After: the receive spends one call, and the message comes back later.

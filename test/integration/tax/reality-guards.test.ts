@@ -3,11 +3,12 @@
  * one way (a simulator fault) and shows the stable error, the FAILED tax record, the failure record
  * and that the invoice is not finalised.
  */
+import { type FailureView } from '../../../shared/tax';
 import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, sim, useTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, priceBody, sim, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';
 
 const h = useTaxHarness();
@@ -24,14 +25,8 @@ const base = () => `/connections/${h.connection.id}`;
 interface ErrorBody {
   error: { code: string; message: string };
 }
-interface FailureItem {
-  resourceType: string;
-  resourceId: string;
-  code: string;
-  reason: string;
-  fix?: string;
-  retryable: boolean;
-}
+/** An item of GET …/failures, as the route answers it. */
+type FailureItem = FailureView;
 
 async function failureOf(resourceType: string, resourceId: string): Promise<FailureItem | undefined> {
   return (await h.admin.call<{ items: FailureItem[] }>('GET', `${base()}/failures`)).body.items.find((f) => f.resourceType === resourceType && f.resourceId === resourceId);
@@ -95,13 +90,14 @@ describe('§1 Sequence arithmetic is checked on every write (sequence_tax_mismat
   });
 
   it('catches a Sequence that truncates instead of rounding half-up', async () => {
-    const seeded = await h.seed({
-      customers: [customerBody('Truncating Sequence LLC', SACRAMENTO)],
-      products: [{ name: 'Odd cents', taxCategoryId: CATEGORY.saas }],
-      prices: [priceBody('$products[0]', 'USD')],
+    const seeded = await h.seed(
+      invoiceSeed({
       // 10.05 × 7.25 % = 0.728625: half-up 0.73, truncated 0.72.
-      invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Odd', quantity: '1', rate: '10.05', taxRate: '0', priceId: '$prices[0]' }] }],
-    });
+        customer: customerBody('Truncating Sequence LLC', SACRAMENTO),
+        product: { name: 'Odd cents', taxCategoryId: CATEGORY.saas },
+        lines: [{ title: 'Odd', quantity: '1', rate: '10.05' }],
+      }),
+    );
     const invoiceId = seeded.invoices[0]!.id;
     await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'fraction_round_down' });
     const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/tax`);

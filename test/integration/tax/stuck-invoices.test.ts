@@ -8,7 +8,7 @@ import { TaxRecordRepository } from '../../../shared/store/tax-records';
 import { TransactionRepository } from '../../../shared/store/transactions';
 import { syncCustomerToSphere } from '../../../shared/sync/ensure';
 import { queueStuckInvoices } from '../../../shared/tax/stuck-invoices';
-import { ADDRESSES, CATEGORY, customerBody, priceBody, sim, useTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, sim, useTaxHarness } from './harness';
 
 const h = useTaxHarness();
 let taxRecords: TaxRecordRepository;
@@ -24,13 +24,7 @@ const { SACRAMENTO } = ADDRESSES;
 const sweep = (stamp: string) => h.deps.withUpstream(h.connection, (clients) => queueStuckInvoices(h.deps, h.connection, clients, stamp));
 
 it('finds and puts right every invoice a lost webhook or an outage left behind, then finds none', async () => {
-  const line = { title: 'Plan', quantity: '1', rate: '200.00', taxRate: '0', priceId: '$prices[0]' };
-  const seeded = await h.seed({
-    customers: [customerBody('Forgotten Invoices Inc', SACRAMENTO)],
-    products: [{ name: 'Plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: ['untaxed', 'outage', 'finalised', 'voided'].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [line] })),
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Forgotten Invoices Inc', SACRAMENTO), product: { name: 'Plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '200.00' }], invoices: 4 }));
   const [untaxed, outage, finalised, voided] = seeded.invoices.map((i) => i.id) as [string, string, string, string];
 
   // An outage while the merchant asked for tax: a retryable FAILED record.
@@ -66,13 +60,7 @@ it('finds and puts right every invoice a lost webhook or an outage left behind, 
 });
 
 it('leaves drafts alone when tax is not calculated on drafts, and finalised invoices when transactions are not recorded', async () => {
-  const line = { title: 'Seat', quantity: '2', rate: '10.00', taxRate: '0', priceId: '$prices[0]' };
-  const seeded = await h.seed({
-    customers: [customerBody('Options Off Ltd', SACRAMENTO)],
-    products: [{ name: 'Seat', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [0, 1].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [line] })),
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Options Off Ltd', SACRAMENTO), product: { name: 'Seat', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Seat', quantity: '2', rate: '10.00' }], invoices: 2 }));
   await h.sequenceApi('POST', `/invoices/${seeded.invoices[1]!.id}/finalize`);
   const optionsOff = { ...h.connection, options: { calculateOnDraft: false, recordTransactions: false } };
   const off = await h.deps.withUpstream(optionsOff, (clients) => queueStuckInvoices(h.deps, optionsOff, clients, 'sweep-options-off'));
@@ -83,12 +71,7 @@ it('leaves drafts alone when tax is not calculated on drafts, and finalised invo
 });
 
 it("re-taxes a draft whose customer's tax status changed after it was taxed, when the exemption message that should have done it never ran", async () => {
-  const seeded = await h.seed({
-    customers: [customerBody('Quietly Exempt Trust', SACRAMENTO)],
-    products: [{ name: 'Plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Quietly Exempt Trust', SACRAMENTO), product: { name: 'Plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }] }));
   const [customerId, invoiceId] = [seeded.customers[0]!, seeded.invoices[0]!.id];
   expect((await h.admin.call('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAXED', totalTax: '8.70' });
   await h.settle();
