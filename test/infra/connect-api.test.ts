@@ -1,30 +1,15 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONNECT_SECRET_ACTIONS, CONNECT_TABLE_ACTIONS, ConnectApi } from '../../lib/constructs/connect-api';
-import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
-import { stageConfig } from '../../lib/stage-config';
+import { CONNECT_SECRET_ACTIONS, CONNECT_TABLE_ACTIONS } from '../../lib/constructs/connect-api';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { connectorApp, policyStatements, testStackIn, testTables } from './helpers';
+import { SECRETS_PREFIX, connectorApp, policyStatements, sandboxFunctionEnv, testConnectApi, testStackIn } from './helpers';
 
-const PREFIX = 'sphere-connector/sandbox/connections/';
 
 function build(options: { nag?: boolean; publicUrl?: string } = {}) {
   const { app, stack } = testStackIn('ConnectApiTest');
-  const { table, idempotency } = testTables(stack, { withIndex: true });
-  const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'test-backfill' });
-  const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-  const api = new ConnectApi(stack, 'Connect', {
-    config: stageConfig('sandbox'),
-    httpApi,
-    connectorTable: table,
-    idempotencyTable: idempotency,
-    secretsPrefix: PREFIX,
-    backfillQueue: backfill.queue,
-    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
-  });
+  const { api } = testConnectApi(stack, { backfillQueueName: 'test-backfill', withIndex: true, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return {
     app,
@@ -42,16 +27,7 @@ describe('ConnectApi', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({
-          STAGE: 'sandbox',
-          CONNECTOR_TABLE_NAME: Match.anyValue(),
-          IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
-          SECRETS_BACKEND: 'secrets-manager',
-          SECRETS_PREFIX: PREFIX,
-          CONNECTOR_PUBLIC_URL: Match.anyValue(),
-          BACKFILL_QUEUE_URL: Match.anyValue(),
-          POWERTOOLS_LOGGER_LOG_EVENT: 'false',
-        }),
+        Variables: sandboxFunctionEnv({ CONNECTOR_PUBLIC_URL: Match.anyValue(), BACKFILL_QUEUE_URL: Match.anyValue(), POWERTOOLS_LOGGER_LOG_EVENT: 'false' }),
       },
     });
   });
@@ -87,7 +63,7 @@ describe('ConnectApi', () => {
     expect(statements).toHaveLength(1);
     expect([statements[0]!.Action].flat().sort()).toEqual([...CONNECT_SECRET_ACTIONS].sort());
     expect(statements[0]!.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${PREFIX}*`]],
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${SECRETS_PREFIX}*`]],
     });
   });
 

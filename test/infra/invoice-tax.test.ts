@@ -6,9 +6,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConnectorFunction } from '../../lib/constructs/connector-function';
 import { INVOICE_TAX_TIMEOUT, InvoiceTax } from '../../lib/constructs/invoice-tax';
 import { stageConfig } from '../../lib/stage-config';
-import { FIXTURE_HANDLER, connectorApp, policyStatements, testStackIn, testTables } from './helpers';
+import { FIXTURE_HANDLER, SECRETS_PREFIX, connectorApp, policyStatements, sandboxFunctionEnv, testStackIn, testTables } from './helpers';
 
-const PREFIX = 'sphere-connector/sandbox/connections/';
 const INVOKER = 'arn:aws:iam::123456789012:role/billing-workflow';
 
 function build(options: { nag?: boolean } = {}) {
@@ -19,7 +18,7 @@ function build(options: { nag?: boolean } = {}) {
     config: stageConfig('sandbox'),
     connectorTable: table,
     idempotencyTable: idempotency,
-    secretsPrefix: PREFIX,
+    secretsPrefix: SECRETS_PREFIX,
     directInvokerRoleArns: [INVOKER],
     alarmTopic: topic,
   });
@@ -46,15 +45,7 @@ describe('InvoiceTax construct', () => {
         Description: description,
         Runtime: 'nodejs22.x',
         Environment: {
-          Variables: Match.objectLike({
-            STAGE: 'sandbox',
-            CONNECTOR_TABLE_NAME: Match.anyValue(),
-            IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
-            SECRETS_BACKEND: 'secrets-manager',
-            SECRETS_PREFIX: PREFIX,
-            INVOICE_TAX_QUEUE_URL: Match.anyValue(),
-            EXEMPTIONS_QUEUE_URL: Match.anyValue(),
-          }),
+          Variables: sandboxFunctionEnv({ INVOICE_TAX_QUEUE_URL: Match.anyValue(), EXEMPTIONS_QUEUE_URL: Match.anyValue() }),
         },
       });
     }
@@ -77,7 +68,7 @@ describe('InvoiceTax construct', () => {
     expect(secrets).toHaveLength(2);
     for (const s of secrets) {
       expect(s.Action).toBe('secretsmanager:GetSecretValue');
-      expect(JSON.stringify(stack.resolve(s.Resource))).toContain(`secret:${PREFIX}*`);
+      expect(JSON.stringify(stack.resolve(s.Resource))).toContain(`secret:${SECRETS_PREFIX}*`);
     }
     expect(statements.some((s) => JSON.stringify(s.Action).includes('secretsmanager:DeleteSecret'))).toBe(false);
     const sends = statements.filter((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'));

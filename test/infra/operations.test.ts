@@ -4,13 +4,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConnectApi } from '../../lib/constructs/connect-api';
 import { ConnectorFunction } from '../../lib/constructs/connector-function';
 import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { ConnectorOperations, addOperationsRoutes } from '../../lib/constructs/operations';
 import { METRICS_NAMESPACE, SERVICE_NAME, stageConfig } from '../../lib/stage-config';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { FIXTURE_HANDLER, NO_BUNDLING, testStackIn, testTables } from './helpers';
+import { FIXTURE_HANDLER, NO_BUNDLING, testConnectApi, testStackIn } from './helpers';
 
 const ALARM = 'AWS::CloudWatch::Alarm';
 
@@ -145,18 +144,8 @@ describe('ConnectorOperations', () => {
 describe('addOperationsRoutes', () => {
   function buildWithConnectApi() {
     const { app, stack } = testStackIn('OperationsRoutesTest');
-    const { table, idempotency } = testTables(stack);
-    const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'ops-test-backfill' });
+    const { api: connectApi, httpApi, backfill } = testConnectApi(stack, { backfillQueueName: 'ops-test-backfill' });
     const invoiceTax = new FifoQueueWithDlq(stack, 'InvoiceTax', { queueName: 'ops-test-invoice-tax' });
-    const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-    const connectApi = new ConnectApi(stack, 'Connect', {
-      config: stageConfig('sandbox'),
-      httpApi,
-      connectorTable: table,
-      idempotencyTable: idempotency,
-      secretsPrefix: 'sphere-connector/sandbox/connections/',
-      backfillQueue: backfill.queue,
-    });
     addOperationsRoutes(connectApi, httpApi, { backfill, invoiceTax });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     return { app, stack, template: Template.fromStack(stack) };
