@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_ADMIN_TOKEN, type LocalRuntime } from '../local/runtime';
+import { scriptFlags } from '../local/script-flags';
 import { startStack } from '../local/stack';
 import { queues, routes } from '../local/wiring';
 
@@ -23,20 +24,10 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
-function usage(): never {
-  console.log('Usage: npm start [-- --fresh]\n\n  --fresh   delete the local data directory (LOCAL_DATA_DIR, default .local) before starting');
-  process.exit(0);
-}
+const USAGE = 'Usage: npm start [-- --fresh]\n\n  --fresh   delete the local data directory (LOCAL_DATA_DIR, default .local) before starting';
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) usage();
-  const unknown = args.filter((a) => a !== '--fresh');
-  if (unknown.length > 0) {
-    console.error(`Unknown argument(s): ${unknown.join(' ')} (try --help)`);
-    process.exit(2);
-  }
-  const fresh = args.includes('--fresh');
+  const fresh = scriptFlags(process.argv.slice(2), ['--fresh'], USAGE).has('--fresh');
   const port = intFromEnv('CONNECTOR_PORT', 3000);
   const host = process.env.CONNECTOR_HOST || '127.0.0.1';
   const dataDir = path.resolve(process.env.LOCAL_DATA_DIR || '.local');

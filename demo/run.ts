@@ -25,6 +25,7 @@
  *
  * Nothing secret is printed: the webhook signing secret never leaves the connector's vault.
  */
+import { scriptFlags } from '../local/script-flags';
 import { type DemoStack, connectorBaseUrl, findRunningStack, startDemoStack } from './stack';
 import { type DemoResult, runDemoWalk } from './walk';
 
@@ -59,20 +60,11 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoResult 
   }
 }
 
-function usage(): never {
-  console.log('Usage: npm run demo [-- --in-process]\n\n  --in-process   start a private stack even when a connector answers at CONNECTOR_URL (default http://127.0.0.1:3000)');
-  process.exit(0);
-}
+const USAGE = 'Usage: npm run demo [-- --in-process]\n\n  --in-process   start a private stack even when a connector answers at CONNECTOR_URL (default http://127.0.0.1:3000)';
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help') || args.includes('-h')) usage();
-  const unknown = args.filter((a) => a !== '--in-process');
-  if (unknown.length > 0) {
-    console.error(`Unknown argument(s): ${unknown.join(' ')} (try --help)`);
-    process.exit(2);
-  }
-  const result = await runDemo({ inProcess: args.includes('--in-process') });
+  const inProcess = scriptFlags(process.argv.slice(2), ['--in-process'], USAGE).has('--in-process');
+  const result = await runDemo({ inProcess });
   process.exit(result.ok ? 0 : 1);
 }
 

@@ -736,22 +736,19 @@ async function phases(run: Run, counts: ChaosCounts): Promise<void> {
     await timed(run, 'connect', () => connect(run));
     await faultsOn(run);
     await timed(run, 'backfill', () => waitForBackfill(run));
-    await timed(run, 'customers-live', async () => {
-      await liveCustomers(run);
-      await settle(run);
-    });
-    await timed(run, 'invoices', async () => {
-      await createInvoices(run);
-      await settle(run);
-    });
-    await timed(run, 'finalise', async () => {
-      await finalise(run);
-      await settle(run);
-    });
-    await timed(run, 'voids-credits', async () => {
-      await voidsAndCredits(run);
-      await settle(run);
-    });
+    // Each phase's work, then everything it set off (webhooks, queued work) settled.
+    const settledPhases: [string, (run: Run) => Promise<void>][] = [
+      ['customers-live', liveCustomers],
+      ['invoices', createInvoices],
+      ['finalise', finalise],
+      ['voids-credits', voidsAndCredits],
+    ];
+    for (const [phase, work] of settledPhases) {
+      await timed(run, phase, async () => {
+        await work(run);
+        await settle(run);
+      });
+    }
     const sphereRequests = await simCall<{ requests: { status: number }[] }>(sphere.url, 'GET', '/_sim/requests');
     await faultsOff(run);
     await timed(run, 'retry', () => retryFailures(run));
