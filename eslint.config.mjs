@@ -13,10 +13,17 @@ export default tseslint.config(
     },
   },
   {
+    // The operator CLI (cli/) runs on an operator's machine: no Lambda function or shared module may bundle it.
+    files: ['functions/**/*.ts', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/cli', '**/cli/*'] }],
+    },
+  },
+  {
     // shared/domain is pure: no AWS SDK, no network, no filesystem.
     files: ['shared/domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', '@aws-lambda-powertools/*', 'node:http', 'node:https', 'node:fs', 'fs', 'http', 'https', '../sequence/*', '../sphere/*', '../store/*', '../secrets/*', '../runtime/*', '../webhooks/*'] }],
+      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', '@aws-lambda-powertools/*', 'node:http', 'node:https', 'node:fs', 'fs', 'http', 'https', '../sequence/*', '../sphere/*', '../store/*', '../secrets/*', '../runtime/*', '../webhooks/*', '**/cli', '**/cli/*'] }],
     },
   },
 );

@@ -11,7 +11,7 @@
  * median is also reported as a ratio to it (`ratioToReference`, aim ≤ 1.5), which holds across
  * machines where the absolute milliseconds do not.
  *
- *   npm run bench:cold-start -- [--runs 15] [--only connect,reconcile] [--out bench/results/cold-start.json] [--strict]
+ *   npm run bench:cold-start -- [--runs 15] [--only admin-api,reconcile] [--out bench/results/cold-start.json] [--strict]
  *
  * --strict exits 1 when a function misses the target (the default only reports). A function that
  * fails to bundle or import always exits 1. Writes machine-readable JSON (bench/results/ is

@@ -1,9 +1,9 @@
 /**
  * Entry of the admin CLI (`npx sphere-connector …`, through bin/sphere-connector.cjs). The commands
- * live in shared/cli; this file only binds them to the process.
+ * live in cli/; this file only binds them to the process.
  */
-import { type CliIo, runCli } from '../shared/cli/commands';
-import { createSecretReader } from '../shared/cli/secret-input';
+import { type CliIo, runCli } from '../cli/commands';
+import { createSecretReader } from '../cli/secret-input';
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

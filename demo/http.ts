@@ -3,7 +3,7 @@
  * API (bearer token), Sequence's public API on the simulator (Basic auth, `Sequence-Version`), and
  * the simulators' `/_sim/*` controls for seeding and inspection. No connector internals.
  */
-import { AdminClient } from '../shared/cli/client';
+import { AdminClient } from '../cli/client';
 
 /** Where everything is. Secrets here are only the simulators' documented defaults and the admin token. */
 export interface DemoTargets {

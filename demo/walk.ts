@@ -18,7 +18,7 @@
  * Never prints a secret: the webhook signing secret is never read, the simulator defaults are named
  * as such, the admin token is not shown.
  */
-import { type Column, keyValues, table } from '../shared/cli/format';
+import { type Column, keyValues, table } from '../cli/format';
 import { Decimal } from '../shared/domain/decimal';
 import { SIM_TAX_CATEGORY_IDS } from '../local/sequence-sim/server';
 import { type DemoTargets, DemoHttpError, admin, adminOk, poll, sequence, sim } from './http';

@@ -8,7 +8,7 @@ import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { ConnectApi } from './constructs/connect-api';
+import { AdminApi } from './constructs/admin-api';
 import { InvoiceTax } from './constructs/invoice-tax';
 import { ConnectorOperations, addOperationsRoutes } from './constructs/operations';
 import { connectorLogGroup } from './constructs/log-group';
@@ -49,7 +49,7 @@ export class ServiceStack extends Stack {
   public readonly alarmTopic: Topic;
   /** HTTP API 5xx answers on the stage (alarm and OK to `alarmTopic`). */
   public readonly api5xxAlarm: Alarm;
-  public readonly connectApi: ConnectApi;
+  public readonly adminApi: AdminApi;
   public readonly sync: SyncFlows;
   public readonly invoiceTax: InvoiceTax;
   public readonly operations: ConnectorOperations;
@@ -152,9 +152,12 @@ export class ServiceStack extends Stack {
       },
     };
     stage.node.addDependency(this.sync.webhookRoute);
-    this.connectApi = new ConnectApi(this, 'ConnectApi', { ...shared, httpApi: this.httpApi, backfillQueue: this.sync.backfillQueue.queue });
-    this.invoiceTax.grantAdminFunction(this.connectApi.function);
-    for (const route of ADMIN_ROUTES.invoiceTax) this.connectApi.addAdminRoute(route);
+    // Construct id stays 'ConnectApi' (its name before the admin API was named for what it is): it prefixes the
+    // logical ids of the function, its role, the routes and AdminRole, and a new id would replace them all
+    // (a new AdminRole ARN for every operator who assumes it).
+    this.adminApi = new AdminApi(this, 'ConnectApi', { ...shared, httpApi: this.httpApi, backfillQueue: this.sync.backfillQueue.queue });
+    this.invoiceTax.grantAdminFunction(this.adminApi.function);
+    for (const route of ADMIN_ROUTES.invoiceTax) this.adminApi.addAdminRoute(route);
     const queues = {
       customerSync: this.sync.customerSyncQueue,
       productSync: this.sync.productSyncQueue,
@@ -163,11 +166,11 @@ export class ServiceStack extends Stack {
       exemptions: this.invoiceTax.exemptionsQueue,
     };
     // Failure retry and DLQ redrive: the admin function may send to every queue and drain every DLQ.
-    addOperationsRoutes(this.connectApi, this.httpApi, queues);
+    addOperationsRoutes(this.adminApi, this.httpApi, queues);
 
     this.operations = new ConnectorOperations(this, 'Operations', {
       functions: {
-        [ADMIN_FUNCTION_NAME]: this.connectApi.function,
+        [ADMIN_FUNCTION_NAME]: this.adminApi.function,
         [WEBHOOK_ROUTE.functionName]: this.sync.webhookIngest,
         [QUEUES.customerSync.functionName]: this.sync.syncCustomer,
         [QUEUES.productSync.functionName]: this.sync.syncProduct,

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AdminClient } from '../shared/cli/client';
+import { AdminClient } from '../cli/client';
 // Types only: shared/runtime modules build the logger and metrics at module scope from process.env,
 // so they are imported (below) only after the runtime has set the handlers' environment.
 import type { Dependencies } from '../shared/runtime/dependencies';

@@ -11,7 +11,7 @@
 import { ADMIN_FUNCTION_NAME, ALL_ADMIN_ROUTES, MAX_RECEIVE_COUNT, QUEUES, QUEUE_KEYS, type QueueKey, VISIBILITY_TIMEOUT_FACTOR, WEBHOOK_ROUTE } from '../shared/runtime/catalogue';
 import type { HandlerModule, HttpRoute, QueueBinding } from './runtime/types';
 
-const adminApi = () => import('../functions/connect/handler');
+const adminApi = () => import('../functions/admin-api/handler');
 
 const queueHandlers: Record<QueueKey, () => Promise<HandlerModule>> = {
   customerSync: () => import('../functions/sync-customer/handler'),

@@ -26,7 +26,7 @@ import { type LocalRuntime, type QueueBinding } from '../../local/runtime';
 import { type SequenceSimulator } from '../../local/sequence-sim/server';
 import { type SphereSimulator } from '../../local/sphere-sim/server';
 import { startStack } from '../../local/stack';
-import { type AdminAnswer, type AdminClient } from '../../shared/cli/client';
+import { type AdminAnswer, type AdminClient } from '../../cli/client';
 import { calculate, DEFAULT_ESTABLISHMENT, DEFAULT_REGISTRATIONS, defaultTaxCodes, type EngineContext } from '../../local/sphere-sim/tax-engine';
 import { type CurrencyCode } from '../../shared/domain/currency';
 import { Decimal } from '../../shared/domain/decimal';

@@ -4,7 +4,7 @@
  *    the shared worker (FIFO partial batch failures, idempotency, failure records);
  *  - a direct invocation `{connectionId, invoiceId, finalize?}` from a billing workflow; the payload
  *    and the HTTP-like response are documented in shared/tax/direct.ts.
- * (The third way, the admin routes, lives in functions/connect/invoice-routes.ts.)
+ * (The third way, the admin routes, lives in functions/admin-api/invoice-routes.ts.)
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dependencies } from '../../shared/runtime/dependencies';

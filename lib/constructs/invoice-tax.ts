@@ -140,7 +140,7 @@ export class InvoiceTax extends Construct {
   /**
    * The admin API function serving ADMIN_ROUTES.invoiceTax calculates and finalises synchronously
    * and re-queues failures: give it the queue URLs and the rights it needs for that. (The route
-   * wiring itself is `ConnectApi.addAdminRoute` for each of ADMIN_ROUTES.invoiceTax.)
+   * wiring itself is `AdminApi.addAdminRoute` for each of ADMIN_ROUTES.invoiceTax.)
    */
   public grantAdminFunction(fn: LambdaFunction): void {
     fn.addEnvironment(QUEUES.invoiceTax.envVar, this.invoiceTaxQueue.queue.queueUrl);

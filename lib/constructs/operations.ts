@@ -20,7 +20,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { ADMIN_ROUTES, METRICS, QUEUES, type QueueKey } from '../../shared/runtime/catalogue';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../stage-config';
-import type { ConnectApi } from './connect-api';
+import type { AdminApi } from './admin-api';
 import type { FifoQueueWithDlq } from './fifo-queue-with-dlq';
 import { grantDeadLetterOperations, grantSendMessage } from './queue-grants';
 
@@ -341,14 +341,14 @@ export function grantQueueOperations(adminFunction: LambdaFunction, queues: Part
  * queue environment and grants (`grantQueueOperations`), and `execute-api:Invoke` on `/dlq` and
  * `/dlq/*` for the admin policy (`/connections/{id}/audit` is already covered by `/connections/*`).
  */
-export function addOperationsRoutes(connectApi: ConnectApi, httpApi: IHttpApi, queues: Partial<Record<QueueKey, FifoQueueWithDlq>>): void {
-  for (const route of ADMIN_ROUTES.operations) connectApi.addAdminRoute(route);
-  grantQueueOperations(connectApi.function, queues);
+export function addOperationsRoutes(adminApi: AdminApi, httpApi: IHttpApi, queues: Partial<Record<QueueKey, FifoQueueWithDlq>>): void {
+  for (const route of ADMIN_ROUTES.operations) adminApi.addAdminRoute(route);
+  grantQueueOperations(adminApi.function, queues);
 
-  const stack = Stack.of(connectApi);
+  const stack = Stack.of(adminApi);
   const apiArn = (path: string) =>
     stack.formatArn({ service: 'execute-api', resource: httpApi.apiId, resourceName: `*/*${path}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  connectApi.adminPolicy.addStatements(
+  adminApi.adminPolicy.addStatements(
     new PolicyStatement({ sid: 'InvokeOperationsRoutes', actions: ['execute-api:Invoke'], resources: [apiArn('/dlq'), apiArn('/dlq/*')] }),
   );
   // cdk-nag names resources with tokens rendered as `<AWS::Region>` / `<LogicalId>`.
@@ -356,7 +356,7 @@ export function addOperationsRoutes(connectApi: ConnectApi, httpApi: IHttpApi, q
   const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   const apiRef = `<${stack.resolve((httpApi.node.defaultChild as CfnElement).logicalId) as string}>`;
   for (const path of ['/dlq', '/dlq/*']) {
-    Validations.of(connectApi.adminPolicy).acknowledge({
+    Validations.of(adminApi.adminPolicy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:${apiRef}/*/*${path}]`,
       reason: 'Any stage and method of the DLQ operations paths of this one API; the queue name is a path parameter.',
     });

@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { QUEUES, type QueueKey, WEBHOOK_ROUTE } from '../../shared/runtime/catalogue';
 import { CONNECTIONS_INDEX } from '../../shared/store/keys';
 import type { StageConfig } from '../stage-config';
-import { API_INVOKE_PERMISSION_ACK } from './connect-api';
+import { API_INVOKE_PERMISSION_ACK } from './admin-api';
 import { ConnectorFunction } from './connector-function';
 import { FifoQueueWithDlq, catalogueQueueProps } from './fifo-queue-with-dlq';
 import { grantSendMessage } from './queue-grants';

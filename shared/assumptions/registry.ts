@@ -135,7 +135,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: "Tax codes are the Sphere organisation's own product tax codes (there is no built-in default; txcd_… is Stripe's scheme).",
     reliedOnAt: ['shared/domain/tax-codes.ts', 'shared/domain/connection-input.ts'],
-    runtimeCheck: { where: 'shared/connect/tax-codes-check.ts', errorCode: 'sphere_tax_code_not_accepted', calledFrom: ['shared/connect/create-connection.ts', 'shared/connect/test-connection.ts'] },
+    runtimeCheck: { where: 'shared/connections/tax-codes-check.ts', errorCode: 'sphere_tax_code_not_accepted', calledFrom: ['shared/connections/create-connection.ts', 'shared/connections/test-connection.ts'] },
     ifWrong: 'Connect refuses, and "Test credentials" reports, every configured code Sphere does not accept (a calculate_tax quote on its stand-in product).',
     verify: 'POST /connections/{id}/test.',
   },
@@ -160,11 +160,11 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sequence',
     statement:
       "Sequence's own Sphere integration and Sphere's own Sequence connector leave a mark: a Sphere integration id on customers (other than the connector's own, the Sequence customer id) or prices, or a Sphere linked service on invoices.",
-    reliedOnAt: ['shared/domain/native-integration.ts', 'shared/connect/native-integration.ts'],
+    reliedOnAt: ['shared/domain/native-integration.ts', 'shared/connections/native-integration.ts'],
     runtimeCheck: {
       where: 'shared/domain/native-integration.ts',
       errorCode: 'native_sphere_integration_detected',
-      calledFrom: ['shared/connect/create-connection.ts', 'shared/connect/test-connection.ts', 'shared/sync/reconcile.ts', 'shared/tax/transactions.ts'],
+      calledFrom: ['shared/connections/create-connection.ts', 'shared/connections/test-connection.ts', 'shared/sync/reconcile.ts', 'shared/tax/transactions.ts'],
     },
     ifWrong: 'A native link that leaves no such mark goes unnoticed and Sphere may count the same invoices twice; the README tells operators to run only one of them.',
     verify: "Connect Sequence's Sphere integration in a sandbox, let it sync one customer and one invoice, then read the customer's integrationIds and the invoice's linkedServices.",

@@ -13,7 +13,7 @@ import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import * as z from 'zod';
 import { type Customer, type Invoice, type LineItem, type NotificationPolicy, SequenceClient, customerToRequest, lineItemToRequest } from '../sequence';
-import { scanForNativeLink } from '../connect/native-integration';
+import { scanForNativeLink } from '../connections/native-integration';
 import { type EchoDifference, SphereFieldNotAcceptedError, echoDifferences } from '../domain/echo-checks';
 import { type NativeLinkEvidence } from '../domain/native-integration';
 import { minorUnitsToDecimal } from '../domain/money';
@@ -469,7 +469,7 @@ export class VerifySession {
     });
   }
 
-  /** What connect and "Test credentials" look at (shared/connect/native-integration.ts); reads only. */
+  /** What connect and "Test credentials" look at (shared/connections/native-integration.ts); reads only. */
   nativeLinkScan(): Promise<NativeLinkEvidence[]> {
     return this.once(STEPS.nativeLinkScan, () => scanForNativeLink({ sequence: this.sequence }));
   }

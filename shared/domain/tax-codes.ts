@@ -3,7 +3,7 @@
  * connection's default. Pure; used by product sync and by the invoice-tax flow for lines
  * without a product. There is no built-in default code: Sphere assigns its own product tax codes
  * (`txcd_…` is Stripe's scheme), so connect requires `taxCodes.default` and checks every configured
- * code with Sphere (shared/connect/tax-codes-check.ts).
+ * code with Sphere (shared/connections/tax-codes-check.ts).
  */
 import { type TaxCodeMapping } from './connection';
 

@@ -117,12 +117,12 @@ export const WEBHOOK_ROUTE = { method: 'POST', path: '/webhooks/sequence/{connec
   timeoutSeconds: number;
 };
 
-/** Every admin route goes to this one function (functions/connect/handler.ts routes by path). */
-export const ADMIN_FUNCTION_NAME = 'connect';
+/** Every admin route goes to this one function (functions/admin-api/handler.ts routes by path). */
+export const ADMIN_FUNCTION_NAME = 'admin-api';
 
 /**
  * The admin API (§5.1), IAM-authorised on AWS and bearer-token-authorised locally, grouped by
- * what registers them in the stack: the connection routes with the admin function (ConnectApi),
+ * what registers them in the stack: the connection routes with the admin function (AdminApi),
  * the invoice tax and failure routes with the invoice-tax flow's grants, the operations routes with
  * the queue grants (addOperationsRoutes).
  */
@@ -139,7 +139,7 @@ export const ADMIN_ROUTES = {
     { method: 'POST', path: '/connections/{id}/backfill' },
     { method: 'GET', path: '/connections/{id}/records' },
   ],
-  /** Invoice tax (functions/connect/invoice-routes.ts) and failures (failure-routes.ts). */
+  /** Invoice tax (functions/admin-api/invoice-routes.ts) and failures (failure-routes.ts). */
   invoiceTax: [
     { method: 'POST', path: '/connections/{id}/invoices/{invoiceId}/tax' },
     { method: 'GET', path: '/connections/{id}/invoices/{invoiceId}/tax' },
@@ -147,7 +147,7 @@ export const ADMIN_ROUTES = {
     { method: 'GET', path: '/connections/{id}/failures' },
     { method: 'POST', path: '/connections/{id}/failures/retry' },
   ],
-  /** Audit log and DLQ redrive (functions/connect/operations-routes.ts). */
+  /** Audit log and DLQ redrive (functions/admin-api/operations-routes.ts). */
   operations: [
     { method: 'GET', path: '/connections/{id}/audit' },
     { method: 'GET', path: '/dlq' },

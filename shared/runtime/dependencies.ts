@@ -17,7 +17,7 @@ import { SphereClient } from '../sphere';
 import { dynamoRateGates } from '../store/shared-pace';
 import { AuditLog } from '../store/audit-log';
 import { ConnectionRepository } from '../store/connections';
-import { FailureRepository } from '../store/failures';
+import { FailureRepository } from '../failures/records';
 import { instrumentAwsClient } from './aws-clients';
 import { COUNTER_METRICS } from './catalogue';
 import { type ConnectorConfig, config as loadProcessConfig } from './config';

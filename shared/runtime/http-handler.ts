@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { type ZodType } from 'zod';
-import { ConnectionNotFoundError } from '../connect/lookup';
+import { ConnectionNotFoundError } from '../connections/lookup';
 import { ConnectorError, RequestError, classifyError, invalidRequest } from '../domain/errors';
 import { describeRejectedId, isConnectionId, isSequenceId } from '../domain/ids';
 import { decodeUtf8 } from '../domain/utf8';

@@ -6,10 +6,10 @@
  * (GET /v1/customers|products/{id} → 404). The syncs themselves do the writes, paced as usual.
  * Also re-kicks a backfill run that stalled (its chain message dead-lettered), and queues the
  * invoices a lost webhook or an outage left without tax or transaction (shared/tax/stuck-invoices.ts).
- * On the way it looks for a native Sequence↔Sphere integration (shared/connect/native-integration.ts)
+ * On the way it looks for a native Sequence↔Sphere integration (shared/connections/native-integration.ts)
  * and sets or clears the connection's warning.
  */
-import { applyNativeLinkFinding, productNativeEvidence, scanPricesAndInvoices } from '../connect/native-integration';
+import { applyNativeLinkFinding, productNativeEvidence, scanPricesAndInvoices } from '../connections/native-integration';
 import { classifyError } from '../domain/errors';
 import { type NativeLinkEvidence, customerNativeEvidence } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';

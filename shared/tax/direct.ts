@@ -13,7 +13,7 @@
  *   500 {statusCode, error:{code:"internal_error", message}}
  */
 import * as z from 'zod';
-import { requireConnection } from '../connect/lookup';
+import { requireConnection } from '../connections/lookup';
 import { classifyError, invalidRequest } from '../domain/errors';
 import { SEQUENCE_ID_PATTERN } from '../domain/ids';
 import { type TaxRecord } from '../domain/invoice-tax';

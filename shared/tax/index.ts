@@ -14,6 +14,5 @@ export {
 export { type TransactionOutcome, cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
 export { type InvoiceTaxMessage, type MessageOutcome, invoiceTaxFailureTarget, processInvoiceTaxMessage } from './process-message';
 export { type RetaxOutcome, retaxCustomerDrafts } from './retax';
-export { type FailureView, type RetrySelection, type WarningView, failureView, listFailures, listWarnings, retryFailures, warningView } from './failures';
 export { TAX_WORK, withInvoiceFailureRecord } from './synchronous';
 export { type DirectInvocation, type DirectInvocationResult, DirectInvocationSchema, errorResult, handleDirectInvocation, isDirectInvocation } from './direct';

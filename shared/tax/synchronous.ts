@@ -1,6 +1,6 @@
 /**
  * The synchronous entry points (admin routes, the direct Lambda invocation) around the use cases
- * (their connection comes from the one guard, shared/connect/lookup.ts): failure records — a failed
+ * (their connection comes from the one guard, shared/connections/lookup.ts): failure records — a failed
  * calculation or finalisation is kept as a failure whose retry re-queues the invoice; a success
  * clears it. (The queue worker does the same
  * through shared/runtime/sqs-worker.ts.) Both emit the same failure metrics (recordFailureMetrics).

@@ -12,7 +12,7 @@
  * Nothing is queued unless the signature verified.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { findConnection } from '../connect/lookup';
+import { findConnection } from '../connections/lookup';
 import { acceptsWork } from '../domain/connection';
 import { customerEchoFingerprint } from '../domain/customer-echo';
 import { describeRejectedId, isConnectionId, isSequenceId } from '../domain/ids';

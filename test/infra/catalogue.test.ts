@@ -134,7 +134,7 @@ describe('the catalogue is what the stack deploys and the local runtime hosts', 
     // The route modules build their dependencies at module scope, from the function's environment.
     process.env.CONNECTOR_TABLE_NAME ??= 'connector';
     process.env.IDEMPOTENCY_TABLE_NAME ??= 'idempotency';
-    const { adminRoutes } = await import('../../functions/connect/handler');
+    const { adminRoutes } = await import('../../functions/admin-api/handler');
     const served = adminRoutes.map((r) => `${r.method} ${r.path}`).sort();
     expect(new Set(served).size).toBe(served.length);
     expect(served).toEqual(ALL_ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`).sort());

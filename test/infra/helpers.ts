@@ -4,7 +4,7 @@ import { Match, type Matcher, type Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { buildConnectorApp, type ConnectorStacks } from '../../lib/connector-app';
-import { ConnectApi } from '../../lib/constructs/connect-api';
+import { AdminApi } from '../../lib/constructs/admin-api';
 import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { type Stage, stageConfig } from '../../lib/stage-config';
 
@@ -63,11 +63,11 @@ export function sandboxFunctionEnv(own: Record<string, unknown>): Matcher {
 }
 
 /** The admin API construct in a test stack, with the tables, the backfill queue and the HTTP API it needs. */
-export function testConnectApi(stack: Stack, options: { backfillQueueName: string; withIndex?: boolean; publicUrl?: string }) {
+export function testAdminApi(stack: Stack, options: { backfillQueueName: string; withIndex?: boolean; publicUrl?: string }) {
   const { table, idempotency } = testTables(stack, { withIndex: options.withIndex ?? false });
   const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: options.backfillQueueName });
   const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-  const api = new ConnectApi(stack, 'Connect', {
+  const api = new AdminApi(stack, 'Connect', {
     config: stageConfig('sandbox'),
     httpApi,
     connectorTable: table,

@@ -22,7 +22,7 @@ function build(options: { nag?: boolean } = {}) {
     directInvokerRoleArns: [INVOKER],
     alarmTopic: topic,
   });
-  const adminFn = new ConnectorFunction(stack, 'Admin', { name: 'connect', config: stageConfig('sandbox'), entry: FIXTURE_HANDLER });
+  const adminFn = new ConnectorFunction(stack, 'Admin', { name: 'admin-api', config: stageConfig('sandbox'), entry: FIXTURE_HANDLER });
   flow.grantAdminFunction(adminFn);
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, flow, adminFn, template: Template.fromStack(stack) };

@@ -9,7 +9,7 @@ import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { ConnectorOperations, addOperationsRoutes } from '../../lib/constructs/operations';
 import { METRICS_NAMESPACE, SERVICE_NAME, stageConfig } from '../../lib/stage-config';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { FIXTURE_HANDLER, NO_BUNDLING, testConnectApi, testStackIn } from './helpers';
+import { FIXTURE_HANDLER, NO_BUNDLING, testAdminApi, testStackIn } from './helpers';
 
 const ALARM = 'AWS::CloudWatch::Alarm';
 
@@ -142,17 +142,17 @@ describe('ConnectorOperations', () => {
 });
 
 describe('addOperationsRoutes', () => {
-  function buildWithConnectApi() {
+  function buildWithAdminApi() {
     const { app, stack } = testStackIn('OperationsRoutesTest');
-    const { api: connectApi, httpApi, backfill } = testConnectApi(stack, { backfillQueueName: 'ops-test-backfill' });
+    const { api: adminApi, httpApi, backfill } = testAdminApi(stack, { backfillQueueName: 'ops-test-backfill' });
     const invoiceTax = new FifoQueueWithDlq(stack, 'InvoiceTax', { queueName: 'ops-test-invoice-tax' });
-    addOperationsRoutes(connectApi, httpApi, { backfill, invoiceTax });
+    addOperationsRoutes(adminApi, httpApi, { backfill, invoiceTax });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     return { app, stack, template: Template.fromStack(stack) };
   }
 
   it('adds the IAM-authorised routes, the queue URLs, the grants and the admin policy, nag-clean', () => {
-    const { app, template } = buildWithConnectApi();
+    const { app, template } = buildWithAdminApi();
     for (const route of ADMIN_ROUTES.operations) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}`, AuthorizationType: 'AWS_IAM' });
     }

@@ -11,7 +11,7 @@ import { type SphereSimulator, startSphereSimulator } from '../../../local/spher
 import { runChecks } from '../../../shared/assumptions/checks';
 import { ASSUMPTIONS } from '../../../shared/assumptions/registry';
 import { VerifySession } from '../../../shared/assumptions/verify-session';
-import { type CliIo, runCli } from '../../../shared/cli/commands';
+import { type CliIo, runCli } from '../../../cli/commands';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'bin', 'sphere-connector.cjs');

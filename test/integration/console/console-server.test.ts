@@ -6,10 +6,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AdminClient } from '../../../shared/cli/client';
-import { type CliIo, runCli } from '../../../shared/cli/commands';
-import { type ConsoleServer, startConsoleServer } from '../../../shared/cli/console-server';
-import { createSigV4Signer } from '../../../shared/cli/sigv4';
+import { AdminClient } from '../../../cli/client';
+import { type CliIo, runCli } from '../../../cli/commands';
+import { type ConsoleServer, startConsoleServer } from '../../../cli/console-server';
+import { createSigV4Signer } from '../../../cli/sigv4';
 
 interface Received {
   method: string;

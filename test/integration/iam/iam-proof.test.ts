@@ -173,7 +173,7 @@ beforeAll(async () => {
 
 it('exercised every function of the stack through its real handler', () => {
   const called = new Set(report.calls.map((c) => c.functionName));
-  expect(stackFunctions).toEqual(['backfill', 'calculate-invoice-tax', 'connect', 'exemptions', 'reconcile', 'sync-customer', 'sync-product', 'webhook-ingest']);
+  expect(stackFunctions).toEqual(['admin-api', 'backfill', 'calculate-invoice-tax', 'exemptions', 'reconcile', 'sync-customer', 'sync-product', 'webhook-ingest']);
   expect([...called].sort()).toEqual(stackFunctions);
   expect(report.unknownFunctions).toEqual([]);
 });

@@ -14,8 +14,8 @@ const ADMIN = 'test-admin-token';
 
 const routes: HttpRoute[] = [
   { method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../fixtures/handlers/http-echo') },
-  { method: 'GET', path: '/connections/{id}/invoices/{invoiceId}/tax', auth: 'admin', functionName: 'connect', load: () => import('../../fixtures/handlers/http-echo') },
-  { method: 'GET', path: '/connections/{id}', auth: 'admin', functionName: 'connect', load: () => import('../../fixtures/handlers/http-echo') },
+  { method: 'GET', path: '/connections/{id}/invoices/{invoiceId}/tax', auth: 'admin', functionName: 'admin-api', load: () => import('../../fixtures/handlers/http-echo') },
+  { method: 'GET', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load: () => import('../../fixtures/handlers/http-echo') },
   { method: 'GET', path: '/connections/special', auth: 'none', functionName: 'special', load: () => import('../../fixtures/handlers/http-bare') },
   { method: 'POST', path: '/crash', auth: 'none', functionName: 'crash', load: () => import('../../fixtures/handlers/http-crash') },
 ];

@@ -1,6 +1,6 @@
 /**
  * The invoice-tax flow through the deployed wiring: every admin route served by the real
- * functions/connect/handler.ts as local/wiring.ts mounts it (as every tax harness now hosts it),
+ * functions/admin-api/handler.ts as local/wiring.ts mounts it (as every tax harness now hosts it),
  * and Sequence's signed webhooks (the connector's own policy, every consumed notification type)
  * through the real webhook ingest into the queue workers.
  */

@@ -8,7 +8,7 @@
  * Sphere through the sync tests' address-checking proxy, which answers the documented
  * `customer_tax_location_invalid` for the unlocatable postal code and forwards everything else.
  */
-import { type FailureView } from '../../../shared/tax';
+import { type FailureView } from '../../../shared/failures';
 import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';

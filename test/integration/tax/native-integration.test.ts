@@ -6,7 +6,7 @@
  * options.allowBesideNativeIntegration. The connector's own tags (a reconnect) are no such sign.
  * Everything goes through the deployed admin routes (local/wiring.ts), against both simulators.
  */
-import { type FailureView } from '../../../shared/tax';
+import { type FailureView } from '../../../shared/failures';
 import { reconcileConnection } from '../../../shared/sync/reconcile';
 import { ADDRESSES, customerBody, invoiceSeed, SPHERE_KEY, TAX_CODES, useTaxHarness } from './harness';
 import { eventually } from '../../support/eventually';

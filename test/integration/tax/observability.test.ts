@@ -144,7 +144,7 @@ describe('log keys', () => {
     const from = stdout.length;
     const response = await h.admin.call('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
     expect(response.status).toBe(422);
-    const lines = logLinesOf('connect', from);
+    const lines = logLinesOf('admin-api', from);
     expect(lines).toContainEqual(expect.objectContaining({ message: 'Request failed', level: 'WARN' }));
     for (const line of lines) expect(line).toMatchObject({ connectionId: h.connection.id, resourceType: 'invoice', resourceId: invoiceId, route: 'POST /connections/{id}/invoices/{invoiceId}/tax' });
   });

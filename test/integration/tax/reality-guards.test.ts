@@ -3,7 +3,7 @@
  * one way (a simulator fault) and shows the stable error, the FAILED tax record, the failure record
  * and that the invoice is not finalised.
  */
-import { type FailureView } from '../../../shared/tax';
+import { type FailureView } from '../../../shared/failures';
 import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';

@@ -2,9 +2,9 @@
  * CLI commands against a fake transport (no server): --aws signs with SigV4 instead of the bearer
  * token, tax/finalize render their tables, redrive keeps calling while the API answers 202.
  */
-import type { FetchLike } from '../../../shared/cli/client';
-import { type CliIo, runCli } from '../../../shared/cli/commands';
-import { createSigV4Signer } from '../../../shared/cli/sigv4';
+import type { FetchLike } from '../../../cli/client';
+import { type CliIo, runCli } from '../../../cli/commands';
+import { createSigV4Signer } from '../../../cli/sigv4';
 
 interface Call {
   url: string;

@@ -1,6 +1,6 @@
 /** CLI output helpers and argument handling that needs no server (usage errors exit 2, help exits 0). */
-import { type CliIo, USAGE, runCli } from '../../../shared/cli/commands';
-import { keyValues, progressBar, redact, table } from '../../../shared/cli/format';
+import { type CliIo, USAGE, runCli } from '../../../cli/commands';
+import { keyValues, progressBar, redact, table } from '../../../cli/format';
 
 function fakeIo(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];

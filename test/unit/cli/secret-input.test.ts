@@ -1,7 +1,7 @@
 /** Secrets for the CLI come from piped stdin (one per line) or a terminal prompt without echo. */
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import { createSecretReader } from '../../../shared/cli/secret-input';
+import { createSecretReader } from '../../../cli/secret-input';
 
 it('reads one secret per line from piped stdin, in order, and never prompts', async () => {
   const prompts: string[] = [];

@@ -3,7 +3,7 @@
  * `get-vanilla`, `post-vanilla`, `get-vanilla-query-order-key-case`; credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z, us-east-1,
  * service "service"), and its execute-api shape with a fixed clock and fixed credentials.
  */
-import { createSigV4Signer, regionFromApiUrl } from '../../../shared/cli/sigv4';
+import { createSigV4Signer, regionFromApiUrl } from '../../../cli/sigv4';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const now = () => new Date('2015-08-30T12:36:00Z');

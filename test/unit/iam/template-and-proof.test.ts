@@ -65,11 +65,11 @@ it('describes SDK calls as the IAM actions and resources they need', () => {
   expect(describeAwsCall('DynamoDBClient', 'BatchWriteItem', { RequestItems: { local_table: [] } }, 'backfill')).toEqual([
     { functionName: 'backfill', service: 'dynamodb', action: 'BatchWriteItem', operation: 'BatchWriteItem', resource: { kind: 'table', table: 'local_table' }, context: {} },
   ]);
-  expect(describeAwsCall('DynamoDBClient', 'Query', { TableName: 't', IndexName: 'GSI1' }, 'connect')[0]!.resource).toEqual({ kind: 'index', table: 't', index: 'GSI1' });
+  expect(describeAwsCall('DynamoDBClient', 'Query', { TableName: 't', IndexName: 'GSI1' }, 'admin-api')[0]!.resource).toEqual({ kind: 'index', table: 't', index: 'GSI1' });
   // Batch SQS calls are authorised by the single-message action.
-  expect(describeAwsCall('SQSClient', 'DeleteMessageBatch', { QueueUrl: 'http://localhost/000000000000/work-dlq.fifo' }, 'connect')[0]).toMatchObject({ action: 'DeleteMessage', resource: { kind: 'queue', queue: 'work-dlq.fifo' } });
+  expect(describeAwsCall('SQSClient', 'DeleteMessageBatch', { QueueUrl: 'http://localhost/000000000000/work-dlq.fifo' }, 'admin-api')[0]).toMatchObject({ action: 'DeleteMessage', resource: { kind: 'queue', queue: 'work-dlq.fifo' } });
   // Tags on CreateSecret also need TagResource.
-  const created = describeAwsCall('SecretsManagerClient', 'CreateSecret', { Name: 'app/connections/c1', Tags: [{ Key: 'connectionId', Value: 'c1' }] }, 'connect');
+  const created = describeAwsCall('SecretsManagerClient', 'CreateSecret', { Name: 'app/connections/c1', Tags: [{ Key: 'connectionId', Value: 'c1' }] }, 'admin-api');
   expect(created.map((c) => c.action)).toEqual(['CreateSecret', 'TagResource']);
   expect(created[0]!.context).toEqual({ 'aws:TagKeys': ['connectionId'], 'aws:RequestTag/connectionId': 'c1' });
 });

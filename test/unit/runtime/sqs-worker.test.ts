@@ -14,7 +14,7 @@ import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/do
 import { UpstreamRateLimitedError, UpstreamUnavailableError, UserActionRequiredError } from '../../../shared/domain/errors';
 import { SK } from '../../../shared/store/keys';
 import { ConnectionRepository } from '../../../shared/store/connections';
-import { FailureRepository } from '../../../shared/store/failures';
+import { FailureRepository } from '../../../shared/failures/records';
 import { type WorkerDependencies, createSqsWorker } from '../../../shared/runtime/sqs-worker';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/connector-invoice-tax.fifo';

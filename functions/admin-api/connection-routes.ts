@@ -1,5 +1,5 @@
 /**
- * The connection lifecycle routes of the admin API (§5.1). Thin: parse, call shared/connect, answer
+ * The connection lifecycle routes of the admin API (§5.1). Thin: parse, call shared/connections, answer
  * with connectionView (never a secret). Errors are answered by httpHandler's one mapping.
  */
 import { connectionView } from '../../shared/domain/connection';
@@ -12,7 +12,7 @@ import {
   startBackfill,
   testConnection,
   updateConnection,
-} from '../../shared/connect';
+} from '../../shared/connections';
 import { json } from '../../shared/runtime/api-response';
 import { dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';

@@ -9,7 +9,7 @@ import { classifyError } from '../domain/errors';
 import { type Dependencies } from '../runtime/dependencies';
 import { QUEUES, type QueueKey } from '../runtime/catalogue';
 import { messageGroupId } from '../runtime/queue-messages';
-import { type FailedResourceType, type FailureRecord, type WarningRecord } from '../store/failures';
+import { type FailedResourceType, type FailureRecord, type WarningRecord } from './records';
 
 export interface FailureView {
   resourceType: FailedResourceType;

@@ -1,5 +1,5 @@
 /**
- * Synced records of the admin API (the console's "Sphere link" page), included by functions/connect/handler.ts:
+ * Synced records of the admin API (the console's "Sphere link" page), included by functions/admin-api/handler.ts:
  *   GET /connections/{id}/records?type=customer|product[&limit=N][&cursor=C]
  *       200 {items: [{type, id, sphereId, link, lastSyncedAt, ...}], nextCursor?}; 400 naming the parameter; 404 connection_not_found
  * `link` is the Sphere link state: `linked` (Sphere holds what was last written), `pending` (not in
@@ -7,7 +7,7 @@
  * Paged in Sequence id order; `nextCursor` is opaque and present while more may follow.
  */
 import { invalidRequest } from '../../shared/domain/errors';
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';

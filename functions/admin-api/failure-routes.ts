@@ -1,18 +1,18 @@
 /**
- * Failure routes of the admin API (§5.1), included by functions/connect/handler.ts:
+ * Failure routes of the admin API (§5.1), included by functions/admin-api/handler.ts:
  *   GET  /connections/{id}/failures        200 {items: [{resourceType, resourceId, code, reason, fix?, retryable, attempts, ...}], count,
  *                                               warnings: [{resourceType, resourceId, code, severity: 'warning', reason, retryable: false, details?}]}
  *   POST /connections/{id}/failures/retry  202 {requeued, matched, skipped}; body {all: true} or {resourceType?, resourceId?}
  * A retry re-sends the failure's RetryInstruction to its queue with trigger `retry`.
  */
 import * as z from 'zod';
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { RequestError } from '../../shared/domain/errors';
 import { SEQUENCE_ID_PATTERN } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute, parseJsonBody } from '../../shared/runtime/http-handler';
-import { listFailures, listWarnings, retryFailures } from '../../shared/tax';
+import { listFailures, listWarnings, retryFailures } from '../../shared/failures';
 
 const RetryBodySchema = z.union([
   z.object({ all: z.literal(true) }).strict(),

@@ -1,5 +1,5 @@
 /**
- * Invoice tax routes of the admin API (§5.1), included by functions/connect/handler.ts:
+ * Invoice tax routes of the admin API (§5.1), included by functions/admin-api/handler.ts:
  *   POST /connections/{id}/invoices/{invoiceId}/tax       200 tax record · 202 PENDING record · 409 invoice_not_draft
  *   GET  /connections/{id}/invoices/{invoiceId}/tax       200 stored tax record · 404 tax_record_not_found
  *   POST /connections/{id}/invoices/{invoiceId}/finalize  200 {invoice, taxRecord} · 202 {invoice (DRAFT), taxRecord (PENDING)} · 422 reason · 503 outage
@@ -9,7 +9,7 @@
  * calculation/finalisation keeps a failure record (retry: POST /connections/{id}/failures/retry).
  */
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { RequestError } from '../../shared/domain/errors';
 import { type TaxRecord } from '../../shared/domain/invoice-tax';
 import { json } from '../../shared/runtime/api-response';

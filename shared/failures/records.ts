@@ -5,9 +5,9 @@
  */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type ClassifiedError } from '../domain/errors';
-import { SK, connectionPk } from './keys';
-import { queryAllByPrefix } from './query';
-import { type ConnectionRepository } from './connections';
+import { SK, connectionPk } from '../store/keys';
+import { queryAllByPrefix } from '../store/query';
+import { type ConnectionRepository } from '../store/connections';
 
 export type FailedResourceType = 'customer' | 'product' | 'invoice' | 'credit_note' | 'transaction';
 

@@ -1,5 +1,5 @@
 /**
- * Operations routes of the admin API, included by functions/connect/handler.ts:
+ * Operations routes of the admin API, included by functions/admin-api/handler.ts:
  *   GET  /connections/{id}/audit?limit=N   200 {items: [{at, service, method, path, status?, latencyMs, attempt, requestId?, errorCode?}], count}
  *                                          newest first; 404 connection_not_found
  *   GET  /dlq                              200 {items: [{queue, deadLetterQueue, visible, inFlight}]} for every DLQ this function knows
@@ -8,7 +8,7 @@
  * `queue` is a logical queue name (customerSync, productSync, invoiceTax, exemptions, backfill); the
  * URLs come from `<QUEUE>_QUEUE_URL` / `<QUEUE>_DLQ_URL` in the function's environment.
  */
-import { requireConnection } from '../../shared/connect/lookup';
+import { requireConnection } from '../../shared/connections/lookup';
 import { RequestError, invalidRequest } from '../../shared/domain/errors';
 import { describeRejectedId } from '../../shared/domain/ids';
 import { json } from '../../shared/runtime/api-response';

@@ -2,14 +2,14 @@ import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONNECT_SECRET_ACTIONS, CONNECT_TABLE_ACTIONS } from '../../lib/constructs/connect-api';
+import { ADMIN_API_SECRET_ACTIONS, ADMIN_API_TABLE_ACTIONS } from '../../lib/constructs/admin-api';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { SECRETS_PREFIX, connectorApp, policyStatements, sandboxFunctionEnv, testConnectApi, testStackIn } from './helpers';
+import { SECRETS_PREFIX, connectorApp, policyStatements, sandboxFunctionEnv, testAdminApi, testStackIn } from './helpers';
 
 
 function build(options: { nag?: boolean; publicUrl?: string } = {}) {
   const { app, stack } = testStackIn('ConnectApiTest');
-  const { api } = testConnectApi(stack, { backfillQueueName: 'test-backfill', withIndex: true, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
+  const { api } = testAdminApi(stack, { backfillQueueName: 'test-backfill', withIndex: true, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return {
     app,
@@ -21,8 +21,8 @@ function build(options: { nag?: boolean; publicUrl?: string } = {}) {
   };
 }
 
-describe('ConnectApi', () => {
-  it('one connect function (functions/connect/handler.ts) with the env the config needs', () => {
+describe('AdminApi', () => {
+  it('one connect function (functions/admin-api/handler.ts) with the env the config needs', () => {
     const { template } = build();
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -61,7 +61,7 @@ describe('ConnectApi', () => {
   it('secrets: exactly the lifecycle actions, only on secrets under the connector prefix', () => {
     const statements = policyStatements(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(statements).toHaveLength(1);
-    expect([statements[0]!.Action].flat().sort()).toEqual([...CONNECT_SECRET_ACTIONS].sort());
+    expect([statements[0]!.Action].flat().sort()).toEqual([...ADMIN_API_SECRET_ACTIONS].sort());
     expect(statements[0]!.Resource).toEqual({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${SECRETS_PREFIX}*`]],
     });
@@ -78,7 +78,7 @@ describe('ConnectApi', () => {
     expect(JSON.stringify(sqs[0]!.Resource)).toContain('BackfillQueue');
     const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toHaveLength(2);
-    expect([dynamo[0]!.Action].flat().sort()).toEqual([...CONNECT_TABLE_ACTIONS].sort());
+    expect([dynamo[0]!.Action].flat().sort()).toEqual([...ADMIN_API_TABLE_ACTIONS].sort());
     expect(JSON.stringify(dynamo[0]!.Resource)).not.toContain('/index/');
     // On the index only Query applies.
     expect(dynamo[1]!.Action).toBe('dynamodb:Query');

@@ -13,8 +13,8 @@ import { ConnectorFunction } from './connector-function';
 import { grantSendMessage } from './queue-grants';
 import { CONNECTIONS_INDEX_ACTIONS, CONNECTOR_TABLE_ACTIONS } from './table-grants';
 
-/** What the connect function may do with secrets: only under the connector's name prefix. */
-export const CONNECT_SECRET_ACTIONS = [
+/** What the admin API function may do with secrets: only under the connector's name prefix. */
+export const ADMIN_API_SECRET_ACTIONS = [
   'secretsmanager:CreateSecret',
   'secretsmanager:PutSecretValue',
   'secretsmanager:GetSecretValue',
@@ -24,7 +24,7 @@ export const CONNECT_SECRET_ACTIONS = [
 ] as const;
 
 /** The DynamoDB calls of the admin API's repositories (no scans, no batch, no transactions). */
-export const CONNECT_TABLE_ACTIONS = CONNECTOR_TABLE_ACTIONS;
+export const ADMIN_API_TABLE_ACTIONS = CONNECTOR_TABLE_ACTIONS;
 
 /**
  * cdk-validator-cfnguard's CT.LAMBDA.PR.2 accepts a `SourceArn` only as a literal string or a Ref/GetAtt
@@ -39,15 +39,15 @@ export const API_INVOKE_PERMISSION_ACK = {
     'rule cannot read).',
 } as const;
 
-export interface ConnectApiProps {
+export interface AdminApiProps {
   readonly config: StageConfig;
   readonly httpApi: HttpApi;
   readonly connectorTable: ITableV2;
-  /** Only its name is passed (config requires it); the connect function does not use it. */
+  /** Only its name is passed (config requires it); the admin API function does not use it. */
   readonly idempotencyTable: ITableV2;
   /** Name prefix of the per-connection secrets, e.g. `sphere-connector/sandbox/connections/`. */
   readonly secretsPrefix: string;
-  /** The backfill queue the connect function starts a backfill on. */
+  /** The backfill queue the admin API function starts a backfill on. */
   readonly backfillQueue: IQueue;
   /**
    * Base URL Sequence posts webhooks to (`${publicUrl}/webhooks/sequence/{id}`). Default: the HTTP
@@ -57,14 +57,14 @@ export interface ConnectApiProps {
 }
 
 /**
- * The admin API's connect function (functions/connect) and its IAM-authorised connection routes
+ * The admin API's function (functions/admin-api) and its IAM-authorised connection routes
  * (ADMIN_ROUTES.connections). The other admin routes of the same function (invoices, failures,
  * operations) are added with `addAdminRoute`. The function's
  * role may use the connector table, send to the backfill queue, and manage secrets under the
  * connector's prefix only. `adminPolicy` (and `adminRole`, assumable from this account) may call
  * exactly these routes.
  */
-export class ConnectApi extends Construct {
+export class AdminApi extends Construct {
   public readonly function: ConnectorFunction;
   public readonly integration: HttpLambdaIntegration;
   public readonly authorizer: HttpIamAuthorizer;
@@ -77,7 +77,7 @@ export class ConnectApi extends Construct {
   public readonly secretsArnPattern: string;
   private readonly httpApi: HttpApi;
 
-  constructor(scope: Construct, id: string, props: ConnectApiProps) {
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
     const stack = Stack.of(this);
     this.httpApi = props.httpApi;
@@ -106,7 +106,7 @@ export class ConnectApi extends Construct {
       new PolicyStatement({
         sid: 'ConnectorTableItems',
         effect: Effect.ALLOW,
-        actions: [...CONNECT_TABLE_ACTIONS],
+        actions: [...ADMIN_API_TABLE_ACTIONS],
         resources: [props.connectorTable.tableArn],
       }),
     );
@@ -118,11 +118,12 @@ export class ConnectApi extends Construct {
       new PolicyStatement({
         sid: 'ConnectionSecretsUnderPrefixOnly',
         effect: Effect.ALLOW,
-        actions: [...CONNECT_SECRET_ACTIONS],
+        actions: [...ADMIN_API_SECRET_ACTIONS],
         resources: [this.secretsArnPattern],
       }),
     );
 
+    // Id kept from the connect-only days: it names the integration's logical id and its invoke permissions.
     this.integration = new HttpLambdaIntegration('ConnectIntegration', this.function);
     this.authorizer = new HttpIamAuthorizer();
     for (const route of ADMIN_ROUTES.connections) this.addAdminRoute(route);

@@ -1,5 +1,5 @@
-import { credentialCheckFailure, requireBoth, withDeadline } from '../../../shared/connect/credentials';
-import { newWebhookSigningSecret, webhookUrl } from '../../../shared/connect/webhook-policy';
+import { credentialCheckFailure, requireBoth, withDeadline } from '../../../shared/connections/credentials';
+import { newWebhookSigningSecret, webhookUrl } from '../../../shared/connections/webhook-policy';
 import { ConnectorBugError, RetryableUpstreamError, UpstreamUnavailableError, UserActionRequiredError } from '../../../shared/domain/errors';
 import { SequenceCredentialsRejectedError, SequenceNotFoundError } from '../../../shared/sequence';
 import { verifySignature, signatureHeader } from '../../../shared/webhooks/signature';

@@ -11,7 +11,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isConsolePath, serveConsole } from '../../console/serve';
+import { isConsolePath, serveConsole } from '../console/serve';
 import { type AdminClient } from './client';
 
 /** Admin bodies are small JSON documents; anything larger is refused before forwarding. */
