@@ -9,9 +9,9 @@
  */
 import path from 'node:path';
 import { DEFAULT_ADMIN_TOKEN, type LocalRuntime } from '../local/runtime';
-import { scriptFlags } from '../local/script-flags';
 import { startStack } from '../local/stack';
 import { queues, routes } from '../local/wiring';
+import { commandFlags } from './flags';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -27,7 +27,7 @@ function intFromEnv(name: string, fallback: number): number {
 const USAGE = 'Usage: npm start [-- --fresh]\n\n  --fresh   delete the local data directory (LOCAL_DATA_DIR, default .local) before starting';
 
 async function main(): Promise<void> {
-  const fresh = scriptFlags(process.argv.slice(2), ['--fresh'], USAGE).has('--fresh');
+  const fresh = commandFlags(USAGE, ['--fresh']).has('--fresh');
   const port = intFromEnv('CONNECTOR_PORT', 3000);
   const host = process.env.CONNECTOR_HOST || '127.0.0.1';
   const dataDir = path.resolve(process.env.LOCAL_DATA_DIR || '.local');

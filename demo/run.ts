@@ -25,9 +25,9 @@
  *
  * Nothing secret is printed: the webhook signing secret never leaves the connector's vault.
  */
-import { scriptFlags } from '../local/script-flags';
 import { type DemoStack, connectorBaseUrl, findRunningStack, startDemoStack } from './stack';
 import { type DemoResult, runDemoWalk } from './walk';
+import { commandFlags } from '../bin/flags';
 
 export interface RunDemoOptions {
   print?: (text: string) => void;
@@ -63,8 +63,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<DemoResult 
 const USAGE = 'Usage: npm run demo [-- --in-process]\n\n  --in-process   start a private stack even when a connector answers at CONNECTOR_URL (default http://127.0.0.1:3000)';
 
 async function main(): Promise<void> {
-  const inProcess = scriptFlags(process.argv.slice(2), ['--in-process'], USAGE).has('--in-process');
-  const result = await runDemo({ inProcess });
+  const result = await runDemo({ inProcess: commandFlags(USAGE, ['--in-process']).has('--in-process') });
   process.exit(result.ok ? 0 : 1);
 }
 

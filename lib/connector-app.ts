@@ -39,9 +39,7 @@ export function buildConnectorApp(app: App): ConnectorStacks {
   const service = new ServiceStack(app, `${config.stackPrefix}-Service`, {
     config,
     description: `Sphere connector (${config.stage}): API, functions, queues, alarms`,
-    connectorTable: data.connectorTable,
-    idempotencyTable: data.idempotencyTable,
-    secretsPrefix: data.secretsPrefix,
+    data,
     alarmEmail: typeof alarmEmail === 'string' ? alarmEmail : undefined,
     directInvokerRoleArns,
   });

@@ -8,6 +8,16 @@ export interface DataStackProps extends StackProps {
   readonly config: StageConfig;
 }
 
+/** What holds the connector's data, as the data stack hands it to the service stack. */
+export interface ConnectorData {
+  /** Single-table store: connections, links, invoice tax records, audit log (`PK`/`SK`, `GSI1`, TTL `ttl`). */
+  readonly connectorTable: ITableV2;
+  /** Powertools idempotency records (`id`, TTL `expiration`), kept apart from the connector table. */
+  readonly idempotencyTable: ITableV2;
+  /** Name prefix of per-connection secrets, e.g. `sphere-connector/sandbox/connections/`. */
+  readonly secretsPrefix: string;
+}
+
 /**
  * What holds data. This stack changes rarely and is never replaced: tables here are retained in
  * production (deletion protection on) and always have point-in-time recovery.
@@ -15,12 +25,9 @@ export interface DataStackProps extends StackProps {
  * Secrets are *not* created here: one secret per connection is written by the connect flow at runtime,
  * under `secretsPrefix`. The stack only publishes the prefix so the service stack can scope IAM to it.
  */
-export class DataStack extends Stack {
-  /** Single-table store: connections, links, invoice tax records, audit log (`PK`/`SK`, `GSI1`, TTL `ttl`). */
+export class DataStack extends Stack implements ConnectorData {
   public readonly connectorTable: ITableV2;
-  /** Powertools idempotency records (`id`, TTL `expiration`), kept apart from the connector table. */
   public readonly idempotencyTable: ITableV2;
-  /** Name prefix of per-connection secrets, e.g. `sphere-connector/sandbox/connections/`. */
   public readonly secretsPrefix: string;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {

@@ -3,7 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CfnStage, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { ConnectorData } from './data-stack';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -18,12 +18,8 @@ import { METRICS_NAMESPACE, type StageConfig } from './stage-config';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: StageConfig;
-  /** The data stack's connector table (`PK`/`SK`, `GSI1`). */
-  readonly connectorTable: ITableV2;
-  /** The data stack's Powertools idempotency table. */
-  readonly idempotencyTable: ITableV2;
-  /** Name prefix of the per-connection secrets (from the data stack). */
-  readonly secretsPrefix: string;
+  /** The data stack's tables and secrets prefix. */
+  readonly data: ConnectorData;
   /** Optional e-mail address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
   /** Roles (e.g. a billing workflow's) allowed to invoke calculate-invoice-tax directly. */
@@ -37,9 +33,7 @@ export interface ServiceStackProps extends StackProps {
  */
 export class ServiceStack extends Stack {
   public readonly config: StageConfig;
-  public readonly connectorTable: ITableV2;
-  public readonly idempotencyTable: ITableV2;
-  public readonly secretsPrefix: string;
+  public readonly data: ConnectorData;
   /** IAM resource pattern matching every per-connection secret (for `secretsmanager:*` grants). */
   public readonly secretsArnPattern: string;
   public readonly httpApi: HttpApi;
@@ -58,14 +52,13 @@ export class ServiceStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
-    this.connectorTable = props.connectorTable;
-    this.idempotencyTable = props.idempotencyTable;
-    this.secretsPrefix = props.secretsPrefix;
+    // The three values, not the data stack itself (`shared` below spreads them).
+    this.data = { connectorTable: props.data.connectorTable, idempotencyTable: props.data.idempotencyTable, secretsPrefix: props.data.secretsPrefix };
     // Secrets Manager appends `-XXXXXX` to the name in the ARN, hence the trailing wildcard.
     this.secretsArnPattern = this.formatArn({
       service: 'secretsmanager',
       resource: 'secret',
-      resourceName: `${props.secretsPrefix}*`,
+      resourceName: `${this.data.secretsPrefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
@@ -128,7 +121,7 @@ export class ServiceStack extends Stack {
 
     // ── Flows ─────────────────────────────────────────────────────────────────────────────────────
     // Invoice tax owns the invoice-tax and exemptions queues; sync routes webhooks into them.
-    const shared = { config, connectorTable: props.connectorTable, idempotencyTable: props.idempotencyTable, secretsPrefix: props.secretsPrefix };
+    const shared = { config, ...this.data };
     this.invoiceTax = new InvoiceTax(this, 'InvoiceTax', {
       ...shared,
       alarmTopic: this.alarmTopic,

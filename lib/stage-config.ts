@@ -55,33 +55,35 @@ export interface StageConfig {
 export const SERVICE_NAME = 'sphere-connector';
 export const METRICS_NAMESPACE = 'SphereConnector';
 
+/** The names a stage derives from its own. */
+function stageNames(stage: Stage): Pick<StageConfig, 'stage' | 'stackPrefix' | 'resourcePrefix' | 'secretsPrefix'> {
+  return { stage, stackPrefix: `SphereConnector-${stage}`, resourcePrefix: `${SERVICE_NAME}-${stage}`, secretsPrefix: `${SERVICE_NAME}/${stage}/connections/` };
+}
+
+/** The admin API and the webhook endpoint get the same limits, each as a budget of its own. */
+function sameThrottles(throttle: ApiThrottle): Pick<StageConfig, 'apiThrottle' | 'webhookThrottle'> {
+  return { apiThrottle: { ...throttle }, webhookThrottle: { ...throttle } };
+}
+
 const CONFIGS: Record<Stage, StageConfig> = {
   sandbox: {
-    stage: 'sandbox',
-    stackPrefix: 'SphereConnector-sandbox',
-    resourcePrefix: `${SERVICE_NAME}-sandbox`,
-    secretsPrefix: `${SERVICE_NAME}/sandbox/connections/`,
+    ...stageNames('sandbox'),
     // Sandbox tables may be destroyed with the stack; PITR stays on so mistakes are recoverable.
     dataRemovalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     logRetention: RetentionDays.TWO_WEEKS,
     logRemovalPolicy: RemovalPolicy.DESTROY,
     logLevel: 'DEBUG',
-    apiThrottle: { rateLimit: 50, burstLimit: 100 },
-    webhookThrottle: { rateLimit: 50, burstLimit: 100 },
+    ...sameThrottles({ rateLimit: 50, burstLimit: 100 }),
   },
   production: {
-    stage: 'production',
-    stackPrefix: 'SphereConnector-production',
-    resourcePrefix: `${SERVICE_NAME}-production`,
-    secretsPrefix: `${SERVICE_NAME}/production/connections/`,
+    ...stageNames('production'),
     dataRemovalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     logRetention: RetentionDays.THREE_MONTHS,
     logRemovalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     logLevel: 'INFO',
-    apiThrottle: { rateLimit: 200, burstLimit: 400 },
-    webhookThrottle: { rateLimit: 200, burstLimit: 400 },
+    ...sameThrottles({ rateLimit: 200, burstLimit: 400 }),
   },
 };
 

@@ -309,14 +309,14 @@ async function liveCustomers(run: Run): Promise<void> {
   const r = run.sequence.resources;
   run.data.customers.forEach((c, i) => {
     if (!c.createdLive) return;
-    r.createCustomer(customerBody(c), { id: run.customerIds[i] });
-    if (c.registration) r.createTaxRegistration({ ...c.registration, customerId: run.customerIds[i] });
+    r.customers.create(customerBody(c), { id: run.customerIds[i] });
+    if (c.registration) r.taxRegistrations.create({ ...c.registration, customerId: run.customerIds[i] });
   });
   let n = 0;
   for (const [i, c] of run.data.customers.entries()) {
     if (!c.updated) continue;
     const name = `${c.legalName} (renamed)`;
-    r.updateCustomer(run.customerIds[i]!, customerBody(c, name, `${c.address.line1}, Suite ${100 + i}`));
+    r.customers.update(run.customerIds[i]!, customerBody(c, name, `${c.address.line1}, Suite ${100 + i}`));
     run.renamed.set(run.customerIds[i]!, name);
     if (++n % 10 === 0) await sleep(20);
   }
@@ -325,7 +325,7 @@ async function liveCustomers(run: Run): Promise<void> {
 async function createInvoices(run: Run): Promise<void> {
   const r = run.sequence.resources;
   for (const [k, inv] of run.data.invoices.entries()) {
-    const invoice = r.createInvoice({ customerId: run.customerIds[inv.customer], currency: inv.currency });
+    const invoice = r.invoices.create({ customerId: run.customerIds[inv.customer], currency: inv.currency });
     run.invoiceIds.push(invoice.id);
     const groups = new Map<string, string>();
     for (const line of inv.lines) {
@@ -333,11 +333,11 @@ async function createInvoices(run: Run): Promise<void> {
       if (line.groupCategory) {
         groupId = groups.get(line.groupCategory);
         if (!groupId) {
-          groupId = r.createLineItemGroup(invoice.id, { title: `${line.groupCategory} services`, taxCategoryId: CATEGORY_IDS[line.groupCategory] }).id;
+          groupId = r.invoices.createGroup(invoice.id, { title: `${line.groupCategory} services`, taxCategoryId: CATEGORY_IDS[line.groupCategory] }).id;
           groups.set(line.groupCategory, groupId);
         }
       }
-      r.createLineItem(invoice.id, {
+      r.invoices.createLine(invoice.id, {
         title: line.title,
         quantity: line.quantity,
         rate: line.rate,
@@ -374,7 +374,7 @@ async function finalise(run: Run): Promise<void> {
     if (reply.status !== 200) run.problems.push({ check: 'finalize', detail: `invoice ${run.data.invoices[i]!.key} → ${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}` });
     if (++done % 50 === 0) run.progress(`  ${done}/${viaAdmin.length} finalised through the admin API`);
   });
-  for (const [i, inv] of run.data.invoices.entries()) if (inv.fate === 'finalize_sequence') r.finalizeInvoice(run.invoiceIds[i]!);
+  for (const [i, inv] of run.data.invoices.entries()) if (inv.fate === 'finalize_sequence') r.invoices.finalize(run.invoiceIds[i]!);
   // A deliberately invalid invoice must be refused (422, with the reason) and stay a draft.
   for (const [i, inv] of run.data.invoices.entries()) {
     if (!inv.invalid) continue;
@@ -391,16 +391,16 @@ async function voidsAndCredits(run: Run): Promise<void> {
   for (const [i, inv] of run.data.invoices.entries()) {
     const id = run.invoiceIds[i]!;
     if (inv.fate === 'void_draft' || inv.fate === 'finalize_then_void') {
-      if (inv.fate === 'finalize_then_void' && r.invoice(id).status !== 'FINAL') continue; // reported by the finalize phase
-      r.voidInvoice(id);
+      if (inv.fate === 'finalize_then_void' && r.invoices.get(id).status !== 'FINAL') continue; // reported by the finalize phase
+      r.invoices.void(id);
     } else if (inv.fate === 'finalize_then_credit') {
-      const invoice = r.invoice(id);
+      const invoice = r.invoices.get(id);
       if (invoice.status !== 'FINAL') continue;
-      const first = r.invoiceLines(id)[0]!;
-      const cn = r.createCreditNote({ currency: invoice.currency, customerId: invoice.customerId, invoiceId: id });
+      const first = r.invoices.lines(id)[0]!;
+      const cn = r.creditNotes.create({ currency: invoice.currency, customerId: invoice.customerId, invoiceId: id });
       const rate = Decimal.min(new Decimal(first.rate), new Decimal('25.00')).toFixed(2);
-      r.createCreditNoteLineItem(cn.id, { title: `Refund: ${first.title}`, quantity: '1', rate, taxRate: first.taxRate, externalIds: [], lineItemId: first.id });
-      r.finalizeCreditNote(cn.id);
+      r.creditNotes.createLine(cn.id, { title: `Refund: ${first.title}`, quantity: '1', rate, taxRate: first.taxRate, externalIds: [], lineItemId: first.id });
+      r.creditNotes.finalize(cn.id);
       run.creditNotes.push({ invoiceIndex: i, id: cn.id });
     } else {
       continue;
@@ -544,7 +544,7 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
     const id = run.invoiceIds[i]!;
     const invoice = seq.invoices[id];
     if (!invoice) return fail('invoice', `${spec.key} missing`);
-    const lines = r.invoiceLines(id);
+    const lines = r.invoices.lines(id);
     const txn = spTransactions.get(id);
     const cur = invoice.currency as CurrencyCode;
     if (spec.invalid) {
@@ -556,7 +556,7 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
     if (invoice.status !== expectedStatus) fail('invoice-status', `${spec.key} is ${invoice.status}, expected ${expectedStatus}`);
 
     // Independent recalculation of every line with Sphere's (pure) engine.
-    const groups = new Map(r.invoiceGroups(id).map((g) => [g.id, g.taxCategory?.id]));
+    const groups = new Map(r.invoices.groups(id).map((g) => [g.id, g.taxCategory?.id]));
     const a = invoice.customerBillingAddress!;
     const result = calculate(
       {

@@ -1,6 +1,7 @@
 /** Synced records, invoice tax, failures, the audit log and the DLQs. */
 import { sequenceLineTax } from '../../shared/domain/sequence-tax-rule';
 import { type CurrencyCode } from '../../shared/domain/currency';
+import { type UpstreamCallRecord } from '../../shared/http/upstream-http';
 import { ApiError, api } from './api';
 import { busy, field, h, notice, when } from './dom';
 import { connectionNav } from './views';
@@ -253,16 +254,9 @@ export async function failuresPage(ctx: PageContext): Promise<void> {
   await load();
 }
 
-interface AuditView {
+/** An audit entry as GET …/audit answers it: the upstream call record and when it was made. */
+interface AuditView extends UpstreamCallRecord {
   at: string;
-  service: string;
-  method: string;
-  path: string;
-  status?: number;
-  latencyMs: number;
-  attempt: number;
-  requestId?: string;
-  errorCode?: string;
 }
 
 export async function auditPage(ctx: PageContext): Promise<void> {

@@ -23,7 +23,7 @@ function handedOff(connectionId: string, invoiceId: string, record: TaxRecord, i
   return json(202, invoice ? { invoice, taxRecord: record, taxRecordUrl } : { ...record, taxRecordUrl }, { location: taxRecordUrl });
 }
 
-export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] {
+export function createInvoiceRoutes(getContext: () => TaxContext<Dependencies>): AdminRoute[] {
   return [
     {
       method: 'POST',
@@ -65,8 +65,8 @@ export function createInvoiceRoutes(getContext: () => TaxContext): AdminRoute[] 
   ];
 }
 
-let processContext: TaxContext | undefined;
-function defaultContext(deps: Dependencies = dependencies()): TaxContext {
+let processContext: TaxContext<Dependencies> | undefined;
+function defaultContext(deps: Dependencies = dependencies()): TaxContext<Dependencies> {
   processContext ??= taxContext(deps);
   return processContext;
 }

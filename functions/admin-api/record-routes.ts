@@ -11,7 +11,7 @@ import { requireConnection } from '../../shared/connections/lookup';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
-import { type CustomerLink, LinkRepository, type ProductLink } from '../../shared/store/links';
+import { type CustomerLink, type ProductLink } from '../../shared/store/links';
 
 export const DEFAULT_RECORDS_LIMIT = 50;
 export const MAX_RECORDS_LIMIT = 200;
@@ -84,7 +84,7 @@ export function createRecordRoutes(getDeps: () => Dependencies): AdminRoute[] {
         const type = parseType(query.type);
         const page = { limit: parseLimit(query.limit), ...parseCursor(query.cursor) };
         await requireConnection(deps, params.id!);
-        const links = new LinkRepository(deps.db, deps.config.connectorTableName);
+        const { links } = deps;
         const { items, lastId } =
           type === 'customer'
             ? await links.pageCustomers(params.id!, page).then((p) => ({ items: p.items.map(customerRecordView), lastId: p.lastId }))

@@ -56,11 +56,16 @@ export interface SimFaults {
    */
   retryAfterSeconds: number | null;
   /**
-   * How line totalTax is computed from taxRate (LineTaxRule in ./resources.ts). Default
+   * How line totalTax is computed from taxRate (LineTaxRule in ./resources/context.ts). Default
    * `fraction_half_up`, the connector's assumption; the others play a Sequence whose arithmetic differs
    * (the `sequence_tax_mismatch` guard). Applies to every line computed while it is set.
    */
   lineTaxRule: LineTaxRule;
+  /**
+   * Whether `mark-as-sent` (invoices and credit notes) sends webhooks. Default false, as documented
+   * ("Emails or notifications are not sent"); true plays a Sequence that notifies anyway.
+   */
+  markAsSentNotifies: boolean;
 }
 
 const DEFAULT_FAULTS: SimFaults = {
@@ -75,6 +80,7 @@ const DEFAULT_FAULTS: SimFaults = {
   malformedRate: 0,
   retryAfterSeconds: null,
   lineTaxRule: 'fraction_half_up',
+  markAsSentNotifies: false,
 };
 
 const FaultsPatchSchema = z
@@ -90,6 +96,7 @@ const FaultsPatchSchema = z
     malformedRate: z.number().min(0).max(1),
     retryAfterSeconds: z.number().int().min(0).max(3600).nullable(),
     lineTaxRule: z.enum(['fraction_half_up', 'fraction_round_down', 'percent']),
+    markAsSentNotifies: z.boolean(),
   })
   .partial()
   .strict();
@@ -99,7 +106,7 @@ const TOO_MANY_REQUESTS = { error: { type: 'tooManyRequests', message: 'Rate lim
 /**
  * The response header naming the request (its value is the request-log entry's `id`). Sequence
  * documents no such header; this is the name the connector's client reads
- * (SEQUENCE_REQUEST_ID_HEADER in shared/sequence/schemas.ts), so the audit log path is exercised.
+ * (SEQUENCE_REQUEST_ID_HEADER in shared/sequence/schemas/common.ts), so the audit log path is exercised.
  */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -294,69 +301,62 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
   const ok = (body: unknown): Reply => ({ body });
   const created = (body: unknown): Reply => ({ status: 201, body });
 
-  route('GET', '/customers', ({ query }) => paginate(r.listCustomers(query) as { id: string }[], query));
-  route('POST', '/customers', ({ body }) => created(r.createCustomer(body)));
-  route('GET', '/customers/:id', ({ params }) => ok(r.customer(params[0])));
-  route('PUT', '/customers/:id', ({ params, body }) => ok(r.updateCustomer(params[0], body)));
-  route('POST', '/customers/:id/archive', ({ params }) => ok(r.archiveCustomer(params[0])));
+  /** The routes of a collection at `path`: each operation the resource has. */
+  const collection = (
+    path: string,
+    resource: {
+      get(id: string): unknown;
+      list?(query: URLSearchParams): unknown[];
+      create?(body: unknown): unknown;
+      update?(id: string, body: unknown): unknown;
+      archive?(id: string): unknown;
+      delete?(id: string): unknown;
+    },
+    options: { cursorPaged?: boolean } = {},
+  ) => {
+    const { list, create, update, archive } = resource;
+    if (list) route('GET', path, ({ query }) => paginate(list.call(resource, query) as { id: string }[], query, options.cursorPaged ?? true));
+    if (create) route('POST', path, ({ body }) => created(create.call(resource, body)));
+    route('GET', `${path}/:id`, ({ params }) => ok(resource.get(params[0])));
+    if (update) route('PUT', `${path}/:id`, ({ params, body }) => ok(update.call(resource, params[0], body)));
+    if (archive) route('POST', `${path}/:id/archive`, ({ params }) => ok(archive.call(resource, params[0])));
+    if (resource.delete) route('DELETE', `${path}/:id`, ({ params }) => ok(resource.delete!(params[0])));
+  };
 
-  route('GET', '/products', ({ query }) => paginate(r.listProducts(query), query));
-  route('POST', '/products', ({ body }) => created(r.createProduct(body)));
-  route('GET', '/products/:id', ({ params }) => ok(r.product(params[0])));
-  route('PUT', '/products/:id', ({ params, body }) => ok(r.updateProduct(params[0], body)));
-  route('POST', '/products/:id/archive', ({ params }) => ok(r.archiveProduct(params[0])));
+  collection('/customers', r.customers);
+  collection('/products', r.products);
+  collection('/prices', r.prices);
+  collection('/tax-categories', r.taxCategories, { cursorPaged: false });
+  collection('/tax-registrations', r.taxRegistrations);
+  route('GET', '/tax-registrations/for-customer/:id', ({ params, query }) => paginate(r.taxRegistrations.forCustomer(params[0]), query));
+  collection('/notifications/policies', r.policies);
 
-  route('GET', '/prices', ({ query }) => paginate(r.listPrices(query), query));
-  route('POST', '/prices', ({ body }) => created(r.createPrice(body)));
-  route('GET', '/prices/:id', ({ params }) => ok(r.price(params[0])));
+  const invoices = r.invoices;
+  collection('/invoices', invoices);
+  route('PATCH', '/invoices/:id', ({ params, body }) => ok(invoices.update(params[0], body, true)));
+  route('GET', '/invoices/:id/line-items', ({ params, query }) => (invoices.get(params[0]), paginate(invoices.lines(params[0]), query, false)));
+  route('POST', '/invoices/:id/line-items', ({ params, body }) => created(invoices.createLine(params[0], body)));
+  route('PUT', '/invoices/:id/line-items/:lid', ({ params, body }) => ok(invoices.updateLine(params[0], params[1], body)));
+  route('DELETE', '/invoices/:id/line-items/:lid', ({ params }) => ok(invoices.deleteLine(params[0], params[1])));
+  route('GET', '/invoices/:id/line-item-groups', ({ params, query }) => (invoices.get(params[0]), paginate(invoices.groups(params[0]), query, false)));
+  route('POST', '/invoices/:id/line-item-groups', ({ params, body }) => created(invoices.createGroup(params[0], body)));
+  route('PUT', '/invoices/:id/line-item-groups/:gid', ({ params, body }) => ok(invoices.updateGroup(params[0], params[1], body)));
+  route('DELETE', '/invoices/:id/line-item-groups/:gid', ({ params }) => ok(invoices.deleteGroup(params[0], params[1])));
+  route('POST', '/invoices/:id/finalize', ({ params }) => ok(invoices.finalize(params[0])));
+  route('POST', '/invoices/:id/send', ({ params }) => ok(invoices.send(params[0])));
+  route('POST', '/invoices/:id/finalize-and-send', ({ params }) => ok(invoices.finalizeAndSend(params[0])));
+  route('POST', '/invoices/:id/mark-as-sent', ({ params }) => ok(invoices.markAsSent(params[0], faults.markAsSentNotifies)));
+  route('POST', '/invoices/:id/void', ({ params }) => ok(invoices.void(params[0])));
 
-  route('GET', '/tax-categories', ({ query }) => paginate(Object.values(state.taxCategories), query, false));
-  route('POST', '/tax-categories', ({ body }) => created(r.createTaxCategory(body)));
-  route('GET', '/tax-categories/:id', ({ params }) => ok(r.taxCategory(params[0])));
-  route('PUT', '/tax-categories/:id', ({ params, body }) => ok(r.updateTaxCategory(params[0], body)));
-  route('DELETE', '/tax-categories/:id', ({ params }) => ok(r.deleteTaxCategory(params[0])));
-
-  route('GET', '/invoices', ({ query }) => paginate(r.listInvoices(query), query));
-  route('POST', '/invoices', ({ body }) => created(r.createInvoice(body)));
-  route('GET', '/invoices/:id', ({ params }) => ok(r.invoice(params[0])));
-  route('PUT', '/invoices/:id', ({ params, body }) => ok(r.updateInvoice(params[0], body, false)));
-  route('PATCH', '/invoices/:id', ({ params, body }) => ok(r.updateInvoice(params[0], body, true)));
-  route('DELETE', '/invoices/:id', ({ params }) => ok(r.deleteInvoice(params[0])));
-  route('GET', '/invoices/:id/line-items', ({ params, query }) => (r.invoice(params[0]), paginate(r.invoiceLines(params[0]), query, false)));
-  route('POST', '/invoices/:id/line-items', ({ params, body }) => created(r.createLineItem(params[0], body)));
-  route('PUT', '/invoices/:id/line-items/:lid', ({ params, body }) => ok(r.updateLineItem(params[0], params[1], body)));
-  route('DELETE', '/invoices/:id/line-items/:lid', ({ params }) => ok(r.deleteLineItem(params[0], params[1])));
-  route('GET', '/invoices/:id/line-item-groups', ({ params, query }) => (r.invoice(params[0]), paginate(r.invoiceGroups(params[0]), query, false)));
-  route('POST', '/invoices/:id/line-item-groups', ({ params, body }) => created(r.createLineItemGroup(params[0], body)));
-  route('PUT', '/invoices/:id/line-item-groups/:gid', ({ params, body }) => ok(r.updateLineItemGroup(params[0], params[1], body)));
-  route('DELETE', '/invoices/:id/line-item-groups/:gid', ({ params }) => ok(r.deleteLineItemGroup(params[0], params[1])));
-  route('POST', '/invoices/:id/finalize', ({ params }) => ok(r.finalizeInvoice(params[0])));
-  route('POST', '/invoices/:id/send', ({ params }) => ok(r.sendInvoice(params[0])));
-  route('POST', '/invoices/:id/finalize-and-send', ({ params }) => ok(r.finalizeAndSendInvoice(params[0])));
-  route('POST', '/invoices/:id/void', ({ params }) => ok(r.voidInvoice(params[0])));
-
-  route('GET', '/credit-notes', ({ query }) => paginate(r.listCreditNotes(query), query));
-  route('POST', '/credit-notes', ({ body }) => created(r.createCreditNote(body)));
-  route('GET', '/credit-notes/:id', ({ params }) => ok(r.creditNote(params[0])));
-  route('GET', '/credit-notes/:id/line-items', ({ params, query }) => (r.creditNote(params[0]), paginate(r.creditNoteLines(params[0]), query, false)));
-  route('POST', '/credit-notes/:id/line-items', ({ params, body }) => created(r.createCreditNoteLineItem(params[0], body)));
-  route('POST', '/credit-notes/:id/finalize', ({ params }) => ok(r.finalizeCreditNote(params[0])));
-  route('POST', '/credit-notes/:id/send', ({ params }) => ok(r.issueCreditNote(params[0])));
-  route('POST', '/credit-notes/:id/finalize-and-send', ({ params }) => ok(r.issueCreditNote(params[0])));
-  route('POST', '/credit-notes/:id/mark-as-sent', ({ params }) => ok(r.issueCreditNote(params[0])));
-  route('POST', '/credit-notes/:id/void', ({ params }) => ok(r.voidCreditNote(params[0])));
-
-  route('GET', '/tax-registrations', ({ query }) => paginate(Object.values(state.taxRegistrations), query));
-  route('POST', '/tax-registrations', ({ body }) => created(r.createTaxRegistration(body)));
-  route('GET', '/tax-registrations/for-customer/:id', ({ params, query }) => paginate(r.taxRegistrationsForCustomer(params[0]), query));
-  route('GET', '/tax-registrations/:id', ({ params }) => ok(r.taxRegistration(params[0])));
-  route('PUT', '/tax-registrations/:id', ({ params, body }) => ok(r.updateTaxRegistration(params[0], body)));
-  route('DELETE', '/tax-registrations/:id', ({ params }) => ok(r.deleteTaxRegistration(params[0])));
-
-  route('GET', '/notifications/policies', ({ query }) => paginate(r.listPolicies(query), query));
-  route('POST', '/notifications/policies', ({ body }) => created(r.createPolicy(body)));
-  route('GET', '/notifications/policies/:id', ({ params }) => ok(r.policy(params[0])));
-  route('DELETE', '/notifications/policies/:id', ({ params }) => ok(r.deletePolicy(params[0])));
+  const creditNotes = r.creditNotes;
+  collection('/credit-notes', creditNotes);
+  route('GET', '/credit-notes/:id/line-items', ({ params, query }) => (creditNotes.get(params[0]), paginate(creditNotes.lines(params[0]), query, false)));
+  route('POST', '/credit-notes/:id/line-items', ({ params, body }) => created(creditNotes.createLine(params[0], body)));
+  route('POST', '/credit-notes/:id/finalize', ({ params }) => ok(creditNotes.finalize(params[0])));
+  route('POST', '/credit-notes/:id/send', ({ params }) => ok(creditNotes.issue(params[0])));
+  route('POST', '/credit-notes/:id/finalize-and-send', ({ params }) => ok(creditNotes.issue(params[0])));
+  route('POST', '/credit-notes/:id/mark-as-sent', ({ params }) => ok(creditNotes.issue(params[0], { silent: !faults.markAsSentNotifies })));
+  route('POST', '/credit-notes/:id/void', ({ params }) => ok(creditNotes.void(params[0])));
 
   route('GET', '/sequence-accounts', ({ query }) => paginate([state.account], query));
   route('GET', '/sequence-accounts/:id', ({ params }) => {
@@ -450,34 +450,34 @@ export async function startSequenceSimulator(options: SequenceSimulatorOptions =
     const wasMuted = muted;
     muted = !body.emitWebhooks;
     try {
-      (body.taxCategories ?? []).forEach((c, i) => at('taxCategories', i, () => ids.taxCategories.push(r.createTaxCategory(resolve(strip(c, 'id')), { id: idOf(c) }).id)));
-      (body.customers ?? []).forEach((c, i) => at('customers', i, () => ids.customers.push(r.createCustomer(resolve(strip(c, 'id')), { id: idOf(c) }).id)));
-      (body.products ?? []).forEach((p, i) => at('products', i, () => ids.products.push(r.createProduct(resolve(strip(p, 'id')), { id: idOf(p) }).id)));
-      (body.prices ?? []).forEach((p, i) => at('prices', i, () => ids.prices.push(r.createPrice(resolve(p)).id)));
-      const taxRegistrations = (body.taxRegistrations ?? []).map((t, i) => at('taxRegistrations', i, () => r.createTaxRegistration(resolve(t)).id));
+      (body.taxCategories ?? []).forEach((c, i) => at('taxCategories', i, () => ids.taxCategories.push(r.taxCategories.create(resolve(strip(c, 'id')), { id: idOf(c) }).id)));
+      (body.customers ?? []).forEach((c, i) => at('customers', i, () => ids.customers.push(r.customers.create(resolve(strip(c, 'id')), { id: idOf(c) }).id)));
+      (body.products ?? []).forEach((p, i) => at('products', i, () => ids.products.push(r.products.create(resolve(strip(p, 'id')), { id: idOf(p) }).id)));
+      (body.prices ?? []).forEach((p, i) => at('prices', i, () => ids.prices.push(r.prices.create(resolve(p)).id)));
+      const taxRegistrations = (body.taxRegistrations ?? []).map((t, i) => at('taxRegistrations', i, () => r.taxRegistrations.create(resolve(t)).id));
       const invoices = (body.invoices ?? []).map((raw, i) =>
         at('invoices', i, () => {
           const inv = resolve(raw) as Record<string, unknown>;
           const { lineItems, lineItemGroups, status, linkedServices, ...header } = inv;
-          const invoice = r.createInvoice(header);
+          const invoice = r.invoices.create(header);
           // Read-only in the API: a link another service (e.g. Sphere's own Sequence connector) made.
           if (Array.isArray(linkedServices)) state.invoices[invoice.id]!.linkedServices = linkedServices as (typeof invoice)['linkedServices'];
           const lineItemIds: string[] = [];
           const lineItemGroupIds: string[] = [];
           for (const g of (lineItemGroups as Record<string, unknown>[] | undefined) ?? []) {
             const { lineItems: groupLines, ...groupBody } = g;
-            const group = r.createLineItemGroup(invoice.id, groupBody);
+            const group = r.invoices.createGroup(invoice.id, groupBody);
             lineItemGroupIds.push(group.id);
             for (const l of (groupLines as Record<string, unknown>[] | undefined) ?? []) {
-              lineItemIds.push(r.createLineItem(invoice.id, { externalIds: [], ...l, groupId: group.id }).id);
+              lineItemIds.push(r.invoices.createLine(invoice.id, { externalIds: [], ...l, groupId: group.id }).id);
             }
           }
           for (const l of (lineItems as Record<string, unknown>[] | undefined) ?? []) {
-            lineItemIds.push(r.createLineItem(invoice.id, { externalIds: [], ...l }).id);
+            lineItemIds.push(r.invoices.createLine(invoice.id, { externalIds: [], ...l }).id);
           }
-          if (status === 'FINAL' || status === 'SENT' || status === 'VOIDED') r.finalizeInvoice(invoice.id);
-          if (status === 'SENT') r.sendInvoice(invoice.id);
-          if (status === 'VOIDED') r.voidInvoice(invoice.id);
+          if (status === 'FINAL' || status === 'SENT' || status === 'VOIDED') r.invoices.finalize(invoice.id);
+          if (status === 'SENT') r.invoices.send(invoice.id);
+          if (status === 'VOIDED') r.invoices.void(invoice.id);
           if (status !== undefined && !['DRAFT', 'FINAL', 'SENT', 'VOIDED'].includes(String(status))) {
             throw validationError([{ key: 'status', message: 'status must be DRAFT, FINAL, SENT or VOIDED' }]);
           }

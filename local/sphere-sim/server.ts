@@ -281,33 +281,36 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
     return out as T;
   }
 
-  function upsertCustomer(body: unknown): HttpReply {
-    const parsed = CustomerRequestWireSchema.safeParse(body);
+  /**
+   * A v1 upsert by external_id: the record as sent (less any dropped fields), created_at kept from
+   * the record it replaces and updated_at now. `refuse` answers 400 with field errors first.
+   */
+  function upsertRecord<W extends Record<string, unknown>>(
+    schema: z.ZodType<W>,
+    table: Map<string, Record<string, unknown>>,
+    body: unknown,
+    refuse: (record: W) => Record<string, string[]> | undefined = () => undefined,
+  ): HttpReply {
+    const parsed = schema.safeParse(body);
     if (!parsed.success) return reply(400, fieldErrors(parsed.error));
-    parsed.data = withoutDroppedFields(parsed.data);
-    const id = parsed.data[C.externalId];
-    const existing = state.customers.get(id);
+    const sent = withoutDroppedFields(parsed.data);
+    const refused = refuse(sent);
+    if (refused) return reply(400, refused);
+    const id = String(sent[C.externalId]);
     const t = isoNow();
-    const record = { ...parsed.data, [C.createdAt]: existing?.[C.createdAt] ?? t, [C.updatedAt]: t };
-    state.customers.set(id, record);
+    const record = { ...sent, [C.createdAt]: table.get(id)?.[C.createdAt] ?? t, [C.updatedAt]: t };
+    table.set(id, record);
     state.save();
     return reply(200, record);
   }
 
-  function upsertProduct(body: unknown): HttpReply {
-    const parsed = ProductRequestWireSchema.safeParse(body);
-    if (!parsed.success) return reply(400, fieldErrors(parsed.error));
-    parsed.data = withoutDroppedFields(parsed.data);
-    const code = parsed.data[P.taxCode];
-    if (code && !state.taxCodes.has(code)) return reply(400, { [P.taxCode]: [`Unknown product tax code '${code}'.`] });
-    const id = parsed.data[P.externalId];
-    const existing = state.products.get(id);
-    const t = isoNow();
-    const record = { ...parsed.data, [P.createdAt]: existing?.[P.createdAt] ?? t, [P.updatedAt]: t };
-    state.products.set(id, record);
-    state.save();
-    return reply(200, record);
-  }
+  const upsertCustomer = (body: unknown) => upsertRecord(CustomerRequestWireSchema, state.customers, body);
+
+  const upsertProduct = (body: unknown) =>
+    upsertRecord(ProductRequestWireSchema, state.products, body, (product) => {
+      const code = product[P.taxCode];
+      return code && !state.taxCodes.has(code) ? { [P.taxCode]: [`Unknown product tax code '${code}'.`] } : undefined;
+    });
 
   function customerAddress(req: TransactionRequestWire): AddressWire | undefined {
     const explicit = req[X.customerAddress];

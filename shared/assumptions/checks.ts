@@ -5,14 +5,16 @@
  * how) or `unknown` (it could not be observed here, and why).
  */
 import { SphereFieldNotAcceptedError, type EchoDifference } from '../domain/echo-checks';
+import { IntegrationIdsSchema } from '../connections/native-integration';
 import { customerEchoFingerprint } from '../domain/customer-echo';
+import { SPHERE_SERVICE, customerNativeEvidence } from '../domain/native-integration';
 import { decimalToMinorUnits } from '../domain/money';
 import { sequenceLineTax } from '../domain/sequence-tax-rule';
 import { SEQUENCE_REQUEST_ID_HEADER } from '../sequence';
 import { SphereFieldNames, type SphereTaxCalculation } from '../sphere';
 import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, verifySignature } from '../webhooks/signature';
 import { ASSUMPTIONS } from './registry';
-import { type ReceivedWebhook, STEPS, StepFailed, VERIFY_LINE, type VerifySession, type WireEntry } from './verify-session';
+import { type ReceivedWebhook, SPHERE_VERIFY_IDS, STEPS, StepFailed, VERIFY_LINE, type VerifySession, type WireEntry } from './verify-session';
 
 export type Verdict = 'confirmed' | 'refuted' | 'unknown';
 
@@ -29,6 +31,11 @@ const unknown = (evidence: string): CheckResult => ({ verdict: 'unknown', eviden
 
 const { TAXABILITY_REASONS, TAXABILITY_REASON_FIELD, REQUEST_ID_HEADER } = SphereFieldNames;
 
+/** A quote refused because Sphere does not know the product (calculate_tax's `invalid_product_tax_code` for a missing product), not for its code. */
+function productNotRecognised(error: StepFailed): boolean {
+  return error.step !== STEPS.sphereProduct && /does not exist|not (?:recogni[sz]ed|found)/i.test(error.message);
+}
+
 /** The write step whose echo check failed refutes the check that owns it; a prerequisite's failure propagates (unknown). */
 async function owningWrite<T>(owned: string, step: () => Promise<T>): Promise<T | CheckResult> {
   try {
@@ -39,7 +46,8 @@ async function owningWrite<T>(owned: string, step: () => Promise<T>): Promise<T 
   }
 }
 
-const isResult = (value: unknown): value is CheckResult => typeof value === 'object' && value !== null && 'verdict' in value && 'evidence' in value;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+const isResult = (value: unknown): value is CheckResult => isRecord(value) && 'verdict' in value && 'evidence' in value;
 
 function differencesText(differences: readonly EchoDifference[]): string {
   return differences.map((d) => `${d.field}: sent ${d.sent}, GET returned ${d.echoed}`).join('; ');
@@ -166,8 +174,19 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     return refuted(`the CUSTOMER_UPDATED payload is not the customer as the PUT returned it (${shape}); echoes will not be recognised and each costs two Sequence reads`);
   },
 
-  'SEQ-MARK-AS-SENT-NO-WEBHOOK': () =>
-    Promise.resolve(unknown('not checked by verify (it needs an invoice finalised and marked as sent); harmless either way: the hourly reconcile sweep records such documents')),
+  'SEQ-MARK-AS-SENT-NO-WEBHOOK': async (s) => {
+    const outcome = await s.invoiceMarkedAsSent();
+    if (!outcome.observed) return unknown(outcome.reason);
+    const { invoiceId, statusAfter, notified } = outcome;
+    if (notified.length > 0) {
+      const what = notified.map((d) => {
+        const body = JSON.parse(d.rawBody.toString('utf8')) as { notificationType?: unknown; resource?: { status?: unknown } };
+        return `${String(body.notificationType)} (status ${String(body.resource?.status)})`;
+      });
+      return refuted(`marking test invoice ${invoiceId} as sent notified the webhook: ${what.join(', ')}; harmless (the connector handles it like any send), but the README's "reach Sphere through the reconcile sweep" is then too pessimistic`);
+    }
+    return confirmed(`test invoice ${invoiceId} marked as sent (status ${statusAfter}): no webhook showed it FINAL or SENT, while its void right after was delivered (the policy reaches the receiver)`);
+  },
 
   'SEQ-REQUEST-ID-HEADER': async (s) => {
     await s.sequenceCustomer().catch(() => undefined); // any answer will do, an error's too
@@ -226,20 +245,50 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     if (evidence.length > 0) {
       return confirmed(`this account shows a native Sequence↔Sphere link: ${evidence.map((e) => `${e.resourceType} ${e.resourceId} (${e.found})`).join('; ')}. Disconnect it before connecting, or confirm with options.allowBesideNativeIntegration`);
     }
-    return unknown('no record of this account carries a Sphere integration id or linked service, so the mark a native integration leaves cannot be seen here (nor is one linked)');
+    // No native link here to watch: check instead that the marks the scan looks for show where and as it reads them.
+    const probe = await s.nativeTagProbe();
+    const shown = (listed: unknown) => (isRecord(listed) ? `integrationIds ${JSON.stringify(listed.integrationIds) ?? '(absent)'}` : 'no such customer');
+    const own = IntegrationIdsSchema.safeParse(probe.ownListed);
+    if (!own.success || !own.data.integrationIds.some((i) => i.service === SPHERE_SERVICE && i.id === probe.customerId)) {
+      return refuted(`after a PUT of integrationIds [{service: "Sphere", id: <the customer id>}] the customer list shows ${shown(probe.ownListed)}: the native-link scan reads integrationIds [{service, id}] there, so another service's Sphere tag would go unseen`);
+    }
+    if (customerNativeEvidence(own.data)) return refuted(`the connector's own Sphere tag reads as another service's (${shown(probe.ownListed)}): a reconnect would be taken for a native link`);
+    const foreign = IntegrationIdsSchema.safeParse(probe.foreignListed);
+    if (!foreign.success || !customerNativeEvidence(foreign.data)) {
+      return refuted(`after a PUT of another Sphere id ("${probe.foreignId}") the customer list shows ${shown(probe.foreignListed)}: the native-link scan would not see it`);
+    }
+    if (!Array.isArray(probe.invoiceLinkedServices)) {
+      return refuted(`invoices carry no linkedServices array (${JSON.stringify(probe.invoiceLinkedServices) ?? 'absent'}): a Sphere linked service would go unseen`);
+    }
+    return confirmed(
+      'no native link on this account. Proven: the customer list shows integrationIds [{service, id}] as the scan reads them; the connector\'s own Sphere tag (the customer id) is not taken for a native link, another Sphere id on the test customer is; invoices carry linkedServices. ' +
+        'Not proven (no native integration to watch): that Sequence\'s or Sphere\'s native integration leaves such a tag or a Sphere linked service',
+    );
   },
 
   'SPHERE-TAX-CODES': async (s) => {
     try {
       await s.quoteUs();
     } catch (error) {
-      if (error instanceof StepFailed && /tax.?code/i.test(error.message)) {
+      if (error instanceof StepFailed && /tax.?code/i.test(error.message) && !productNotRecognised(error)) {
         const why = error.cause instanceof Error ? error.cause.message.replace(/\.$/, '') : String(error.cause);
         return refuted(`Sphere does not accept "${s.options.taxCode}" (${why}): give a product tax code of your Sphere organisation (Sphere > Products)`);
       }
       throw error;
     }
     return confirmed(`Sphere accepted "${s.options.taxCode}" on a product and in a calculate_tax quote`);
+  },
+
+  'SPHERE-V1-PRODUCT-IN-CALCULATION': async (s) => {
+    try {
+      await s.quoteUs();
+    } catch (error) {
+      if (error instanceof StepFailed && productNotRecognised(error)) {
+        return refuted(`calculate_tax did not recognise the product created through v1 (${error.cause instanceof Error ? error.cause.message : String(error.cause)})`);
+      }
+      throw error;
+    }
+    return confirmed(`calculate_tax priced product_id "${SPHERE_VERIFY_IDS.product}", created through POST /v1/products`);
   },
 
   'SPHERE-RECORDED-TAX-MATCHES': async (s) => {

@@ -32,13 +32,19 @@ export interface Assumption {
   verify: string;
 }
 
+/** Every Sphere v1 write is compared with what Sphere echoes (and a void is read back). */
+const SPHERE_ECHO_CHECK: RuntimeCheck = { where: 'shared/domain/echo-checks.ts', errorCode: 'sphere_field_not_accepted', calledFrom: ['shared/sphere/client.ts'] };
+
+/** Checked on the tax calculation before anything is written to Sequence. */
+const taxWriteCheck = (errorCode: string): RuntimeCheck => ({ where: 'shared/domain/tax-write-check.ts', errorCode, calledFrom: ['shared/tax/calculate.ts'] });
+
 export const ASSUMPTIONS: readonly Assumption[] = [
   {
     id: 'SEQ-LINE-TAX-RULE',
     upstream: 'sequence',
     statement: 'A line taxRate is a fraction ("0.2" = 20 %) and Sequence computes totalTax = round half-up(netTotal × taxRate) to the currency decimals; the invoice totalTax is the sum of the lines.',
     reliedOnAt: ['shared/domain/sequence-tax-rule.ts', 'shared/domain/tax-rate.ts'],
-    runtimeCheck: { where: 'shared/domain/tax-write-check.ts', errorCode: 'sequence_tax_mismatch', calledFrom: ['shared/tax/calculate.ts'] },
+    runtimeCheck: taxWriteCheck('sequence_tax_mismatch'),
     ifWrong: 'Every line PUT response and the invoice total are compared with Sphere; a difference fails the calculation (FAILED record, failure record) and the invoice is not finalised.',
     verify: 'PUT one draft line with taxRate "0.05" on netTotal "10.10" (0.505, a tie) and read totalTax (0.51 expected; half-even or truncation give 0.50, a percentage 0.01), then the invoice totalTax.',
   },
@@ -72,7 +78,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     id: 'SEQ-REQUEST-ID-HEADER',
     upstream: 'sequence',
     statement: 'Sequence names the request in an X-Request-Id response header (undocumented).',
-    reliedOnAt: ['shared/sequence/schemas.ts'],
+    reliedOnAt: ['shared/sequence/schemas/common.ts'],
     ifWrong: 'Harmless: audit entries lack the request id.',
     verify: 'Read the response headers of any Sequence call.',
   },
@@ -81,7 +87,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'Sphere returns no tax for a customer Sequence marks TAX_EXEMPT (tax_exempt: true) or REVERSE_CHARGED (tax id sent; reverse charge enabled in the Sphere account).',
     reliedOnAt: ['shared/domain/invoice-tax.ts'],
-    runtimeCheck: { where: 'shared/domain/tax-write-check.ts', errorCode: 'sphere_charged_exempt_customer', calledFrom: ['shared/tax/calculate.ts'] },
+    runtimeCheck: taxWriteCheck('sphere_charged_exempt_customer'),
     ifWrong: 'Nothing is written to Sequence; the calculation fails with the fix (enable reverse charge / check the exemption in Sphere).',
     verify: 'calculate_tax for an EU business address with tax_id, then with tax_exempt: true; both must return empty tax_amounts.',
   },
@@ -90,7 +96,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'Sphere applies reverse charge only when the request carries the buyer tax id.',
     reliedOnAt: ['shared/domain/invoice-tax.ts'],
-    runtimeCheck: { where: 'shared/domain/tax-write-check.ts', errorCode: 'reverse_charge_without_tax_id', calledFrom: ['shared/tax/calculate.ts'] },
+    runtimeCheck: taxWriteCheck('reverse_charge_without_tax_id'),
     ifWrong: 'A REVERSE_CHARGED customer without a tax id is refused before any Sphere call (a user error).',
     verify: 'calculate_tax for an EU business address without tax_id returns VAT.',
   },
@@ -99,7 +105,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'A v1 customer takes name, billing_address {address1, address2, city, state, postal_code, country}, tax_ids [{type, value}] and tax_exempt none|exempt|reverse, and echoes them.',
     reliedOnAt: ['shared/sphere/field-names.ts', 'shared/domain/customer-mapping.ts'],
-    runtimeCheck: { where: 'shared/domain/echo-checks.ts', errorCode: 'sphere_field_not_accepted', calledFrom: ['shared/sphere/client.ts'] },
+    runtimeCheck: SPHERE_ECHO_CHECK,
     ifWrong: 'Every customer write is compared with the echo; a dropped or changed field fails the customer (and its invoices) naming the field and the value sent.',
     verify: 'POST /v1/customers with every field, then GET it back; or diff https://server.getsphere.com/v1/openapi.json against field-names.ts.',
   },
@@ -108,7 +114,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'A v1 product takes its product tax code as tax_code, and echoes it.',
     reliedOnAt: ['shared/sphere/field-names.ts', 'shared/sync/ensure.ts'],
-    runtimeCheck: { where: 'shared/domain/echo-checks.ts', errorCode: 'sphere_field_not_accepted', calledFrom: ['shared/sphere/client.ts'] },
+    runtimeCheck: SPHERE_ECHO_CHECK,
     ifWrong: 'The product write fails naming tax_code; nothing is taxed with a product Sphere holds without a code.',
     verify: 'POST /v1/products with tax_code set to a code from the Sphere UI, then GET it back.',
   },
@@ -117,7 +123,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'A v1 transaction takes type, status, customer_id, original_transaction_id, currency, transaction_date and line_items [{product_id, amount}], and echoes them.',
     reliedOnAt: ['shared/sphere/field-names.ts', 'shared/tax/transactions.ts'],
-    runtimeCheck: { where: 'shared/domain/echo-checks.ts', errorCode: 'sphere_field_not_accepted', calledFrom: ['shared/sphere/client.ts'] },
+    runtimeCheck: SPHERE_ECHO_CHECK,
     ifWrong: "The transaction record fails naming the field (the document's failure record); filing data is never silently wrong.",
     verify: 'POST /v1/transactions (finalized) with transaction_date, then GET it back.',
   },
@@ -126,7 +132,7 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     upstream: 'sphere',
     statement: 'POST /v1/transactions/{id}/cancel voids the transaction, whose status then reads "cancelled"; the cancel answer itself is not relied on.',
     reliedOnAt: ['shared/sphere/client.ts', 'shared/tax/transactions.ts'],
-    runtimeCheck: { where: 'shared/domain/echo-checks.ts', errorCode: 'sphere_field_not_accepted', calledFrom: ['shared/sphere/client.ts'] },
+    runtimeCheck: SPHERE_ECHO_CHECK,
     ifWrong: 'The void is read back by GET; any other status fails the void naming it.',
     verify: 'Cancel a finalized test transaction and GET it.',
   },
@@ -138,6 +144,14 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     runtimeCheck: { where: 'shared/connections/tax-codes-check.ts', errorCode: 'sphere_tax_code_not_accepted', calledFrom: ['shared/connections/create-connection.ts', 'shared/connections/test-connection.ts'] },
     ifWrong: 'Connect refuses, and "Test credentials" reports, every configured code Sphere does not accept (a calculate_tax quote on its stand-in product).',
     verify: 'POST /connections/{id}/test.',
+  },
+  {
+    id: 'SPHERE-V1-PRODUCT-IN-CALCULATION',
+    upstream: 'sphere',
+    statement: "A product created through the v1 API is a product_id calculate_tax recognises, without a billing provider connected in Sphere (calculate_tax's prerequisite names the Products tab such a connection fills).",
+    reliedOnAt: ['shared/sync/ensure.ts', 'shared/tax/calculate.ts'],
+    ifWrong: "Visible, not silent: every calculation fails with Sphere's 400 (invalid_product_tax_code naming the product) on a failure record; no tax is written.",
+    verify: 'POST /v1/products, then calculate_tax with that product_id.',
   },
   {
     id: 'SPHERE-RECORDED-TAX-MATCHES',

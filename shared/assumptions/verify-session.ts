@@ -97,7 +97,10 @@ export interface VerifyOptions {
 export const STEPS = {
   sequenceCustomer: 'create the Sequence test customer',
   sequenceTaxedLine: 'write a taxed line to a Sequence draft invoice',
+  webhookPolicy: 'register a notification policy to the local webhook receiver',
   webhook: 'receive a CUSTOMER_UPDATED webhook',
+  markAsSent: 'mark a Sequence test invoice as sent, then void it',
+  nativeTagProbe: 'tag the Sequence test customer with a Sphere integration id and read the customer list',
   sphereProduct: 'upsert the Sphere test product',
   sphereTaxableCustomer: 'upsert the taxable Sphere test customer',
   sphereReverseChargeCustomer: 'upsert the reverse-charged Sphere test customer',
@@ -128,6 +131,54 @@ export type WebhookOutcome =
       waitMs: number;
     }
   | { received: false; reason: string };
+
+/** What mark-as-sent notified about the test invoice, judged against the void after it (which notifies: the control). */
+export type MarkAsSentOutcome =
+  | {
+      observed: true;
+      invoiceId: string;
+      /** The status mark-as-sent answered with. */
+      statusAfter: string;
+      /** Deliveries about the invoice showing it FINAL or SENT, or INVOICE_ISSUED: what mark-as-sent notified. */
+      notified: ReceivedWebhook[];
+      /** The void's delivery, proof that the policy reached the receiver. */
+      control: ReceivedWebhook;
+    }
+  | { observed: false; reason: string };
+
+/** The test customer as the customer list (what the native-link scan reads) showed it after each tag was written. */
+export interface NativeTagProbe {
+  customerId: string;
+  /** Another service's Sphere id, written after the connector's own (the customer id). */
+  foreignId: string;
+  ownListed: unknown;
+  foreignListed: unknown;
+  /** The raw `linkedServices` of the test invoice (where a Sphere-linked invoice shows it). */
+  invoiceLinkedServices: unknown;
+}
+
+/** The notifications the checks watch, in one policy. */
+const WATCHED_NOTIFICATIONS = ['CUSTOMER_UPDATED', 'INVOICE_UPDATED', 'INVOICE_ISSUED'] as const;
+
+type WebhookListener = { reachable: true; receiver: Receiver; recipient: string; webhookSecret: string; waitMs: number } | { reachable: false; reason: string };
+
+interface DeliveryAbout {
+  notificationType?: unknown;
+  resourceId?: unknown;
+  resource?: { id?: unknown; status?: unknown };
+}
+
+/** The envelope of a delivery when it is about the resource `id` (by resourceId or resource.id). */
+function deliveryAbout(delivery: ReceivedWebhook, id: string): DeliveryAbout | undefined {
+  try {
+    const body = JSON.parse(delivery.rawBody.toString('utf8')) as DeliveryAbout;
+    return body.resourceId === id || body.resource?.id === id ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CustomerListItemTags = z.looseObject({ id: z.string() });
 
 interface Receiver {
   server: http.Server;
@@ -278,41 +329,43 @@ export class VerifySession {
   }
 
   /**
-   * Registers a policy for CUSTOMER_UPDATED to the local receiver, updates the test customer and waits
-   * for the delivery. Skipped (with the reason) when Sequence cannot reach this machine.
+   * The local receiver and one notification policy sending it what the checks watch. Skipped (with
+   * the reason) when Sequence cannot reach this machine.
    */
-  customerUpdatedWebhook(): Promise<WebhookOutcome> {
-    return this.once(STEPS.webhook, async (): Promise<WebhookOutcome> => {
+  private webhookListener(): Promise<WebhookListener> {
+    return this.once(STEPS.webhookPolicy, async (): Promise<WebhookListener> => {
       const sequenceHost = new URL(this.options.sequenceBaseUrl).hostname;
       if (!this.options.webhookUrl && !isLoopback(sequenceHost)) {
         return {
-          received: false,
+          reachable: false,
           reason: `Sequence at ${sequenceHost} cannot reach a receiver on this machine, so no policy was registered; pass --webhook-url https://… (a tunnel to --webhook-port) to check it`,
         };
       }
       const receiver = await this.startReceiver();
       const recipient = this.options.webhookUrl ?? receiver.url;
-      const customer = await this.sequenceCustomer();
       const webhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
       const policy: NotificationPolicy = await this.sequence.createNotificationPolicy({
         name: `${VERIFY_PREFIX} ${this.runId}`,
         recipients: [recipient],
         channel: 'WEBHOOK',
-        notificationTypes: ['CUSTOMER_UPDATED'],
+        notificationTypes: [...WATCHED_NOTIFICATIONS],
         webhookSecret,
       });
       this.onCleanup(`Sequence notification policy ${policy.id} (delete it)`, () => this.sequence.deleteNotificationPolicy(policy.id));
-      const mine = (d: ReceivedWebhook) => {
-        try {
-          const body = JSON.parse(d.rawBody.toString('utf8')) as { notificationType?: unknown; resourceId?: unknown; resource?: { id?: unknown } };
-          return body.notificationType === 'CUSTOMER_UPDATED' && (body.resourceId === customer.id || body.resource?.id === customer.id);
-        } catch {
-          return false;
-        }
-      };
+      return { reachable: true, receiver, recipient, webhookSecret, waitMs: this.options.webhookWaitMs ?? 30_000 };
+    });
+  }
+
+  /** Updates the test customer and waits for its CUSTOMER_UPDATED (answered 500 once, to see the retry). */
+  customerUpdatedWebhook(): Promise<WebhookOutcome> {
+    return this.once(STEPS.webhook, async (): Promise<WebhookOutcome> => {
+      const listener = await this.webhookListener();
+      if (!listener.reachable) return { received: false, reason: listener.reason };
+      const { receiver, recipient, webhookSecret, waitMs } = listener;
+      const customer = await this.sequenceCustomer();
+      const mine = (d: ReceivedWebhook) => deliveryAbout(d, customer.id)?.notificationType === 'CUSTOMER_UPDATED';
       receiver.rejectFirst = mine;
       const customerAfterPut = await this.sequence.updateCustomer(customer.id, { ...customerToRequest(customer), label: `${VERIFY_PREFIX} ${this.runId} updated` });
-      const waitMs = this.options.webhookWaitMs ?? 30_000;
       const deadline = this.now() + waitMs;
       const delivery = await this.waitForDelivery(mine, deadline);
       if (!delivery) {
@@ -323,6 +376,39 @@ export class VerifySession {
       }
       const retry = await this.waitForDelivery((d) => d !== delivery && mine(d), deadline);
       return { received: true, delivery, ...(retry ? { retry } : {}), webhookSecret, customerAfterPut, waitMs };
+    });
+  }
+
+  /**
+   * A DRAFT test invoice marked as sent, then voided. The void notifies (INVOICE_UPDATED), so once its
+   * delivery arrives the policy provably reaches the receiver, and what arrived about the invoice in
+   * between is what mark-as-sent notified. The void also removes the invoice from the books.
+   */
+  invoiceMarkedAsSent(): Promise<MarkAsSentOutcome> {
+    return this.once(STEPS.markAsSent, async (): Promise<MarkAsSentOutcome> => {
+      const listener = await this.webhookListener();
+      if (!listener.reachable) return { observed: false, reason: listener.reason };
+      const { receiver, recipient, waitMs } = listener;
+      const customer = await this.sequenceCustomer();
+      const draft = await this.sequence.createInvoice({ currency: VERIFY_LINE.currency, customerId: customer.id });
+      let voided = false;
+      this.onCleanup(`Sequence invoice ${draft.id} (void it)`, () => (voided ? Promise.resolve() : this.deleteDraft(draft.id)));
+      await this.sequence.createLineItem(draft.id, { title: `${VERIFY_PREFIX} line`, quantity: '1', rate: VERIFY_LINE.rate, taxRate: '0', externalIds: [] });
+      const sent = await this.sequence.markInvoiceAsSent(draft.id);
+      await this.sequence.voidInvoice(draft.id);
+      voided = true;
+      const control = await this.waitForDelivery((d) => deliveryAbout(d, draft.id)?.resource?.status === 'VOIDED', this.now() + waitMs);
+      if (!control) {
+        return {
+          observed: false,
+          reason: `the void of test invoice ${draft.id}, which notifies, did not reach ${recipient} within ${waitMs / 1000} s, so no delivery after mark-as-sent proves nothing`,
+        };
+      }
+      const notified = receiver.deliveries.filter((d) => {
+        const about = d === control ? undefined : deliveryAbout(d, draft.id);
+        return about !== undefined && (about.notificationType === 'INVOICE_ISSUED' || about.resource?.status === 'FINAL' || about.resource?.status === 'SENT');
+      });
+      return { observed: true, invoiceId: draft.id, statusAfter: sent.status, notified, control };
     });
   }
 
@@ -472,6 +558,30 @@ export class VerifySession {
   /** What connect and "Test credentials" look at (shared/connections/native-integration.ts); reads only. */
   nativeLinkScan(): Promise<NativeLinkEvidence[]> {
     return this.once(STEPS.nativeLinkScan, () => scanForNativeLink({ sequence: this.sequence }));
+  }
+
+  /**
+   * Writes the connector's own Sphere tag (the customer id) on the test customer, then another
+   * service's, reading the customer list (what the scan reads) after each; the tags are removed
+   * again at the end. Also hands back the test invoice's raw `linkedServices`.
+   */
+  nativeTagProbe(): Promise<NativeTagProbe> {
+    return this.once(STEPS.nativeTagProbe, async () => {
+      const { invoice } = await this.sequenceTaxedLine();
+      const invoiceLinkedServices = (JSON.parse(this.lastWire('sequence', 'GET', `/invoices/${encodeURIComponent(invoice.id)}`)?.body ?? '{}') as { linkedServices?: unknown }).linkedServices;
+      const { id: customerId, legalName } = await this.sequenceCustomer();
+      const foreignId = `${VERIFY_PREFIX}-foreign-${this.runId}`;
+      const tag = async (sphereId: string | undefined): Promise<unknown> => {
+        const current = await this.sequence.getCustomer(customerId);
+        await this.sequence.updateCustomer(customerId, { ...customerToRequest(current), integrationIds: sphereId ? [{ service: 'Sphere', id: sphereId }] : [] });
+        for await (const item of this.sequence.paginate('/customers', CustomerListItemTags, { legalName })) if (item.id === customerId) return item;
+        return undefined;
+      };
+      this.onCleanup(`the Sphere integration id on Sequence customer ${customerId} (remove it)`, () => tag(undefined));
+      const ownListed = await tag(customerId);
+      const foreignListed = await tag(foreignId);
+      return { customerId, foreignId, ownListed, foreignListed, invoiceLinkedServices };
+    });
   }
 
   cancelledTransaction(): Promise<SphereTransaction> {

@@ -7,10 +7,10 @@
 import { type Connection, acceptsWork } from '../domain/connection';
 import { RequestError } from '../domain/errors';
 import { isConnectionId } from '../domain/ids';
-import { type Dependencies } from '../runtime/dependencies';
+import { type ConnectionRepository } from '../store/connections';
+import { type ConnectionLookup } from '../store/ports';
 
-
-type ConnectionsPort = Pick<Dependencies, 'connections'>;
+type ConnectionsPort = { connections: ConnectionLookup };
 
 export class ConnectionNotFoundError extends RequestError {
   constructor(connectionId: string) {
@@ -42,7 +42,7 @@ export async function requireConnection(deps: ConnectionsPort, connectionId: str
   return connection;
 }
 
-export function listConnections(deps: ConnectionsPort): Promise<Connection[]> {
+export function listConnections(deps: { connections: Pick<ConnectionRepository, 'list'> }): Promise<Connection[]> {
   return deps.connections.list();
 }
 

@@ -18,8 +18,8 @@ import {
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
 import * as z from 'zod';
 
-/** Only what the scan reads of a price: a price shape the connector does not otherwise use cannot break the scan. */
-const PriceIntegrationIdsSchema = z.looseObject({
+/** Only what the scan reads of a price (or a customer, by verify): a shape the connector does not otherwise use cannot break the scan. */
+export const IntegrationIdsSchema = z.looseObject({
   id: z.string(),
   integrationIds: z.array(z.looseObject({ service: z.string(), id: z.string() })).nullish().transform((ids) => ids ?? []),
 });
@@ -44,7 +44,7 @@ function collect<T>(items: readonly T[], evidenceOf: (item: T) => NativeLinkEvid
 export async function scanPricesAndInvoices(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
   const limit = { limit: SCAN_PAGE_SIZE };
   const [prices, invoices] = await Promise.all([
-    firstPage(clients.sequence.paginate('/prices', PriceIntegrationIdsSchema, {}, limit)),
+    firstPage(clients.sequence.paginate('/prices', IntegrationIdsSchema, {}, limit)),
     firstPage(clients.sequence.listInvoices({}, limit)),
   ]);
   return [...collect(prices, (p) => catalogueNativeEvidence('price', p)), ...collect(invoices, invoiceNativeEvidence)];
@@ -63,7 +63,7 @@ export async function scanForNativeLink(clients: Pick<UpstreamClients, 'sequence
 /** Products as the 2024-07-30 API shows them carry no integration ids; should one appear, it counts like a price's. */
 export function productNativeEvidence(product: { id: string }): NativeLinkEvidence | undefined {
   const { integrationIds } = product as { integrationIds?: unknown };
-  const parsed = PriceIntegrationIdsSchema.shape.integrationIds.safeParse(integrationIds);
+  const parsed = IntegrationIdsSchema.shape.integrationIds.safeParse(integrationIds);
   return parsed.success ? catalogueNativeEvidence('product', { id: product.id, integrationIds: parsed.data }) : undefined;
 }
 

@@ -37,3 +37,15 @@ export interface SequenceAddressLike {
   postcode: string;
   country: string;
 }
+
+/** An address as the Sphere model holds it (shared/sphere `SphereAddress`; wire names live in shared/sphere/field-names.ts). */
+export interface SphereAddressLike {
+  line1?: string;
+  line2?: string;
+  city?: string;
+  /** US state / Canadian province code (`CA`, `ON`). */
+  state?: string;
+  postalCode?: string;
+  /** ISO 3166-1 alpha-2 (`US`, `DE`). */
+  country?: string;
+}

@@ -10,7 +10,7 @@
  * exemption status, and tax ids. Not contacts, not integration ids: tagging the Sequence customer
  * with its Sphere link must not make the next sync see a change (that would be a write loop).
  */
-import { type SequenceAddressLike, type SequenceTaxStatus, canonicalJson, sha256Hex } from './canonical';
+import { type SequenceAddressLike, type SequenceTaxStatus, type SphereAddressLike, canonicalJson, sha256Hex } from './canonical';
 
 export { canonicalJson, type SequenceTaxStatus };
 
@@ -32,14 +32,7 @@ export interface SequenceTaxRegistrationForSphere {
 export interface SphereCustomerDraft {
   externalId: string;
   name: string;
-  billingAddress: {
-    line1?: string;
-    line2?: string;
-    city?: string;
-    state?: string;
-    postalCode?: string;
-    country?: string;
-  };
+  billingAddress: SphereAddressLike;
   taxIds: { type: string; value: string }[];
   exemptionStatus: 'taxable' | 'exempt' | 'reverse_charge';
 }

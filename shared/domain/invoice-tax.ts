@@ -13,7 +13,7 @@
  * `product_missing_tax_category`: Sequence (like Sphere's own integration) needs a category on every
  * product unless the customer is exempt. TAX_EXEMPT and REVERSE_CHARGED customers need none.
  */
-import { type SequenceAddressLike, type SequenceTaxStatus, contentHash } from './canonical';
+import { type SequenceAddressLike, type SequenceTaxStatus, type SphereAddressLike, contentHash } from './canonical';
 import { type TaxCodeMapping } from './connection';
 import { type CurrencyCode } from './currency';
 import { Decimal, isDecimalString } from './decimal';
@@ -70,18 +70,9 @@ export interface ProductLike {
   taxCategoryId?: string | null;
 }
 
-export interface SphereAddressOut {
-  line1?: string;
-  line2?: string;
-  city?: string;
-  state?: string;
-  postalCode?: string;
-  country?: string;
-}
-
 /** Sequence address → Sphere address (town → city, postcode → postal code). */
-export function toSphereAddress(a: SequenceAddressLike): SphereAddressOut {
-  const out: SphereAddressOut = { line1: a.line1, city: a.town, postalCode: a.postcode, country: a.country };
+export function toSphereAddress(a: SequenceAddressLike): SphereAddressLike {
+  const out: SphereAddressLike = { line1: a.line1, city: a.town, postalCode: a.postcode, country: a.country };
   if (a.line2) out.line2 = a.line2;
   if (a.state) out.state = a.state;
   return out;
@@ -161,12 +152,12 @@ export function sphereProductIdFor(plan: LineProductPlan, synced: ReadonlyMap<st
 export interface CalculateTaxRequestOut {
   currency: string;
   lineItems: { id: string; amount: MinorUnits; productId: string }[];
-  customerAddress: SphereAddressOut;
+  customerAddress: SphereAddressLike;
   customerId: string;
   taxId?: string;
   taxExempt?: boolean;
   includeTaxabilityReason: true;
-  shipFrom?: SphereAddressOut;
+  shipFrom?: SphereAddressLike;
 }
 
 /** The tax id to send: only for reverse-charged customers (invoice's customerTaxId, else a registration). */

@@ -11,7 +11,7 @@
 import { type Connection, type ConnectionWarning } from './connection';
 
 export const NATIVE_SPHERE_WARNING_CODE = 'native_sphere_integration_detected';
-const SPHERE_SERVICE = 'Sphere';
+export const SPHERE_SERVICE = 'Sphere';
 /** Enough evidence to act on without flooding the connection record. */
 export const MAX_NATIVE_EVIDENCE = 5;
 

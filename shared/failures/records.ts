@@ -49,6 +49,32 @@ export interface WarningRecord {
   recordedAt: string;
 }
 
+export interface FailureInput {
+  connectionId: string;
+  resourceType: FailedResourceType;
+  resourceId: string;
+  error: ClassifiedError;
+  retry: RetryInstruction;
+}
+
+/** The record after one more failure of the resource; `previous` is its open record, if any. */
+export function nextFailureRecord(input: FailureInput, previous: Pick<FailureRecord, 'attempts' | 'firstFailedAt'> | undefined, now = new Date().toISOString()): FailureRecord {
+  return {
+    connectionId: input.connectionId,
+    resourceType: input.resourceType,
+    resourceId: input.resourceId,
+    kind: input.error.kind,
+    code: input.error.code,
+    message: input.error.message,
+    ...(input.error.fix ? { fix: input.error.fix } : {}),
+    retryable: input.error.retryable,
+    attempts: (previous?.attempts ?? 0) + 1,
+    firstFailedAt: previous?.firstFailedAt ?? now,
+    lastFailedAt: now,
+    retry: input.retry,
+  };
+}
+
 function strip<T = FailureRecord>(item: Record<string, unknown>): T {
   const { PK: _pk, SK: _sk, ...rest } = item;
   return rest as unknown as T;
@@ -61,30 +87,10 @@ export class FailureRepository {
     private readonly connections: ConnectionRepository,
   ) {}
 
-  async record(input: {
-    connectionId: string;
-    resourceType: FailedResourceType;
-    resourceId: string;
-    error: ClassifiedError;
-    retry: RetryInstruction;
-  }): Promise<FailureRecord> {
+  async record(input: FailureInput): Promise<FailureRecord> {
     const key = { PK: connectionPk(input.connectionId), SK: SK.failure(input.resourceType, input.resourceId) };
-    const now = new Date().toISOString();
-    const previous = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item;
-    const record: FailureRecord = {
-      connectionId: input.connectionId,
-      resourceType: input.resourceType,
-      resourceId: input.resourceId,
-      kind: input.error.kind,
-      code: input.error.code,
-      message: input.error.message,
-      ...(input.error.fix ? { fix: input.error.fix } : {}),
-      retryable: input.error.retryable,
-      attempts: ((previous?.attempts as number | undefined) ?? 0) + 1,
-      firstFailedAt: (previous?.firstFailedAt as string | undefined) ?? now,
-      lastFailedAt: now,
-      retry: input.retry,
-    };
+    const previous = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }))).Item as FailureRecord | undefined;
+    const record = nextFailureRecord(input, previous);
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...key, ...record } }));
     if (!previous) await this.connections.increment(input.connectionId, 'failures', 1);
     return record;

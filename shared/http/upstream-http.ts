@@ -36,22 +36,27 @@ export interface UpstreamErrorResponse {
   retryAfterMs?: number;
 }
 
-export interface UpstreamHttpOptions {
+/** What the runtime and tests may give either upstream client (and its transport): timing, randomness, the fetch, the audit hook. */
+export interface UpstreamTransportOptions {
+  /** Per attempt. */
+  timeoutMs?: number;
+  backoff?: BackoffPolicy;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  onCall?: (record: UpstreamCallRecord) => void;
+}
+
+export interface UpstreamHttpOptions extends UpstreamTransportOptions {
   service: UpstreamService;
   baseUrl: string;
   /** Headers on every call (auth, version). Never logged. */
   headers: Record<string, string>;
-  timeoutMs?: number;
-  backoff?: BackoffPolicy;
   rateLimiter?: TokenBucketRateLimiter;
   /** The credential's budget shared with other processes, taken after the local bucket. */
   sharedRateGate?: SharedRateGate;
   /** Map a non-2xx response to the service's typed error. */
   mapError: (response: UpstreamErrorResponse) => ConnectorError;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  onCall?: (record: UpstreamCallRecord) => void;
   /** Header carrying the upstream's request id, if any. */
   requestIdHeader?: string;
 }

@@ -16,8 +16,15 @@ import { SequenceClient } from '../sequence';
 import { SphereClient } from '../sphere';
 import { dynamoRateGates } from '../store/shared-pace';
 import { AuditLog } from '../store/audit-log';
+import { BackfillRepository } from '../store/backfill';
 import { ConnectionRepository } from '../store/connections';
+import { DeliveryRepository } from '../store/deliveries';
 import { FailureRepository } from '../failures/records';
+import { LeaseRepository } from '../store/leases';
+import { LinkRepository } from '../store/links';
+import { RegistrationSnapshotRepository } from '../store/registration-snapshots';
+import { TaxRecordRepository } from '../store/tax-records';
+import { TransactionRepository } from '../store/transactions';
 import { instrumentAwsClient } from './aws-clients';
 import { COUNTER_METRICS } from './catalogue';
 import { type ConnectorConfig, config as loadProcessConfig } from './config';
@@ -35,9 +42,17 @@ export interface Dependencies {
   db: DynamoDBDocumentClient;
   sqs: SQSClient;
   vault: CredentialVault;
+  // The repositories, built once here; flows name the few methods they use (their ports).
   connections: ConnectionRepository;
   failures: FailureRepository;
   audit: AuditLog;
+  links: LinkRepository;
+  deliveries: DeliveryRepository;
+  backfill: BackfillRepository;
+  registrationSnapshots: RegistrationSnapshotRepository;
+  taxRecords: TaxRecordRepository;
+  transactions: TransactionRepository;
+  leases: LeaseRepository;
   queues: QueuePublisher;
   logger: typeof logger;
   metrics: typeof metrics;
@@ -116,6 +131,16 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
   });
   const failures = new FailureRepository(db, cfg.connectorTableName, connections);
   const audit = new AuditLog(db, cfg.connectorTableName);
+  const table = cfg.connectorTableName;
+  const repositories = {
+    links: new LinkRepository(db, table),
+    deliveries: new DeliveryRepository(db, table),
+    backfill: new BackfillRepository(db, table),
+    registrationSnapshots: new RegistrationSnapshotRepository(db, table),
+    taxRecords: new TaxRecordRepository(db, table),
+    transactions: new TransactionRepository(db, table),
+    leases: new LeaseRepository(db, table),
+  };
   const queues = new SqsQueuePublisher(sqs, cfg.queueUrls);
 
   const auditTo = (connectionId: string | undefined) => (call: UpstreamCallRecord) => {
@@ -132,25 +157,18 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     },
   });
 
-  const clientsFor: Dependencies['clientsFor'] = (input) => ({
-    sequence: new SequenceClient({
-      baseUrl: input.sequence.baseUrl,
-      clientId: input.sequence.clientId,
-      clientSecret: input.sequence.clientSecret,
+  const clientsFor: Dependencies['clientsFor'] = (input) => {
+    const shared = {
       onCall: auditTo(input.connectionId),
       sharedRateGates,
       ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
       ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
-    }),
-    sphere: new SphereClient({
-      baseUrl: input.sphere.baseUrl,
-      apiKey: input.sphere.apiKey,
-      onCall: auditTo(input.connectionId),
-      sharedRateGates,
-      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-      ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
-    }),
-  });
+    };
+    return {
+      sequence: new SequenceClient({ baseUrl: input.sequence.baseUrl, clientId: input.sequence.clientId, clientSecret: input.sequence.clientSecret, ...shared }),
+      sphere: new SphereClient({ baseUrl: input.sphere.baseUrl, apiKey: input.sphere.apiKey, ...shared }),
+    };
+  };
 
   async function clientsForConnection(connection: Connection, forceRefresh: boolean): Promise<UpstreamClients> {
     const secrets = await vault.get(connection.id, { forceRefresh });
@@ -193,7 +211,7 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     }
   }
 
-  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, queues, logger, metrics, withUpstream, clientsFor };
+  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, ...repositories, queues, logger, metrics, withUpstream, clientsFor };
 }
 
 let processDependencies: Dependencies | undefined;

@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { METRICS } from './catalogue';
+import { type DimensionedMetrics } from './ports';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'sphere-connector';
 
@@ -30,7 +31,7 @@ export function publishMetrics(target: Metrics = metrics): void {
  *  - `FailuresByCode` with dimension `code`: why.
  * The two dimensioned ones are single-metric EMF lines, written at once.
  */
-export function recordFailureMetrics(target: Metrics, connectionId: string, code: string): void {
+export function recordFailureMetrics(target: DimensionedMetrics, connectionId: string, code: string): void {
   target.addMetric(METRICS.failures, MetricUnit.Count, 1);
   target.singleMetric().addDimension('connectionId', connectionId).addMetric(METRICS.failures, MetricUnit.Count, 1);
   target.singleMetric().addDimension('code', code).addMetric(METRICS.failuresByCode, MetricUnit.Count, 1);

@@ -26,22 +26,19 @@ export type CustomerSyncMessage = z.infer<typeof CustomerSyncMessage>;
 export const ProductSyncMessage = z.object({ kind: z.literal('product'), ...base, productId: z.string().min(1) });
 export type ProductSyncMessage = z.infer<typeof ProductSyncMessage>;
 
+/** What a message about a Sequence document carries besides its id. */
+const documentEvent = { ...base, notificationType: z.string().optional() };
+
 export const InvoiceMessage = z.object({
   kind: z.literal('invoice'),
-  ...base,
+  ...documentEvent,
   invoiceId: z.string().min(1),
-  notificationType: z.string().optional(),
   /** An admin "finalise with tax" handed to the worker: finalise once the tax is written. */
   finalize: z.literal(true).optional(),
 });
 export type InvoiceMessage = z.infer<typeof InvoiceMessage>;
 
-export const CreditNoteMessage = z.object({
-  kind: z.literal('credit_note'),
-  ...base,
-  creditNoteId: z.string().min(1),
-  notificationType: z.string().optional(),
-});
+export const CreditNoteMessage = z.object({ kind: z.literal('credit_note'), ...documentEvent, creditNoteId: z.string().min(1) });
 export type CreditNoteMessage = z.infer<typeof CreditNoteMessage>;
 
 export const TaxStatus = z.enum(['TAXED', 'TAX_EXEMPT', 'REVERSE_CHARGED']);
@@ -68,4 +65,12 @@ export type BackfillMessage = z.infer<typeof BackfillMessage>;
 /** FIFO message group: one resource of one connection is processed in order. */
 export function messageGroupId(connectionId: string, resourceId: string): string {
   return `${connectionId}:${resourceId}`.slice(0, 128);
+}
+
+/**
+ * One message per resource, each in the resource's FIFO group and deduplicated as
+ * `<dedupePrefix>:<resource id>` (e.g. `reconcile:<sweep>`: one message per resource per run).
+ */
+export function perResource<M>(connectionId: string, resourceIds: readonly string[], dedupePrefix: string, message: (resourceId: string) => M): { message: M; groupId: string; deduplicationId: string }[] {
+  return resourceIds.map((id) => ({ message: message(id), groupId: messageGroupId(connectionId, id), deduplicationId: `${dedupePrefix}:${id}`.slice(0, 128) }));
 }

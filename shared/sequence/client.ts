@@ -7,10 +7,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ConnectorBugError } from '../domain/errors';
-import { type BackoffPolicy } from '../domain/retry-policy';
 import { type RateLimit, type SharedRateGateFactory, sharedRateLimiter } from '../http/rate-limiter';
 import { pathSegment } from '../http/path-segment';
-import { type HttpMethod, type UpstreamCallRecord, UpstreamHttp } from '../http/upstream-http';
+import { type HttpMethod, UpstreamHttp, type UpstreamTransportOptions } from '../http/upstream-http';
 import { type SequenceEnvironment } from '../domain/connection';
 import { SequenceNotFoundError, mapSequenceError } from './errors';
 import {
@@ -88,18 +87,12 @@ export function sequenceBaseUrlFor(environment: SequenceEnvironment, override?: 
   return environment === 'production' ? SEQUENCE_PRODUCTION_BASE_URL : SEQUENCE_SANDBOX_BASE_URL;
 }
 
-export interface SequenceClientOptions {
+export interface SequenceClientOptions extends UpstreamTransportOptions {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
   /** Requests per minute for this credential (default 1500). */
   rateLimitPerMinute?: number;
-  timeoutMs?: number;
-  backoff?: BackoffPolicy;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  onCall?: (record: UpstreamCallRecord) => void;
   /** The credential's budget across processes (Lambda instances); absent: this process's bucket only. */
   sharedRateGates?: SharedRateGateFactory;
 }
@@ -329,6 +322,11 @@ export class SequenceClient {
   /** DRAFT → FINAL. Not retried here: a lost response would make a retry fail on a FINAL invoice; re-read instead. */
   finalizeInvoice(id: string): Promise<Invoice> {
     return this.request('POST', `/invoices/${seg(id)}/finalize`, InvoiceSchema, { retry: false });
+  }
+
+  /** Finalized if needed, then SENT without emails, notifications or integration syncs (mark-as-sent). Not retried, like finalize. */
+  markInvoiceAsSent(id: string): Promise<Invoice> {
+    return this.request('POST', `/invoices/${seg(id)}/mark-as-sent`, InvoiceSchema, { retry: false });
   }
 
   voidInvoice(id: string): Promise<Invoice> {

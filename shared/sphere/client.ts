@@ -11,10 +11,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { type ZodType } from 'zod';
-import { type BackoffPolicy } from '../domain/retry-policy';
 import { type SharedRateGateFactory, type TokenBucketRateLimiter, sharedRateLimiter } from '../http/rate-limiter';
 import { pathSegment } from '../http/path-segment';
-import { type UpstreamCallRecord, UpstreamHttp, type UpstreamRequest } from '../http/upstream-http';
+import { UpstreamHttp, type UpstreamRequest, type UpstreamTransportOptions } from '../http/upstream-http';
 import {
   decodeCustomer,
   decodeProduct,
@@ -98,22 +97,34 @@ export const SPHERE_V1_WRITE_PACE = { limit: 19, intervalMs: 2000 } as const;
  */
 export const KEY_CHECK_CUSTOMER_ID = '__sphere_connector_key_check__';
 
-export interface SphereClientOptions {
+/** `timeoutMs` defaults to 15 s per attempt. */
+export interface SphereClientOptions extends UpstreamTransportOptions {
   /** Default https://server.getsphere.com (no separate test host: test orgs use their own keys). */
   baseUrl?: string;
   apiKey: string;
-  /** Per attempt; default 15 s. */
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-  onCall?: (record: UpstreamCallRecord) => void;
-  backoff?: BackoffPolicy;
   /** Override the shared per-key buckets (tests). */
   rateLimiters?: { write?: TokenBucketRateLimiter; read?: TokenBucketRateLimiter };
   /** The key's v1 budgets across processes (Lambda instances); absent: this process's buckets only. */
   sharedRateGates?: SharedRateGateFactory;
 }
+
+/** One v1 resource: where it lives, its wire schemas and its codecs. */
+interface V1Resource<I extends { externalId: string }, M, W> {
+  kind: 'customer' | 'product' | 'transaction';
+  path: string;
+  request: ZodType<Record<string, unknown>>;
+  response: ZodType<W>;
+  encode(input: I): unknown;
+  decode(wire: W): M;
+}
+
+const v1Resource = <I extends { externalId: string }, M, W>(resource: V1Resource<I, M, W>) => resource;
+
+const V1 = {
+  customer: v1Resource({ kind: 'customer', path: SPHERE_PATHS.customers, request: CustomerRequestWireSchema, response: CustomerResponseWireSchema, encode: encodeCustomer, decode: decodeCustomer }),
+  product: v1Resource({ kind: 'product', path: SPHERE_PATHS.products, request: ProductRequestWireSchema, response: ProductResponseWireSchema, encode: encodeProduct, decode: decodeProduct }),
+  transaction: v1Resource({ kind: 'transaction', path: SPHERE_PATHS.transactions, request: TransactionRequestWireSchema, response: TransactionResponseWireSchema, encode: encodeTransaction, decode: decodeTransaction }),
+};
 
 /** Non-reversible fingerprint of an API key, for bucket names and logs. */
 export function sphereKeyFingerprint(apiKey: string): string {
@@ -183,43 +194,43 @@ export class SphereClient {
     return result;
   }
 
-  // ---- customers ---------------------------------------------------------------------------
+  // ---- customers, products, transactions (v1) -------------------------------------------------
 
   /** Create or update by external_id [C]; every field sent must come back (sphere_field_not_accepted). */
-  async upsertCustomer(customer: SphereCustomerInput): Promise<SphereCustomer> {
-    const body = validateRequest(CustomerRequestWireSchema, encodeCustomer(customer), 'customer');
-    return decodeCustomer(await this.writeChecked('customer', customer.externalId, SPHERE_PATHS.customers, body, CustomerResponseWireSchema, SPHERE_ECHO_CHECKED.customer));
+  upsertCustomer(customer: SphereCustomerInput): Promise<SphereCustomer> {
+    return this.upsert(V1.customer, customer);
   }
 
   /** null when Sphere has no such customer (404). */
-  async getCustomer(externalId: string): Promise<SphereCustomer | null> {
-    const wire = await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.customers}/${encodeId(externalId)}`, schema: CustomerResponseWireSchema });
-    return wire === null ? null : decodeCustomer(wire);
+  getCustomer(externalId: string): Promise<SphereCustomer | null> {
+    return this.read(V1.customer, externalId);
   }
 
-  // ---- products ----------------------------------------------------------------------------
-
-  async upsertProduct(product: SphereProductInput): Promise<SphereProduct> {
-    const body = validateRequest(ProductRequestWireSchema, encodeProduct(product), 'product');
-    return decodeProduct(await this.writeChecked('product', product.externalId, SPHERE_PATHS.products, body, ProductResponseWireSchema, SPHERE_ECHO_CHECKED.product));
+  upsertProduct(product: SphereProductInput): Promise<SphereProduct> {
+    return this.upsert(V1.product, product);
   }
 
-  async getProduct(externalId: string): Promise<SphereProduct | null> {
-    const wire = await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.products}/${encodeId(externalId)}`, schema: ProductResponseWireSchema });
-    return wire === null ? null : decodeProduct(wire);
+  getProduct(externalId: string): Promise<SphereProduct | null> {
+    return this.read(V1.product, externalId);
   }
-
-  // ---- transactions ------------------------------------------------------------------------
 
   /** Invoice (`debit`) or credit note (`credit` + originalTransactionId), pending or finalized; upsert by external_id. */
-  async createTransaction(transaction: SphereTransactionInput): Promise<SphereTransaction> {
-    const body = validateRequest(TransactionRequestWireSchema, encodeTransaction(transaction), 'transaction');
-    return decodeTransaction(await this.writeChecked('transaction', transaction.externalId, SPHERE_PATHS.transactions, body, TransactionResponseWireSchema, SPHERE_ECHO_CHECKED.transaction));
+  createTransaction(transaction: SphereTransactionInput): Promise<SphereTransaction> {
+    return this.upsert(V1.transaction, transaction);
   }
 
-  async getTransaction(externalId: string): Promise<SphereTransaction | null> {
-    const wire = await this.getOrNull({ method: 'GET', path: `${SPHERE_PATHS.transactions}/${encodeId(externalId)}`, schema: TransactionResponseWireSchema });
-    return wire === null ? null : decodeTransaction(wire);
+  getTransaction(externalId: string): Promise<SphereTransaction | null> {
+    return this.read(V1.transaction, externalId);
+  }
+
+  private async upsert<I extends { externalId: string }, M, W>(resource: V1Resource<I, M, W>, input: I): Promise<M> {
+    const body = validateRequest(resource.request, resource.encode(input), resource.kind);
+    return resource.decode(await this.writeChecked(resource.kind, input.externalId, resource.path, body, resource.response, SPHERE_ECHO_CHECKED[resource.kind]));
+  }
+
+  private async read<I extends { externalId: string }, M, W>(resource: V1Resource<I, M, W>, externalId: string): Promise<M | null> {
+    const wire = await this.getOrNull({ method: 'GET', path: `${resource.path}/${encodeId(externalId)}`, schema: resource.response });
+    return wire === null ? null : resource.decode(wire);
   }
 
   /**

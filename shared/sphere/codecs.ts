@@ -7,15 +7,7 @@
  */
 import { type CurrencyCode, parseCurrency } from '../domain/currency';
 import { type MinorUnits, decimalToMinorUnits, minorUnitsToDecimal } from '../domain/money';
-import {
-  ADDRESS_FIELDS as A,
-  CUSTOMER_FIELDS as C,
-  EXEMPTION_STATUS_VALUES,
-  PRODUCT_FIELDS as P,
-  TAX_ID_FIELDS as T,
-  TRANSACTION_FIELDS as X,
-  TRANSACTION_LINE_FIELDS as L,
-} from './field-names';
+import * as F from './field-names';
 import {
   type AddressWire,
   type CalculateTaxRequestWire,
@@ -37,6 +29,8 @@ import {
   type SphereTransaction,
   type SphereTransactionInput,
 } from './types';
+
+const { ADDRESS_FIELDS: A, CUSTOMER_FIELDS: C, EXEMPTION_STATUS_VALUES, PRODUCT_FIELDS: P, TAX_ID_FIELDS: T, TRANSACTION_FIELDS: X, TRANSACTION_LINE_FIELDS: L } = F;
 
 function currencyOf(currency: CurrencyCode | string): CurrencyCode {
   return parseCurrency(currency);
@@ -70,34 +64,49 @@ export const v1Money = {
   },
 } as const;
 
-// ---- addresses -----------------------------------------------------------------------------
+// ---- field mapping -------------------------------------------------------------------------
 
 function defined<T extends Record<string, unknown>>(obj: T): T {
   for (const k of Object.keys(obj)) if (obj[k] === undefined) delete obj[k];
   return obj;
 }
 
+/**
+ * Model → wire: the model's `keys` in this order, each under its wire name in `names` (its value in
+ * `computed` when given there); undefined values are left out.
+ */
+function toWire<M extends object, K extends keyof M & keyof N & string, N extends Record<string, string>>(model: M, names: N, keys: readonly K[], computed: Partial<Record<K, unknown>> = {}): Record<string, unknown> {
+  const wire: Record<string, unknown> = {};
+  for (const k of keys) {
+    const value = k in computed ? computed[k] : model[k];
+    if (value !== undefined) wire[names[k]] = value;
+  }
+  return wire;
+}
+
+/**
+ * Wire → model: the model's `keys` in this order, each read from its wire name in `names` (its value
+ * in `computed` when given there); null and missing are both left out.
+ */
+function fromWire<T, N extends Record<string, string>>(wire: object, names: N, keys: readonly (keyof N & keyof T & string)[], computed: Partial<Record<keyof T, unknown>> = {}): T {
+  const model: Record<string, unknown> = {};
+  for (const k of keys) {
+    const value = k in computed ? computed[k] : (wire as Record<string, unknown>)[names[k]];
+    if (value !== undefined && value !== null) model[k] = value;
+  }
+  return model as T;
+}
+
+// ---- addresses -----------------------------------------------------------------------------
+
+const ADDRESS_KEYS = ['line1', 'line2', 'city', 'state', 'postalCode', 'country'] as const;
+
 export function encodeAddress(a: SphereAddress): AddressWire {
-  return defined({
-    [A.line1]: a.line1,
-    [A.line2]: a.line2,
-    [A.city]: a.city,
-    [A.state]: a.state,
-    [A.postalCode]: a.postalCode,
-    [A.country]: a.country,
-  });
+  return toWire(a, A, ADDRESS_KEYS) as AddressWire;
 }
 
 export function decodeAddress(w: AddressWire | null | undefined): SphereAddress | undefined {
-  if (!w) return undefined;
-  return defined({
-    line1: w[A.line1] ?? undefined,
-    line2: w[A.line2] ?? undefined,
-    city: w[A.city] ?? undefined,
-    state: w[A.state] ?? undefined,
-    postalCode: w[A.postalCode] ?? undefined,
-    country: w[A.country] ?? undefined,
-  });
+  return w ? fromWire<SphereAddress, typeof A>(w, A, ADDRESS_KEYS) : undefined;
 }
 
 // ---- calculate_tax -------------------------------------------------------------------------
@@ -139,106 +148,68 @@ export function exemptionFromWire(value: string | null | undefined): SphereExemp
 }
 
 export function encodeCustomer(c: SphereCustomerInput): CustomerRequestWire {
-  return defined({
-    [C.externalId]: c.externalId,
-    [C.name]: c.name,
-    [C.email]: c.email,
-    [C.billingAddress]: c.billingAddress ? encodeAddress(c.billingAddress) : undefined,
-    [C.shippingAddress]: c.shippingAddress ? encodeAddress(c.shippingAddress) : undefined,
-    [C.taxIds]: c.taxIds?.map((t) => ({ [T.type]: t.type, [T.value]: t.value })),
-    [C.exemptionStatus]: c.exemptionStatus ? EXEMPTION_TO_WIRE[c.exemptionStatus] : undefined,
-  });
+  return toWire(c, C, ['externalId', 'name', 'email', 'billingAddress', 'shippingAddress', 'taxIds', 'exemptionStatus'], {
+    billingAddress: c.billingAddress ? encodeAddress(c.billingAddress) : undefined,
+    shippingAddress: c.shippingAddress ? encodeAddress(c.shippingAddress) : undefined,
+    taxIds: c.taxIds?.map((t) => ({ [T.type]: t.type, [T.value]: t.value })),
+    exemptionStatus: c.exemptionStatus ? EXEMPTION_TO_WIRE[c.exemptionStatus] : undefined,
+  }) as CustomerRequestWire;
 }
 
 export function decodeCustomer(w: CustomerResponseWire): SphereCustomer {
   const echoed = w[C.exemptionStatus];
   const raw = echoed === null || echoed === undefined ? undefined : String(echoed);
-  return defined({
-    externalId: w[C.externalId],
-    name: w[C.name] ?? undefined,
-    email: w[C.email] ?? undefined,
-    billingAddress: decodeAddress(w[C.billingAddress]),
-    shippingAddress: decodeAddress(w[C.shippingAddress]),
-    taxIds: w[C.taxIds]?.flatMap((t) => {
-      const type = t[T.type];
-      const value = t[T.value];
-      return type && value ? [{ type, value }] : [];
+  return {
+    ...fromWire<SphereCustomer, typeof C>(w, C, ['externalId', 'name', 'email', 'billingAddress', 'shippingAddress', 'taxIds'], {
+      billingAddress: decodeAddress(w[C.billingAddress]),
+      shippingAddress: decodeAddress(w[C.shippingAddress]),
+      taxIds: w[C.taxIds]?.flatMap((t) => {
+        const type = t[T.type];
+        const value = t[T.value];
+        return type && value ? [{ type, value }] : [];
+      }),
     }),
-    exemptionStatus: exemptionFromWire(raw),
-    rawExemptionStatus: raw,
-    createdAt: w[C.createdAt] ?? undefined,
-    updatedAt: w[C.updatedAt] ?? undefined,
-  });
+    ...defined({ exemptionStatus: exemptionFromWire(raw), rawExemptionStatus: raw }),
+    ...fromWire<SphereCustomer, typeof C>(w, C, ['createdAt', 'updatedAt']),
+  };
 }
 
 // ---- products ------------------------------------------------------------------------------
 
+const PRODUCT_KEYS = ['externalId', 'name', 'description', 'taxCode'] as const;
+
 export function encodeProduct(p: SphereProductInput): ProductRequestWire {
-  return defined({ [P.externalId]: p.externalId, [P.name]: p.name, [P.description]: p.description, [P.taxCode]: p.taxCode });
+  return toWire(p, P, PRODUCT_KEYS) as ProductRequestWire;
 }
 
 export function decodeProduct(w: ProductResponseWire): SphereProduct {
-  return defined({
-    externalId: w[P.externalId],
-    name: w[P.name] ?? undefined,
-    description: w[P.description] ?? undefined,
-    taxCode: w[P.taxCode] ?? undefined,
-    createdAt: w[P.createdAt] ?? undefined,
-    updatedAt: w[P.updatedAt] ?? undefined,
-  });
+  return fromWire<SphereProduct, typeof P>(w, P, [...PRODUCT_KEYS, 'createdAt', 'updatedAt']);
 }
 
 // ---- transactions --------------------------------------------------------------------------
 
 export function encodeTransaction(t: SphereTransactionInput): TransactionRequestWire {
   const currency = currencyOf(t.currency);
-  return defined({
-    [X.externalId]: t.externalId,
-    [X.type]: t.type,
-    [X.status]: t.status,
-    [X.customerId]: t.customerId,
-    [X.originalTransactionId]: t.originalTransactionId,
-    [X.currency]: currency.toLowerCase(),
-    [X.transactionDate]: t.transactionDate,
-    [X.customerAddress]: t.customerAddress ? encodeAddress(t.customerAddress) : undefined,
-    [X.lineItems]: t.lineItems.map((l) =>
-      defined({
-        [L.id]: l.id,
-        [L.productId]: l.productId,
-        [L.amount]: v1Money.encode(l.amount, currency),
-        [L.discountAmount]: l.discountAmount === undefined ? undefined : v1Money.encode(l.discountAmount, currency),
-        [L.quantity]: l.quantity,
-        [L.description]: l.description,
+  return toWire(t, X, ['externalId', 'type', 'status', 'customerId', 'originalTransactionId', 'currency', 'transactionDate', 'customerAddress', 'lineItems'], {
+    currency: currency.toLowerCase(),
+    customerAddress: t.customerAddress ? encodeAddress(t.customerAddress) : undefined,
+    lineItems: t.lineItems.map((l) =>
+      toWire(l, L, ['id', 'productId', 'amount', 'discountAmount', 'quantity', 'description'], {
+        amount: v1Money.encode(l.amount, currency),
+        discountAmount: l.discountAmount === undefined ? undefined : v1Money.encode(l.discountAmount, currency),
       }),
     ),
-  });
+  }) as TransactionRequestWire;
 }
 
 export function decodeTransaction(w: TransactionResponseWire): SphereTransaction {
-  return defined({
-    externalId: w[X.externalId],
-    type: w[X.type],
-    status: w[X.status],
-    customerId: w[X.customerId] ?? undefined,
-    originalTransactionId: w[X.originalTransactionId] ?? undefined,
-    currency: w[X.currency].toLowerCase(),
-    transactionDate: w[X.transactionDate] ?? undefined,
-    lineItems: w[X.lineItems].map((l) =>
-      defined({
-        id: l[L.id] ?? undefined,
-        productId: l[L.productId],
-        amount: l[L.amount],
-        discountAmount: l[L.discountAmount] ?? undefined,
-        quantity: l[L.quantity] ?? undefined,
-        description: l[L.description] ?? undefined,
-        tax: l[L.tax] ?? undefined,
-      }),
-    ),
-    subtotal: w[X.subtotal] ?? undefined,
-    tax: w[X.tax] ?? undefined,
-    total: w[X.total] ?? undefined,
-    createdAt: w[X.createdAt] ?? undefined,
-    finalizedAt: w[X.finalizedAt] ?? undefined,
-    cancelledAt: w[X.cancelledAt] ?? undefined,
-  });
+  return fromWire<SphereTransaction, typeof X>(
+    w,
+    X,
+    ['externalId', 'type', 'status', 'customerId', 'originalTransactionId', 'currency', 'transactionDate', 'lineItems', 'subtotal', 'tax', 'total', 'createdAt', 'finalizedAt', 'cancelledAt'],
+    {
+      currency: w[X.currency].toLowerCase(),
+      lineItems: w[X.lineItems].map((l) => fromWire<SphereTransaction['lineItems'][number], typeof L>(l, L, ['id', 'productId', 'amount', 'discountAmount', 'quantity', 'description', 'tax'])),
+    },
+  );
 }

@@ -45,9 +45,16 @@ export const ADDRESS_FIELDS = {
   country: 'country', // [C] / [I]  (ISO 3166-1 alpha-2)
 } as const;
 
+/** What every v1 record has: its external id, the v1 idempotency key [C], and its timestamps [I]. */
+const V1_RECORD_FIELDS = {
+  externalId: 'external_id', // [C]
+  createdAt: 'created_at', // [I]
+  updatedAt: 'updated_at', // [I]
+} as const;
+
 /** v1 customer body (`POST /v1/customers`). Records "billing and shipping addresses, tax ids, exemption status" [C]; the names are [I]. */
 export const CUSTOMER_FIELDS = {
-  externalId: 'external_id', // [C] (the v1 idempotency key)
+  ...V1_RECORD_FIELDS,
   name: 'name', // [I]
   email: 'email', // [I]
   billingAddress: 'billing_address', // [I]
@@ -56,8 +63,6 @@ export const CUSTOMER_FIELDS = {
   taxIds: 'tax_ids', // [I]
   /** Exemption status field [C that it exists]; name and values [I, Stripe's `customer.tax_exempt`]. */
   exemptionStatus: 'tax_exempt', // [I]
-  createdAt: 'created_at', // [I]
-  updatedAt: 'updated_at', // [I]
 } as const;
 
 /** Keys of one entry of `tax_ids`. [I: Stripe `{type, value}`] */
@@ -75,18 +80,16 @@ export const EXEMPTION_STATUS_VALUES = {
 
 /** v1 product body (`POST /v1/products`, "create or update a product and assign a product tax code" [C]). */
 export const PRODUCT_FIELDS = {
-  externalId: 'external_id', // [C]
+  ...V1_RECORD_FIELDS,
   name: 'name', // [I]
   description: 'description', // [I]
   /** The Sphere Product Tax Code. Field name [I: Stripe `tax_code`]; code format unknown [gap]. */
   taxCode: 'tax_code', // [I]
-  createdAt: 'created_at', // [I]
-  updatedAt: 'updated_at', // [I]
 } as const;
 
 /** v1 transaction body (`POST /v1/transactions`). */
 export const TRANSACTION_FIELDS = {
-  externalId: 'external_id', // [C]
+  externalId: V1_RECORD_FIELDS.externalId,
   type: 'type', // [C]  debit | credit
   status: 'status', // [C]  pending | finalized (+ cancelled, see below)
   customerId: 'customer_id', // [C] (the validation example `{"customer_id":[...]}`)
@@ -100,7 +103,7 @@ export const TRANSACTION_FIELDS = {
   subtotal: 'subtotal', // [C] (returned when finalized)
   tax: 'tax', // [C]
   total: 'total', // [C]
-  createdAt: 'created_at', // [I]
+  createdAt: V1_RECORD_FIELDS.createdAt,
   finalizedAt: 'finalized_at', // [I]
   cancelledAt: 'cancelled_at', // [I]
 } as const;

@@ -2,21 +2,13 @@
  * The connector-facing (camelCase) model of Sphere. The client converts it to and from the wire
  * with ./codecs.ts; wire names live in ./field-names.ts.
  */
+import { type SphereAddressLike } from '../domain/canonical';
 import { type CurrencyCode } from '../domain/currency';
 import { type MinorUnits } from '../domain/money';
 
 export type { SphereTaxAmount, SphereTaxCalculation, SphereTaxLine, SphereTaxType } from './schemas';
 
-export interface SphereAddress {
-  line1?: string;
-  line2?: string;
-  city?: string;
-  /** US state / Canadian province code (`CA`, `ON`). */
-  state?: string;
-  postalCode?: string;
-  /** ISO 3166-1 alpha-2 (`US`, `DE`). */
-  country?: string;
-}
+export type SphereAddress = SphereAddressLike;
 
 // ---- calculate_tax -------------------------------------------------------------------------
 

@@ -3,10 +3,11 @@
  * 14 days by TTL and readable through the admin API. Never bodies, never headers: those can
  * carry credentials and customer data.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { type UpstreamCallRecord } from '../http/upstream-http';
 import { SK, connectionPk, ttlAfterSeconds } from './keys';
+import { ConnectorTableRepository } from './query';
 
 export const AUDIT_RETENTION_SECONDS = 14 * 24 * 3600;
 const BATCH_WRITE_LIMIT = 25;
@@ -16,12 +17,7 @@ export interface AuditEntry extends UpstreamCallRecord {
   at: string;
 }
 
-export class AuditLog {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class AuditLog extends ConnectorTableRepository {
   async record(connectionId: string, call: UpstreamCallRecord): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: this.item(connectionId, call, new Date().toISOString()) }));
   }

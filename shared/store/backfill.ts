@@ -5,8 +5,9 @@
  * twice, and a crash resumes from the saved cursor instead of restarting.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { connectionPk } from './keys';
+import { ConnectorTableRepository } from './query';
 
 export const BACKFILL_SK = 'BACKFILL';
 
@@ -37,12 +38,7 @@ export interface BackfillRun {
 
 const key = (connectionId: string) => ({ PK: connectionPk(connectionId), SK: BACKFILL_SK });
 
-export class BackfillRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class BackfillRepository extends ConnectorTableRepository {
   async get(connectionId: string): Promise<BackfillRun | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key(connectionId), ConsistentRead: true }));
     if (!out.Item) return undefined;

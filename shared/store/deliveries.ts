@@ -6,18 +6,14 @@
  * Also keeps per-connection counts of notifications the connector does not consume.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SK, connectionPk, ttlAfterSeconds } from './keys';
+import { ConnectorTableRepository } from './query';
 
 /** Sort key of the per-connection webhook statistics item. */
 export const WEBHOOK_STATS_SK = 'WEBHOOK_STATS';
 
-export class DeliveryRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class DeliveryRepository extends ConnectorTableRepository {
   /**
    * true: first time this delivery is seen (now claimed for `ttlSeconds`, which the key decides:
    * shared/webhooks/envelope.ts); false: a duplicate.

@@ -99,7 +99,7 @@ export interface LeaseWait {
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Run `work` holding the named lease, waiting for it up to `waitMs`. */
-export async function withLease<T>(repo: LeaseRepository, connectionId: string, name: string, wait: LeaseWait, work: (lease: LeaseHold) => Promise<T>): Promise<T> {
+export async function withLease<T>(repo: Pick<LeaseRepository, 'tryAcquire' | 'release'>, connectionId: string, name: string, wait: LeaseWait, work: (lease: LeaseHold) => Promise<T>): Promise<T> {
   const sleep = wait.sleep ?? realSleep;
   const deadline = Date.now() + wait.waitMs;
   let lease = await repo.tryAcquire(connectionId, name, wait.ttlMs);

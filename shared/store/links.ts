@@ -4,11 +4,11 @@
  * content hash of what was last written to Sphere, so an unchanged record is never written again,
  * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ExpectedCustomerEcho } from '../domain/customer-echo';
 import { type SequenceTaxStatus } from '../domain/customer-mapping';
 import { SK, connectionPk } from './keys';
-import { queryAllByPrefix } from './query';
+import { ConnectorTableRepository, queryAllByPrefix, withoutKeys } from './query';
 
 export interface LinkPageOptions {
   limit: number;
@@ -51,21 +51,9 @@ export interface ProductLink {
   lastSyncedAt: string;
 }
 
-function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
-  if (!item) return undefined;
-  const { PK: _pk, SK: _sk, ...rest } = item;
-  return rest as T;
-}
-
-export class LinkRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async getCustomer(connectionId: string, customerId: string): Promise<CustomerLink | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.customer(customerId) }, ConsistentRead: true }));
-    return strip<CustomerLink>(out.Item);
+export class LinkRepository extends ConnectorTableRepository {
+  getCustomer(connectionId: string, customerId: string): Promise<CustomerLink | undefined> {
+    return this.getItem<CustomerLink>(connectionId, SK.customer(customerId));
   }
 
   async putCustomer(link: CustomerLink): Promise<void> {
@@ -149,9 +137,8 @@ export class LinkRepository {
     });
   }
 
-  async getProduct(connectionId: string, productId: string): Promise<ProductLink | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.product(productId) }, ConsistentRead: true }));
-    return strip<ProductLink>(out.Item);
+  getProduct(connectionId: string, productId: string): Promise<ProductLink | undefined> {
+    return this.getItem<ProductLink>(connectionId, SK.product(productId));
   }
 
   async putProduct(link: ProductLink): Promise<void> {
@@ -189,12 +176,12 @@ export class LinkRepository {
     );
     const lastSk = out.LastEvaluatedKey?.SK;
     return {
-      items: (out.Items ?? []).map((item) => strip<T>(item)!),
+      items: (out.Items ?? []).map((item) => withoutKeys<T>(item)),
       ...(typeof lastSk === 'string' ? { lastId: lastSk.slice(prefix.length) } : {}),
     };
   }
 
   private async listByPrefix<T>(connectionId: string, prefix: string): Promise<T[]> {
-    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), prefix)).map((item) => strip<T>(item)!);
+    return (await queryAllByPrefix(this.db, this.tableName, connectionPk(connectionId), prefix)).map((item) => withoutKeys<T>(item));
   }
 }

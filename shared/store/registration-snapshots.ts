@@ -6,10 +6,10 @@
  * customer-sync worker reads its customer's from here. Writes are puts keyed by registration id,
  * so a page read twice (a crash, a duplicate message) writes the same items.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type TaxRegistration } from '../sequence';
 import { connectionPk, ttlAfterSeconds } from './keys';
-import { queryAllByPrefix } from './query';
+import { ConnectorTableRepository, queryAllByPrefix } from './query';
 
 export const REGISTRATION_SNAPSHOT_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -18,12 +18,7 @@ export type SnapshotRegistration = Pick<TaxRegistration, 'id' | 'sequenceAccount
 
 const prefix = (runId: string, customerId: string) => `REGSNAP#${runId}#${customerId}#`;
 
-export class RegistrationSnapshotRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class RegistrationSnapshotRepository extends ConnectorTableRepository {
   async putPage(connectionId: string, runId: string, registrations: readonly SnapshotRegistration[]): Promise<void> {
     const ttl = ttlAfterSeconds(REGISTRATION_SNAPSHOT_RETENTION_SECONDS);
     const requests = registrations.map((r) => ({

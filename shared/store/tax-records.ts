@@ -3,23 +3,14 @@
  * breakdown and the input hash that makes a repeated calculation a no-op. One item per invoice,
  * `CONN#<id>` / `INVOICE#<invoiceId>`.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type TaxRecord } from '../domain/invoice-tax';
 import { SK, connectionPk } from './keys';
+import { ConnectorTableRepository } from './query';
 
-export class TaxRecordRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async get(connectionId: string, invoiceId: string): Promise<TaxRecord | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.invoice(invoiceId) }, ConsistentRead: true }),
-    );
-    if (!out.Item) return undefined;
-    const { PK: _pk, SK: _sk, connectionId: _c, ...rest } = out.Item;
-    return rest as TaxRecord;
+export class TaxRecordRepository extends ConnectorTableRepository {
+  get(connectionId: string, invoiceId: string): Promise<TaxRecord | undefined> {
+    return this.getItem<TaxRecord>(connectionId, SK.invoice(invoiceId), 'connectionId');
   }
 
   async put(connectionId: string, record: TaxRecord): Promise<void> {

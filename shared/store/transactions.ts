@@ -5,8 +5,9 @@
  * record lets the flow skip work already done and shows what was recorded.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SK, connectionPk } from './keys';
+import { ConnectorTableRepository } from './query';
 
 export type TransactionState = 'RECORDED' | 'CANCELLED' | 'NOTHING_TO_CANCEL';
 
@@ -29,19 +30,9 @@ export interface TransactionRecord {
   updatedAt: string;
 }
 
-export class TransactionRepository {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async get(connectionId: string, documentId: string): Promise<TransactionRecord | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { PK: connectionPk(connectionId), SK: SK.transaction(documentId) }, ConsistentRead: true }),
-    );
-    if (!out.Item) return undefined;
-    const { PK: _pk, SK: _sk, connectionId: _c, ...rest } = out.Item;
-    return rest as TransactionRecord;
+export class TransactionRepository extends ConnectorTableRepository {
+  get(connectionId: string, documentId: string): Promise<TransactionRecord | undefined> {
+    return this.getItem<TransactionRecord>(connectionId, SK.transaction(documentId), 'connectionId');
   }
 
   /**

@@ -16,10 +16,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection } from '../domain/connection';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { type BackfillMessage, type Trigger, messageGroupId } from '../runtime/queue-messages';
+import { type BackfillMessage, type Trigger, messageGroupId, perResource } from '../runtime/queue-messages';
 import { type BackfillPhase, type BackfillRun } from '../store/backfill';
 import { type SnapshotRegistration } from '../store/registration-snapshots';
-import { syncStores } from './stores';
 
 export const BACKFILL_PAGE_SIZE = 100;
 /** A RUNNING backfill whose run item has not moved for this long is re-kicked by reconcile. */
@@ -56,7 +55,7 @@ async function snapshotRegistrationPage(deps: Dependencies, connection: Connecti
   for (const r of page.items) {
     if (r.customerId) customers.push({ id: r.id, sequenceAccountId: r.sequenceAccountId, customerId: r.customerId, taxIdentifier: r.taxIdentifier, country: r.country, ...(r.state ? { state: r.state } : {}) });
   }
-  await syncStores(deps).registrationSnapshots.putPage(connection.id, run.runId, customers);
+  await deps.registrationSnapshots.putPage(connection.id, run.runId, customers);
   return { nextCursor: page.nextCursor, registrations: customers.length };
 }
 
@@ -67,7 +66,7 @@ async function sendNext(deps: Dependencies, connectionId: string, runId: string,
 
 /** Process one backfill page message. */
 export async function processBackfillPage(deps: Dependencies, connection: Connection, message: BackfillMessage, options: { pageSize?: number } = {}): Promise<BackfillPageOutcome> {
-  const { backfill } = syncStores(deps);
+  const { backfill } = deps;
   const pageSize = options.pageSize ?? BACKFILL_PAGE_SIZE;
   return deps.withUpstream(connection, async (clients) => {
     let run: BackfillRun | undefined = await backfill.get(connection.id);
@@ -103,20 +102,18 @@ export async function processBackfillPage(deps: Dependencies, connection: Connec
       const registrationsSnapshot = run.registrationsReadFrom ? { runId: run.runId, readFrom: run.registrationsReadFrom } : undefined;
       await deps.queues.sendMany(
         'customerSync',
-        page.ids.map((customerId) => ({
-          message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'backfill' as const, customerId, ...(registrationsSnapshot ? { registrationsSnapshot } : {}) },
-          groupId: messageGroupId(connection.id, customerId),
-          deduplicationId: `backfill:${run.runId}:${customerId}`.slice(0, 128),
+        perResource(connection.id, page.ids, `backfill:${run.runId}`, (customerId) => ({
+          kind: 'customer' as const,
+          connectionId: connection.id,
+          trigger: 'backfill' as const,
+          customerId,
+          ...(registrationsSnapshot ? { registrationsSnapshot } : {}),
         })),
       );
     } else {
       await deps.queues.sendMany(
         'productSync',
-        page.ids.map((productId) => ({
-          message: { kind: 'product' as const, connectionId: connection.id, trigger: 'backfill' as const, productId },
-          groupId: messageGroupId(connection.id, productId),
-          deduplicationId: `backfill:${run.runId}:${productId}`.slice(0, 128),
-        })),
+        perResource(connection.id, page.ids, `backfill:${run.runId}`, (productId) => ({ kind: 'product' as const, connectionId: connection.id, trigger: 'backfill' as const, productId })),
       );
     }
 
@@ -153,7 +150,7 @@ export async function queueBackfill(
   trigger: Trigger,
   options: { restart?: boolean } = {},
 ): Promise<{ runId: string; resumed: boolean }> {
-  const run = await syncStores(deps).backfill.get(connection.id);
+  const run = await deps.backfill.get(connection.id);
   const resumed = run?.state === 'RUNNING' && !options.restart;
   const runId = resumed ? run.runId : randomUUID();
   const phase: BackfillPhase = resumed ? run.phase : 'registrations';

@@ -13,11 +13,28 @@ import { type Connection } from '../domain/connection';
 import { SphereFieldNotAcceptedError } from '../domain/echo-checks';
 import { classifyError } from '../domain/errors';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
-import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type FlowLogger, type QueueSender } from '../runtime/ports';
 import { messageGroupId, type Trigger } from '../runtime/queue-messages';
-import { type Customer, type Product, type TaxRegistration, customerToRequest } from '../sequence';
+import { type Customer, type Product, type SequenceClient, type TaxRegistration, customerToRequest } from '../sequence';
+import { type SphereClient } from '../sphere';
 import { type CustomerLink, type ProductLink } from '../store/links';
-import { syncStores } from './stores';
+import { type ConnectionCounters, type FailureLog, type RegistrationSnapshotReader, type SphereLinkStore } from '../store/ports';
+
+/** What the ensure step uses: the links, the counters, failure records and the exemption queue. */
+export interface SphereSyncDeps {
+  links: SphereLinkStore;
+  registrationSnapshots: RegistrationSnapshotReader;
+  connections: ConnectionCounters;
+  failures: Pick<FailureLog, 'record' | 'resolve'>;
+  queues: QueueSender;
+  logger: FlowLogger;
+}
+
+/** The upstream calls the ensure step makes. */
+export interface SphereSyncClients {
+  sequence: Pick<SequenceClient, 'getCustomer' | 'listTaxRegistrationsForCustomer' | 'getProduct' | 'updateCustomer'>;
+  sphere: Pick<SphereClient, 'upsertCustomer' | 'upsertProduct'>;
+}
 
 /** The integration service name Sequence shows as the "Sphere link". */
 export const SPHERE_INTEGRATION_SERVICE = 'Sphere';
@@ -71,13 +88,13 @@ function isTagged(customer: Customer, sphereCustomerId: string): boolean {
  * by the link version it changes from); a crash after it repeats only the tag.
  */
 export async function syncCustomerToSphere(
-  deps: Dependencies,
+  deps: SphereSyncDeps,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: SphereSyncClients,
   customerId: string,
   options: CustomerSyncOptions = {},
 ): Promise<CustomerSyncOutcome> {
-  const { links, registrationSnapshots } = syncStores(deps);
+  const { links, registrationSnapshots } = deps;
   const snapshot = options.prefetched ? undefined : options.registrationsSnapshot;
   const [customer, fetchedRegistrations, previousLink, snapshotRegistrations] = await Promise.all([
     options.prefetched?.customer ?? clients.sequence.getCustomer(customerId),
@@ -180,7 +197,7 @@ export async function syncCustomerToSphere(
  * error. (The sync workers record their own failures.)
  */
 async function withOwnFailureRecord<T extends { changed: boolean }>(
-  deps: Dependencies,
+  deps: SphereSyncDeps,
   connection: Connection,
   resource: { kind: 'customer'; customerId: string } | { kind: 'product'; productId: string },
   work: () => Promise<T>,
@@ -208,9 +225,9 @@ async function withOwnFailureRecord<T extends { changed: boolean }>(
  * a user error, when Sphere cannot use the address).
  */
 export async function ensureCustomerInSphere(
-  deps: Dependencies,
+  deps: SphereSyncDeps,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: SphereSyncClients,
   customerId: string,
   prefetched?: CustomerSyncOptions['prefetched'],
 ): Promise<EnsuredCustomer> {
@@ -233,13 +250,13 @@ function sphereProductDraft(connection: Connection, product: Product) {
 
 /** One product: re-read, map its tax category to a Sphere code, upsert when changed, record the link. */
 export async function syncProductToSphere(
-  deps: Dependencies,
+  deps: SphereSyncDeps,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: SphereSyncClients,
   productId: string,
   prefetched?: Product,
 ): Promise<ProductSyncOutcome> {
-  const { links } = syncStores(deps);
+  const { links } = deps;
   const [product, previous] = await Promise.all([prefetched ?? clients.sequence.getProduct(productId), links.getProduct(connection.id, productId)]);
   const draft = sphereProductDraft(connection, product);
   const { taxCode } = draft;
@@ -268,9 +285,9 @@ export async function syncProductToSphere(
  * A few at a time: the link reads overlap, and the Sphere write bucket paces the writes anyway.
  */
 export async function ensureProductsInSphere(
-  deps: Dependencies,
+  deps: SphereSyncDeps,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: SphereSyncClients,
   productIds: string[],
   /** Products the caller has just read from Sequence (saves a read each). */
   prefetched?: ReadonlyMap<string, Product>,
@@ -297,8 +314,8 @@ export interface SphereCopies {
  * The links of a customer and products, read beside the Sequence reads of the same records, so that
  * finding "Sphere already has them as they are" costs no round trip of its own.
  */
-export async function readSphereCopies(deps: Dependencies, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies> {
-  const { links } = syncStores(deps);
+export async function readSphereCopies(deps: Pick<SphereSyncDeps, 'links'>, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies> {
+  const { links } = deps;
   const ids = [...new Set(productIds)];
   const products = new Map<string, ProductLink | undefined>();
   const [customer] = await Promise.all([
@@ -342,7 +359,7 @@ export function sphereCopiesCurrent(
  * After `sphereCopiesCurrent` said yes: what the ensure step would still have done — note on the
  * customer link that it was checked now (the backfill's registration snapshots compare with it).
  */
-export async function confirmSphereCopies(deps: Dependencies, connection: Connection, copies: SphereCopies): Promise<void> {
+export async function confirmSphereCopies(deps: Pick<SphereSyncDeps, 'links'>, connection: Connection, copies: SphereCopies): Promise<void> {
   const link = copies.customer;
-  if (link?.contentHash) await syncStores(deps).links.touchCustomer(connection.id, link.customerId, link.contentHash, new Date().toISOString());
+  if (link?.contentHash) await deps.links.touchCustomer(connection.id, link.customerId, link.contentHash, new Date().toISOString());
 }

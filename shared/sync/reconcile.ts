@@ -16,11 +16,10 @@ import { type Connection } from '../domain/connection';
 import { mapCustomerToSphere, productContentHash } from '../domain/customer-mapping';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { messageGroupId } from '../runtime/queue-messages';
+import { perResource } from '../runtime/queue-messages';
 import { type TaxRegistration, TaxRegistrationSchema } from '../sequence';
 import { queueStuckInvoices } from '../tax/stuck-invoices';
 import { STALLED_BACKFILL_MS, queueBackfill } from './backfill';
-import { syncStores } from './stores';
 
 export interface ReconcileCounts {
   connectionId: string;
@@ -52,8 +51,19 @@ async function registrationsByCustomer(clients: UpstreamClients): Promise<Map<st
   return map;
 }
 
+/**
+ * Does a record need a sync? When its link is not `upToDate`; or, when `askSphere`, when Sphere no
+ * longer has it: the link says "written", Sphere says otherwise, so the link is invalidated too.
+ */
+async function needsSync(upToDate: boolean, askSphere: boolean, readFromSphere: () => Promise<unknown>, invalidateLink: () => Promise<unknown>): Promise<boolean> {
+  if (!upToDate) return true;
+  if (!askSphere || (await readFromSphere()) !== null) return false;
+  await invalidateLink();
+  return true;
+}
+
 export async function reconcileConnection(deps: Dependencies, connection: Connection, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
-  const { links, backfill } = syncStores(deps);
+  const { links, backfill } = deps;
   const verifySphere = options.verifySphere ?? true;
   const stamp = new Date(options.now ?? Date.now()).toISOString();
   const counts: ReconcileCounts = { connectionId: connection.id, checked: 0, customersQueued: 0, productsQueued: 0, invoicesChecked: 0, invoicesQueued: 0, backfillResumed: false, nativeIntegrationDetected: false };
@@ -70,20 +80,12 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
       if (foreignTag) nativeEvidence.push(foreignTag);
       const link = linkById.get(customer.id);
       const mapped = mapCustomerToSphere(customer, registrations.get(customer.id) ?? []);
-      let stale = !link || link.contentHash !== mapped.contentHash || !link.tagged;
-      if (!stale && verifySphere && (await clients.sphere.getCustomer(mapped.sphere.externalId)) === null) {
-        await links.invalidateCustomer(connection.id, customer.id); // the link says "written", Sphere says otherwise
-        stale = true;
-      }
-      if (stale) staleCustomers.push(customer.id);
+      const upToDate = link !== undefined && link.contentHash === mapped.contentHash && link.tagged === true;
+      if (await needsSync(upToDate, verifySphere, () => clients.sphere.getCustomer(mapped.sphere.externalId), () => links.invalidateCustomer(connection.id, customer.id))) staleCustomers.push(customer.id);
     }
     await deps.queues.sendMany(
       'customerSync',
-      staleCustomers.map((customerId) => ({
-        message: { kind: 'customer' as const, connectionId: connection.id, trigger: 'reconcile' as const, customerId },
-        groupId: messageGroupId(connection.id, customerId),
-        deduplicationId: `reconcile:${stamp}:${customerId}`.slice(0, 128),
-      })),
+      perResource(connection.id, staleCustomers, `reconcile:${stamp}`, (customerId) => ({ kind: 'customer' as const, connectionId: connection.id, trigger: 'reconcile' as const, customerId })),
     );
     counts.customersQueued = staleCustomers.length;
 
@@ -96,20 +98,12 @@ export async function reconcileConnection(deps: Dependencies, connection: Connec
       if (foreignProductTag) nativeEvidence.push(foreignProductTag);
       const link = productLinks.get(product.id);
       const hash = productContentHash({ externalId: product.id, name: product.name, taxCode: sphereTaxCodeFor(connection.taxCodes, product.taxCategoryId) });
-      let stale = !link || link.contentHash !== hash;
-      if (!stale && verifySphere && (await clients.sphere.getProduct(product.id)) === null) {
-        await links.invalidateProduct(connection.id, product.id);
-        stale = true;
-      }
-      if (stale) staleProducts.push(product.id);
+      const upToDate = link !== undefined && link.contentHash === hash;
+      if (await needsSync(upToDate, verifySphere, () => clients.sphere.getProduct(product.id), () => links.invalidateProduct(connection.id, product.id))) staleProducts.push(product.id);
     }
     await deps.queues.sendMany(
       'productSync',
-      staleProducts.map((productId) => ({
-        message: { kind: 'product' as const, connectionId: connection.id, trigger: 'reconcile' as const, productId },
-        groupId: messageGroupId(connection.id, productId),
-        deduplicationId: `reconcile:${stamp}:${productId}`.slice(0, 128),
-      })),
+      perResource(connection.id, staleProducts, `reconcile:${stamp}`, (productId) => ({ kind: 'product' as const, connectionId: connection.id, trigger: 'reconcile' as const, productId })),
     );
     counts.productsQueued = staleProducts.length;
 

@@ -8,7 +8,6 @@ import { isExpectedCustomerEcho } from '../domain/customer-echo';
 import { type Dependencies } from '../runtime/dependencies';
 import { type CustomerSyncMessage, type ProductSyncMessage } from '../runtime/queue-messages';
 import { syncCustomerToSphere, syncProductToSphere, type CustomerSyncOutcome, type ProductSyncOutcome } from './ensure';
-import { syncStores } from './stores';
 
 /**
  * The echo of our own tag PUT shows the state we have just synced: skip it, once, without a
@@ -17,7 +16,7 @@ import { syncStores } from './stores';
  */
 async function isEchoOfOurTag(deps: Dependencies, connection: Connection, message: CustomerSyncMessage): Promise<boolean> {
   if (!message.resourceFingerprint) return false;
-  const { links } = syncStores(deps);
+  const { links } = deps;
   const link = await links.getCustomer(connection.id, message.customerId);
   if (!link?.contentHash || !isExpectedCustomerEcho(link.expectedEcho, message.resourceFingerprint, new Date())) return false;
   return links.consumeExpectedEcho(connection.id, message.customerId, message.resourceFingerprint);
@@ -29,7 +28,7 @@ export async function handleCustomerSync(
   message: CustomerSyncMessage,
 ): Promise<CustomerSyncOutcome | { archived: true } | { echo: true }> {
   if (message.notificationType === 'CUSTOMER_ARCHIVED') {
-    await syncStores(deps).links.markCustomerArchived(connection.id, message.customerId, new Date().toISOString());
+    await deps.links.markCustomerArchived(connection.id, message.customerId, new Date().toISOString());
     deps.logger.info('Customer archived in Sequence; link marked archived', { customerId: message.customerId });
     return { archived: true };
   }

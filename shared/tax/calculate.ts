@@ -42,11 +42,10 @@ import {
   taxInputHash,
 } from '../domain/invoice-tax';
 import { assertNoTaxForExemptCustomer, assertReverseChargeHasTaxId, assertSequenceTaxMatches, invoiceTaxMismatch, lineTaxMismatches } from '../domain/tax-write-check';
-import { type UpstreamClients } from '../runtime/dependencies';
 import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
 import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, SEQUENCE_RATE_LIMIT_PER_MINUTE, lineItemToRequest } from '../sequence';
-import { type TaxContext } from './context';
+import { type TaxClients, type TaxContext } from './context';
 import { type LineProducts, ensurePlannedProducts, loadProducts } from './line-products';
 
 /** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
@@ -80,7 +79,7 @@ export class InvoiceBusyError extends ConnectorError {
  * not, so without this the INVOICE_UPDATED caused by our own line PUTs could be calculated (and
  * written again) while those PUTs are still going. `work` gets the connection's upstream clients.
  */
-export function withInvoiceLease<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients) => Promise<T>): Promise<T> {
+export function withInvoiceLease<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: TaxClients) => Promise<T>): Promise<T> {
   return leaseInvoice(ctx, connection, invoiceId, () => ctx.deps.withUpstream(connection, work));
 }
 
@@ -101,7 +100,7 @@ export const LEASE_CLOCK_MARGIN_MS = 25;
  * so they go out while the lease is claimed (one round trip instead of two). If another holder
  * released the lease after they started, they may miss its writes, and are done again.
  */
-function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: UpstreamClients, loaded: LoadedInvoice, lease: LeaseHold) => Promise<T>): Promise<T> {
+function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clients: TaxClients, loaded: LoadedInvoice, lease: LeaseHold) => Promise<T>): Promise<T> {
   return ctx.deps.withUpstream(connection, async (clients) => {
     const readStartedAt = Date.now();
     const early = readInvoiceWithLines(clients, invoiceId);
@@ -114,7 +113,7 @@ function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId
 }
 
 /** The invoice, every line item (paged) and the groups: all keyed by the invoice id, read side by side. */
-async function readInvoiceWithLines(clients: UpstreamClients, invoiceId: string): Promise<LoadedInvoice> {
+async function readInvoiceWithLines(clients: TaxClients, invoiceId: string): Promise<LoadedInvoice> {
   const [invoice, lines, groups] = await Promise.allSettled([
     clients.sequence.getInvoice(invoiceId),
     clients.sequence.listLineItems(invoiceId),
@@ -224,7 +223,7 @@ async function handOff(ctx: TaxContext, connection: Connection, invoice: Invoice
 }
 
 /** Before finalising: the invoice's totalTax as Sequence shows it must be Sphere's total (else FAILED record, no finalisation). */
-async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
+async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, clients: TaxClients, invoiceId: string, record: TaxRecord): Promise<void> {
   const current = await clients.sequence.getInvoice(invoiceId);
   try {
     assertSequenceTaxMatches(invoiceId, [invoiceTaxMismatch(record.totalTax, current.totalTax)]);
@@ -234,7 +233,7 @@ async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, cli
   }
 }
 
-async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
+async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: TaxClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
   const { deps } = ctx;
   const { invoice, lines, groups } = loaded;
   const productIds = lines.flatMap((l) => (l.productId ? [l.productId] : []));
@@ -360,7 +359,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
 }
 
 /** Sphere's calculation id on the invoice's metadata (the other keys kept). */
-async function writeCalculationId(clients: UpstreamClients, invoice: Invoice, calculationId: string): Promise<void> {
+async function writeCalculationId(clients: TaxClients, invoice: Invoice, calculationId: string): Promise<void> {
   const metadata = [
     ...invoice.metadata.filter((m) => m.key !== CALCULATION_ID_METADATA_KEY).map((m) => ({ key: m.key, value: m.value })),
     { key: CALCULATION_ID_METADATA_KEY, value: calculationId },
@@ -375,7 +374,7 @@ async function writeCalculationId(clients: UpstreamClients, invoice: Invoice, ca
 export async function calculateDraftInvoice(
   ctx: TaxContext,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: TaxClients,
   invoice: Invoice,
   read?: Omit<LoadedInvoice, 'invoice'>,
   hooks: CalculationHooks = {},
@@ -403,7 +402,7 @@ export interface FinalizeOutcome {
 }
 
 /** Sequence's finalize, for an invoice whose tax was just calculated and written, once Sequence's total is Sphere's. */
-async function finalizeCalculated(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<FinalizeOutcome> {
+async function finalizeCalculated(ctx: TaxContext, connection: Connection, clients: TaxClients, invoiceId: string, record: TaxRecord): Promise<FinalizeOutcome> {
   if (record.status !== 'CALCULATED') throw new ConnectorError('bug', 'tax_not_calculated', `Invoice ${invoiceId} has no calculated tax; refusing to finalise`);
   await confirmSequenceTotal(ctx, connection, clients, invoiceId, record);
   const finalized = await clients.sequence.finalizeInvoice(invoiceId);
@@ -437,7 +436,7 @@ export async function finalizeInvoiceWithTax(ctx: TaxContext, connection: Connec
 }
 
 /** The worker's half of a handed-off "finalise with tax": the tax is written (under the lease), now finalise. */
-export async function finalizeAfterCalculation(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoiceId: string, record: TaxRecord): Promise<void> {
+export async function finalizeAfterCalculation(ctx: TaxContext, connection: Connection, clients: TaxClients, invoiceId: string, record: TaxRecord): Promise<void> {
   await finalizeCalculated(ctx, connection, clients, invoiceId, record);
   await queueTransactionRecord(ctx, connection, invoiceId);
 }

@@ -16,9 +16,8 @@ import { type Connection } from '../domain/connection';
 import { type GroupLike, type LineLike, type LineProductPlan, NO_CATEGORY, type TaxRecord, planLineProducts, sphereProductIdFor } from '../domain/invoice-tax';
 import { taxCategoryProductId } from '../domain/tax-codes';
 import { forEachLimited } from '../runtime/concurrency';
-import { type UpstreamClients } from '../runtime/dependencies';
 import { type CreditNoteLineItem, type Product } from '../sequence';
-import { type TaxContext } from './context';
+import { type TaxClients, type TaxContext } from './context';
 
 /** Product reads in flight at once. */
 export const PRODUCT_READ_CONCURRENCY = 8;
@@ -27,7 +26,7 @@ export const PRODUCT_READ_CONCURRENCY = 8;
 export type LineProducts = Map<string, string>;
 
 /** The Sequence products of the lines, by id. */
-export async function loadProducts(clients: UpstreamClients, lines: readonly LineLike[]): Promise<Map<string, Product>> {
+export async function loadProducts(clients: TaxClients, lines: readonly LineLike[]): Promise<Map<string, Product>> {
   const ids = [...new Set(lines.map((l) => l.productId).filter((id): id is string => Boolean(id)))];
   const products = new Map<string, Product>();
   // In parallel: the client's per-key bucket lets a second's worth of calls go back to back.
@@ -39,7 +38,7 @@ export async function loadProducts(clients: UpstreamClients, lines: readonly Lin
  * The stand-in Sphere product for "a line of this tax category with no product of its own". Its tax
  * code follows the connection's mapping, so a changed mapping updates it.
  */
-async function ensureStandInProduct(ctx: TaxContext, connection: Connection, clients: UpstreamClients, plan: LineProductPlan, categoryName: string | undefined): Promise<void> {
+async function ensureStandInProduct(ctx: TaxContext, connection: Connection, clients: TaxClients, plan: LineProductPlan, categoryName: string | undefined): Promise<void> {
   const category = plan.standInCategory!;
   const externalId = taxCategoryProductId(category);
   const existing = await clients.sphere.getProduct(externalId);
@@ -56,7 +55,7 @@ async function ensureStandInProduct(ctx: TaxContext, connection: Connection, cli
 export async function ensurePlannedProducts(
   ctx: TaxContext,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: TaxClients,
   input: { plans: readonly LineProductPlan[]; groups: readonly GroupLike[]; products: ReadonlyMap<string, Product> },
 ): Promise<LineProducts> {
   const productIds = input.plans.flatMap((p) => (p.productId ? [p.productId] : []));
@@ -82,7 +81,7 @@ function recordedChoices(taxRecord: Pick<TaxRecord, 'lines'> | null | undefined)
 export async function resolveLineProducts(
   ctx: TaxContext,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: TaxClients,
   input: { lines: readonly LineLike[]; groups: readonly GroupLike[]; taxRecord?: Pick<TaxRecord, 'lines'> | null; ensureRecorded?: boolean },
 ): Promise<LineProducts> {
   const chosen = recordedChoices(input.taxRecord);
@@ -105,7 +104,7 @@ export async function resolveLineProducts(
 export async function resolveCreditLineProducts(
   ctx: TaxContext,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: TaxClients,
   input: { lines: readonly CreditNoteLineItem[]; invoiceId?: string; invoiceTaxRecord?: Pick<TaxRecord, 'lines'> | null },
 ): Promise<LineProducts> {
   // A credit note from scratch (no invoice) files each line under its own price's product.

@@ -9,11 +9,10 @@
  * A document that no longer exists (a deleted draft) is dropped with a log line.
  */
 import { type Connection } from '../domain/connection';
-import { type UpstreamClients } from '../runtime/dependencies';
 import { type CreditNoteMessage, type InvoiceMessage } from '../runtime/queue-messages';
 import { SequenceNotFoundError } from '../sequence';
 import { calculateDraftInvoice, finalizeAfterCalculation, withInvoiceLease } from './calculate';
-import { type TaxContext } from './context';
+import { type TaxClients, type TaxContext } from './context';
 import { cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
 
 export type InvoiceTaxMessage = InvoiceMessage | CreditNoteMessage;
@@ -55,7 +54,7 @@ function fromTransaction(action: string): MessageOutcome {
   }
 }
 
-async function processInvoice(ctx: TaxContext, connection: Connection, clients: UpstreamClients, message: InvoiceMessage): Promise<MessageOutcome> {
+async function processInvoice(ctx: TaxContext, connection: Connection, clients: TaxClients, message: InvoiceMessage): Promise<MessageOutcome> {
   const invoice = await readOrGone(() => clients.sequence.getInvoice(message.invoiceId));
   if (!invoice) {
     ctx.deps.logger.info('Invoice no longer exists; nothing to do', { connectionId: connection.id, invoiceId: message.invoiceId });
@@ -83,7 +82,7 @@ async function processInvoice(ctx: TaxContext, connection: Connection, clients: 
   }
 }
 
-async function processCreditNote(ctx: TaxContext, connection: Connection, clients: UpstreamClients, message: CreditNoteMessage): Promise<MessageOutcome> {
+async function processCreditNote(ctx: TaxContext, connection: Connection, clients: TaxClients, message: CreditNoteMessage): Promise<MessageOutcome> {
   const creditNote = await readOrGone(() => clients.sequence.getCreditNote(message.creditNoteId));
   if (!creditNote) return 'gone';
   switch (creditNote.status) {

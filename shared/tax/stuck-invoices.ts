@@ -21,11 +21,9 @@ import { nativeLinkBlocksTransactions } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { customerTreatmentDrifted } from '../domain/invoice-tax';
 import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
-import { messageGroupId } from '../runtime/queue-messages';
+import { perResource } from '../runtime/queue-messages';
 import { type InvoiceStatus } from '../sequence';
 import { type CustomerLink } from '../store/links';
-import { syncStores } from '../sync/stores';
-import { taxContext } from './context';
 
 export const MAX_PAGES_PER_STATUS = 10;
 
@@ -37,14 +35,14 @@ export interface StuckInvoiceCounts {
 type Verdict = (connection: Connection, invoice: { id: string; customerId: string }) => Promise<boolean>;
 
 export async function queueStuckInvoices(deps: Dependencies, connection: Connection, clients: UpstreamClients, stamp: string): Promise<StuckInvoiceCounts> {
-  const { taxRecords, transactions } = taxContext(deps);
+  const { taxRecords, transactions, links } = deps;
   const counts: StuckInvoiceCounts = { invoicesChecked: 0, invoicesQueued: 0 };
   if (!deps.config.queueUrls.invoiceTax) return counts;
 
   // Many drafts share a customer: read each customer's link once per sweep.
   const customerLinks = new Map<string, Promise<CustomerLink | undefined>>();
   const customerLink = (c: Connection, customerId: string) => {
-    if (!customerLinks.has(customerId)) customerLinks.set(customerId, syncStores(deps).links.getCustomer(c.id, customerId));
+    if (!customerLinks.has(customerId)) customerLinks.set(customerId, links.getCustomer(c.id, customerId));
     return customerLinks.get(customerId)!;
   };
 
@@ -76,11 +74,7 @@ export async function queueStuckInvoices(deps: Dependencies, connection: Connect
 
   await deps.queues.sendMany(
     'invoiceTax',
-    stuck.map((invoiceId) => ({
-      message: { kind: 'invoice' as const, connectionId: connection.id, trigger: 'reconcile' as const, invoiceId },
-      groupId: messageGroupId(connection.id, invoiceId),
-      deduplicationId: `reconcile:${stamp}:${invoiceId}`.slice(0, 128),
-    })),
+    perResource(connection.id, stuck, `reconcile:${stamp}`, (invoiceId) => ({ kind: 'invoice' as const, connectionId: connection.id, trigger: 'reconcile' as const, invoiceId })),
   );
   counts.invoicesQueued = stuck.length;
   if (stuck.length > 0) deps.logger.info('Queued invoices a lost webhook or an outage left behind', { connectionId: connection.id, ...counts });

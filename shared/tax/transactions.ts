@@ -21,12 +21,11 @@ import { type CurrencyCode } from '../domain/currency';
 import { Decimal } from '../domain/decimal';
 import { RetryableUpstreamError, UserActionRequiredError } from '../domain/errors';
 import { type SequenceAddressLike, toSphereAddress } from '../domain/invoice-tax';
-import { type UpstreamClients } from '../runtime/dependencies';
 import { type CreditNote, type Invoice } from '../sequence';
 import { SphereNotFoundError } from '../sphere';
 import { type TransactionRecord } from '../store/transactions';
 import { recordedTaxDifference } from '../domain/tax-write-check';
-import { type TaxContext } from './context';
+import { type TaxClients, type TaxContext } from './context';
 import { resolveCreditLineProducts, resolveLineProducts } from './line-products';
 
 export type TransactionOutcome =
@@ -91,7 +90,7 @@ async function recordingNotNeeded(ctx: TaxContext, connection: Connection, docum
 async function recordTransaction(
   ctx: TaxContext,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: TaxClients,
   input: { document: RecordedDocument; kind: DocumentKind; lines: TransactionLine[]; address: SequenceAddressLike | null | undefined; originalTransactionId?: string },
 ): Promise<TransactionOutcome> {
   const { deps } = ctx;
@@ -148,7 +147,7 @@ async function recordTransaction(
 }
 
 /** Record a FINAL/SENT invoice as a finalized debit transaction, once. */
-export async function recordInvoiceTransaction(ctx: TaxContext, connection: Connection, clients: UpstreamClients, invoice: Invoice): Promise<TransactionOutcome> {
+export async function recordInvoiceTransaction(ctx: TaxContext, connection: Connection, clients: TaxClients, invoice: Invoice): Promise<TransactionOutcome> {
   const notNeeded = await recordingNotNeeded(ctx, connection, invoice);
   if (notNeeded) return notNeeded;
   const [lines, groups, taxRecord] = await Promise.all([
@@ -170,7 +169,7 @@ export async function recordInvoiceTransaction(ctx: TaxContext, connection: Conn
 export async function cancelTransaction(
   ctx: TaxContext,
   connection: Connection,
-  clients: UpstreamClients,
+  clients: TaxClients,
   document: { id: string; kind: DocumentKind },
 ): Promise<TransactionOutcome> {
   if (!connection.options.recordTransactions) return { action: 'skipped', reason: 'recording_disabled' };
@@ -198,7 +197,7 @@ export async function cancelTransaction(
  * when it is not yet), or, for a credit note created from scratch, as a standalone credit (no
  * `original_transaction_id`; Sequence documents such credit notes and Sphere's docs do not require it).
  */
-export async function recordCreditNote(ctx: TaxContext, connection: Connection, clients: UpstreamClients, creditNote: CreditNote): Promise<TransactionOutcome> {
+export async function recordCreditNote(ctx: TaxContext, connection: Connection, clients: TaxClients, creditNote: CreditNote): Promise<TransactionOutcome> {
   const notNeeded = await recordingNotNeeded(ctx, connection, creditNote);
   if (notNeeded) return notNeeded;
   const invoiceId = creditNote.invoiceId ?? undefined;
@@ -220,7 +219,7 @@ export async function recordCreditNote(ctx: TaxContext, connection: Connection, 
 }
 
 /** Sphere credits an original transaction: record the refunded invoice first when it is not yet. */
-async function ensureOriginalRecorded(ctx: TaxContext, connection: Connection, clients: UpstreamClients, creditNoteId: string, invoiceId: string): Promise<void> {
+async function ensureOriginalRecorded(ctx: TaxContext, connection: Connection, clients: TaxClients, creditNoteId: string, invoiceId: string): Promise<void> {
   const original = await ctx.transactions.get(connection.id, invoiceId);
   if (original?.state === 'RECORDED') return;
   if (original?.state === 'CANCELLED' || original?.state === 'NOTHING_TO_CANCEL') {

@@ -17,10 +17,12 @@ import { acceptsWork } from '../domain/connection';
 import { customerEchoFingerprint } from '../domain/customer-echo';
 import { describeRejectedId, isConnectionId, isSequenceId } from '../domain/ids';
 import { errorBody } from '../runtime/api-response';
-import { type Dependencies } from '../runtime/dependencies';
+import { type ConnectorConfig } from '../runtime/config';
+import { type FlowMetrics, type KeyedLogger, type QueueSender } from '../runtime/ports';
+import { type CredentialVault } from '../secrets';
+import { type ConnectionLookup, type DeliveryClaims } from '../store/ports';
 import { METRICS, type QueueMessage } from '../runtime/catalogue';
 import { messageGroupId } from '../runtime/queue-messages';
-import { syncStores } from '../sync/stores';
 import { type WebhookEnvelope, deliveryKey, parseEnvelope, resourceIdOf } from './envelope';
 import { routeFor, type NotificationRoute } from './routing';
 import { SIGNATURE_HEADER, type SignatureVerdict, verifySignature } from './signature';
@@ -42,7 +44,16 @@ export interface WebhookResult {
   outcome: 'queued' | 'ignored' | 'duplicate' | 'rejected';
 }
 
-type IngestDeps = Pick<Dependencies, 'connections' | 'vault' | 'queues' | 'logger' | 'metrics' | 'db' | 'config'>;
+/** What ingest touches: the connection, its webhook secret, the delivery claims and the queues. */
+export interface IngestDeps {
+  config: Pick<ConnectorConfig, 'webhookSignatureToleranceSeconds'>;
+  connections: ConnectionLookup;
+  vault: Pick<CredentialVault, 'get'>;
+  deliveries: DeliveryClaims;
+  queues: QueueSender;
+  logger: KeyedLogger;
+  metrics: FlowMetrics;
+}
 
 const reject = (status: WebhookResult['status'], code: string, message: string): WebhookResult => ({ status, body: { ...errorBody(code, message) }, outcome: 'rejected' });
 
@@ -157,7 +168,7 @@ async function ingest(deps: IngestDeps, request: WebhookRequest): Promise<Webhoo
   if (resourceId) deps.logger.appendKeys({ resourceId, ...(route ? { resourceType: route.resource } : {}) });
 
   // ---- dedupe + route -----------------------------------------------------------------------
-  const { deliveries } = syncStores(deps);
+  const { deliveries } = deps;
   const { key, ttlSeconds } = deliveryKey(envelope, rawBody, verdict.timestampMs);
   const first = await deliveries.claim(connectionId, key, { notificationType: envelope.notificationType, ...(resourceId ? { resourceId } : {}) }, ttlSeconds);
   if (!first) {

@@ -91,9 +91,9 @@ describe.each<Stage>(['sandbox', 'production'])('ServiceStack (%s)', (stage) => 
   );
 
   it('receives the data stack tables and scopes secrets to the stage prefix', () => {
-    expect(service.secretsPrefix).toBe(`sphere-connector/${stage}/connections/`);
-    expect(service.connectorTable).toBeDefined();
-    expect(service.idempotencyTable).toBeDefined();
+    expect(service.data.secretsPrefix).toBe(`sphere-connector/${stage}/connections/`);
+    expect(service.data.connectorTable).toBeDefined();
+    expect(service.data.idempotencyTable).toBeDefined();
     expect(service.resolve(service.secretsArnPattern)).toEqual({
       'Fn::Join': [
         '',

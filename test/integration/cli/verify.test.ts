@@ -110,17 +110,19 @@ it('confirms every assumption against the simulators, as JSON, and removes what 
     expect(Object.keys(check)).toEqual(['id', 'assumption', 'verdict', 'evidence']);
     expect(check.evidence).not.toBe('');
   }
-  // Everything is confirmed except what verify cannot observe at all (a document marked as sent).
-  // And a native Sequence↔Sphere link, which a simulator without one cannot show.
-  expect(verdicts(json)).toEqual({ ...Object.fromEntries(ASSUMPTIONS.map((a) => [a.id, 'confirmed'])), 'SEQ-MARK-AS-SENT-NO-WEBHOOK': 'unknown', 'SEQ-NATIVE-SPHERE-LINK': 'unknown' });
+  expect(verdicts(json)).toEqual(Object.fromEntries(ASSUMPTIONS.map((a) => [a.id, 'confirmed'])));
+  expect(evidence(json, 'SEQ-MARK-AS-SENT-NO-WEBHOOK')).toMatch(/marked as sent \(status SENT\): no webhook showed it FINAL or SENT, while its void right after was delivered/);
+  // Honest about its reach: the shape the scan reads is proven, the native integrations' behaviour is not.
+  expect(evidence(json, 'SEQ-NATIVE-SPHERE-LINK')).toMatch(/^no native link on this account\. Proven: .*Not proven \(no native integration to watch\)/);
   expect(evidence(json, 'SEQ-LINE-TAX-RULE')).toContain('line totalTax 0.51, invoice totalTax 0.51');
   expect(evidence(json, 'SEQ-WEBHOOK-SIGNATURE')).toMatch(/t=\d{13} is unix milliseconds.*; the retry after a 500 was signed anew \(t \+\d+ ms\)$/);
   expect(evidence(json, 'SPHERE-TAXABILITY-REASON-LOCATION')).toContain('"customer_exempt"');
   expectNoSecrets(run);
 
-  // Cleanup: the Sequence draft deleted, the customer archived, the policy gone, the Sphere transaction cancelled.
-  expect(Object.values(sequence.state.invoices)).toEqual([]);
-  expect(Object.values(sequence.state.customers).map((c) => c.archivedAt)).toEqual([expect.any(String)]);
+  // Cleanup: the Sequence draft deleted, the invoice marked as sent voided, the customer archived and
+  // untagged, the policy gone, the Sphere transaction cancelled.
+  expect(Object.values(sequence.state.invoices).map((i) => i.status)).toEqual(['VOIDED']);
+  expect(Object.values(sequence.state.customers).map((c) => [c.archivedAt, c.integrationIds])).toEqual([[expect.any(String), []]]);
   expect(Object.values(sequence.state.policies)).toEqual([]);
   const sphereState = (await (await fetch(`${sphere.url}/_sim/state`)).json()) as { transactions: { status: string }[] };
   // The test debit and the standalone test credit, both cancelled.
@@ -182,6 +184,19 @@ it('refuses secrets on the command line and names what is missing', async () => 
   expect(missing.stderr).toContain('--tax-code-default');
 });
 
+/** A verify session against the simulators, its calls going through `proxy`. */
+function sessionThrough(proxy: typeof fetch): VerifySession {
+  return new VerifySession({
+    sequenceBaseUrl: sequence.apiUrl,
+    sequenceClientId: sequence.clientId,
+    sequenceClientSecret: SEQUENCE_SECRET,
+    sphereBaseUrl: sphere.url,
+    sphereApiKey: SPHERE_KEY,
+    taxCode: TAX_CODE,
+    fetch: proxy,
+  });
+}
+
 /**
  * A Sphere that differs where the simulator has no fault for it, played by a proxy in front of the
  * simulator: no X-Request-Id header, the zero-tax reason beside the lines rather than on them, and a
@@ -211,15 +226,7 @@ function differingSphere(): typeof fetch {
 }
 
 it('refutes the request-id header, the zero-tax reason location and the cancelled status when Sphere differs there (a proxy)', async () => {
-  const session = new VerifySession({
-    sequenceBaseUrl: sequence.apiUrl,
-    sequenceClientId: sequence.clientId,
-    sequenceClientSecret: SEQUENCE_SECRET,
-    sphereBaseUrl: sphere.url,
-    sphereApiKey: SPHERE_KEY,
-    taxCode: TAX_CODE,
-    fetch: differingSphere(),
-  });
+  const session = sessionThrough(differingSphere());
   const results = await runChecks(session);
   const byId = Object.fromEntries(results.map((r) => [r.id, r]));
   expect(byId['SPHERE-REQUEST-ID-HEADER']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('no X-Request-Id on') });
@@ -229,6 +236,47 @@ it('refutes the request-id header, the zero-tax reason location and the cancelle
   // Nothing was left behind (the cancel went through; only its read-back differed).
   expect(session.cleanupFailures).toEqual([]);
   expect(results.filter((r) => r.verdict === 'refuted').map((r) => r.id).sort()).toEqual(['SPHERE-REQUEST-ID-HEADER', 'SPHERE-TAXABILITY-REASON-LOCATION', 'SPHERE-V1-CANCELLED-STATUS']);
+});
+
+/** A Sequence whose customer list leaves out integration ids (a proxy in front of the simulator). */
+function sequenceListingNoIntegrationIds(): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    if (url.origin !== new URL(sequence.url).origin || url.pathname !== '/api/customers' || (init?.method ?? 'GET') !== 'GET' || !response.ok) return response;
+    const page = (await response.json()) as { items: { integrationIds?: unknown }[] };
+    for (const item of page.items) item.integrationIds = [];
+    return new Response(JSON.stringify(page), { status: response.status, headers: response.headers });
+  };
+}
+
+it('refutes a mark-as-sent that notifies (markAsSentNotifies) and a customer list that hides integration ids (a proxy)', async () => {
+  sequence.setFaults({ markAsSentNotifies: true });
+  try {
+    const session = sessionThrough(sequenceListingNoIntegrationIds());
+    const byId = Object.fromEntries((await runChecks(session)).map((r) => [r.id, r]));
+    expect(byId['SEQ-MARK-AS-SENT-NO-WEBHOOK']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('as sent notified the webhook: INVOICE_UPDATED (status SENT), INVOICE_ISSUED (status SENT)') });
+    expect(byId['SEQ-NATIVE-SPHERE-LINK']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('the customer list shows integrationIds []: the native-link scan reads') });
+    expect(session.cleanupFailures).toEqual([]);
+  } finally {
+    sequence.setFaults({ markAsSentNotifies: false });
+  }
+});
+
+/** A Sphere whose calculate_tax does not know products created through v1 (a proxy in front of the simulator). */
+function sphereNotKnowingV1Products(): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    if (url.origin !== new URL(sphere.url).origin || url.pathname !== '/tax_api/calculate_tax') return fetch(input, init);
+    const message = "Product 'sphere-connector-verify-product' does not exist in Sphere; create it with a product tax code first.";
+    return new Response(JSON.stringify({ type: 'api_error', code: 'invalid_product_tax_code', message }), { status: 400, headers: { 'content-type': 'application/json', 'x-request-id': 'req_proxy' } });
+  };
+}
+
+it('refutes SPHERE-V1-PRODUCT-IN-CALCULATION when calculate_tax does not know the v1 product, and does not blame the tax code for it', async () => {
+  const byId = Object.fromEntries((await runChecks(sessionThrough(sphereNotKnowingV1Products()))).map((r) => [r.id, r]));
+  expect(byId['SPHERE-V1-PRODUCT-IN-CALCULATION']).toMatchObject({ verdict: 'refuted', evidence: expect.stringContaining('calculate_tax did not recognise the product created through v1') });
+  expect(byId['SPHERE-TAX-CODES']!.verdict).toBe('unknown');
 });
 
 it('with rejected credentials every check that needs them is unknown, saying why, and neither secret is printed', async () => {

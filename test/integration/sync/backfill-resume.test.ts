@@ -16,7 +16,6 @@ import { BACKFILL_SK, type BackfillRun } from '../../../shared/store/backfill';
 import { connectionPk } from '../../../shared/store/keys';
 import { STALLED_BACKFILL_MS } from '../../../shared/sync/backfill';
 import { type ReconcileSummary } from '../../../shared/sync/reconcile';
-import { syncStores } from '../../../shared/sync/stores';
 import { createConnection, customerBody, type Harness, pauseWorker, queueDepth, sim, sphereRequests, sphereState, startHarness, startInterceptingProxy, type TestConnection } from './harness';
 import { eventually } from '../../support/eventually';
 
@@ -64,7 +63,7 @@ afterAll(async () => {
 });
 
 const connection = async () => (await h.deps.connections.get(c.connection.id))!;
-const currentRun = async () => (await syncStores(h.deps).backfill.get(c.connection.id))!;
+const currentRun = async () => (await h.deps.backfill.get(c.connection.id))!;
 
 /**
  * With the outage on, wait for the second page's message to fail, then do what the DLQ would do

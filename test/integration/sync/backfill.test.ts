@@ -10,7 +10,6 @@
  */
 import { SIM_TAX_CATEGORY_IDS } from '../../../local/sequence-sim/server';
 import { type BackfillMessage } from '../../../shared/runtime/queue-messages';
-import { syncStores } from '../../../shared/sync/stores';
 import { createConnection, customerBody, type Harness, sim, sphereRequests, sphereState, startHarness, startInterceptingProxy, type TestConnection } from './harness';
 import { eventually } from '../../support/eventually';
 
@@ -83,7 +82,7 @@ it('queues every customer and product once, resumes from the saved cursor after 
   // Half way the page read fails more times than the client retries: the page message fails.
   const backfillWorker = h.runtime.pollers.find((p) => p.binding.queueName === 'backfill.fifo')!;
   await eventually('the page message failed', () => backfillWorker.stats.failedRecords > 0 && pageReads.some((r) => r.status === 503), { timeoutMs: 60_000, everyMs: 20 });
-  const { backfill } = syncStores(h.deps);
+  const { backfill } = h.deps;
   const runAtCrash = (await backfill.get(c.connection.id))!;
   expect(runAtCrash).toMatchObject({ runId, state: 'RUNNING', phase: 'customers', pageIndex: PAGES_BEFORE_OUTAGE, cursor: expect.any(String) });
   const progressAtCrash = (await h.deps.connections.get(c.connection.id))!.backfill;

@@ -7,7 +7,6 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { captureLogs, type LogCapture } from '../../../bench/lib/chaos-log-capture';
 import { type ExemptionChangedMessage } from '../../../shared/runtime/queue-messages';
 import { syncCustomerToSphere } from '../../../shared/sync/ensure';
-import { syncStores } from '../../../shared/sync/stores';
 import { captured } from '../../fixtures/handlers/exemptions-capture';
 import { createConnection, customerBody, dlqBodies, type Harness, queueDepth, sequenceApi, sim, sphereRequests, sphereState, startAddressCheckingSphereProxy, startHarness, type TestConnection } from './harness';
 import { eventually } from '../../support/eventually';
@@ -73,7 +72,7 @@ it('a customer created then updated twice, with duplicated and reordered deliver
   expect(deliveries.flatMap((d) => d.attempts.map((a) => a.status)).every((s) => s === 200 || s === 202)).toBe(true);
 
   // Linked, and the Sequence customer is tagged without losing its contacts.
-  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
+  const link = await h.deps.links.getCustomer(c.connection.id, created.id);
   expect(link).toMatchObject({ sphereCustomerId: created.id, archived: false, taxStatus: 'TAXED', tagged: true });
   const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[]; contacts: { email: string }[] }>(h, 'GET', `/customers/${created.id}`);
   expect(customer.integrationIds).toEqual([expect.objectContaining({ service: 'Sphere', id: created.id })]);
@@ -111,7 +110,7 @@ it('the CUSTOMER_UPDATED echo of our own tag PUT costs no Sequence read; a real 
   expect(calls('GET', `/api/tax-registrations/for-customer/${created.id}`)).toBe(1);
   expect(calls('PUT', `/api/customers/${created.id}`)).toBe(1);
   expect(h.sequence.deliveries.filter((d) => d.resourceId === created.id && d.notificationType === 'CUSTOMER_UPDATED' && d.state === 'delivered')).toHaveLength(1);
-  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
+  const link = await h.deps.links.getCustomer(c.connection.id, created.id);
   expect(link).toMatchObject({ tagged: true });
   expect(link!.expectedEcho).toBeUndefined();
 
@@ -127,7 +126,7 @@ it("a backfill takes registrations from its run's snapshot, unless the customer 
   await sequenceApi(h, 'POST', '/tax-registrations', { taxIdentifier: 'DE111111111', country: 'DE', customerId: created.id });
   await h.settle();
   const connection = (await h.deps.connections.get(c.connection.id))!;
-  const { registrationSnapshots, links } = syncStores(h.deps);
+  const { registrationSnapshots, links } = h.deps;
   const reads = () => h.sequence.requests.filter((r) => r.path === `/api/tax-registrations/for-customer/${created.id}`).length;
   const sync = (readFrom: string) =>
     h.deps.withUpstream(connection, (clients) =>
@@ -169,7 +168,7 @@ it('an archived customer marks its link archived', async () => {
   await h.settle();
   await sequenceApi(h, 'POST', `/customers/${created.id}/archive`);
   await h.settle();
-  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, created.id);
+  const link = await h.deps.links.getCustomer(c.connection.id, created.id);
   expect(link).toMatchObject({ archived: true, sphereCustomerId: created.id });
   expect(link!.archivedAt).toEqual(expect.any(String));
 });

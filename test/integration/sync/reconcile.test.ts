@@ -4,7 +4,6 @@
  */
 import type { Context } from 'aws-lambda';
 import { type ReconcileSummary } from '../../../shared/sync/reconcile';
-import { syncStores } from '../../../shared/sync/stores';
 import { createConnection, customerBody, sequenceApi, sim, sphereState, type TestConnection, useHarness } from './harness';
 
 const h = useHarness();
@@ -42,7 +41,7 @@ it('queues what is missing, then nothing, then what went stale or vanished from 
   const state = await sphereState(h);
   expect(state.customers).toHaveLength(2);
   expect((state.products as { tax_code: string }[])[0]!.tax_code).toBe('txcd_20030000');
-  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, a.id);
+  const link = await h.deps.links.getCustomer(c.connection.id, a.id);
   expect(link?.registrationsHash).toBeDefined();
   expect(third.connections[0]).toMatchObject({ connectionId: c.connection.id, backfillResumed: false });
 });

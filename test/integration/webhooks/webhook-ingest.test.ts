@@ -7,7 +7,6 @@ import { restoreLogLevel } from '../../fixtures/log-level-debug'; // first: the 
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { SIM_SEQUENCE_ACCOUNT_ID } from '../../../local/sequence-sim/server';
 import { logger } from '../../../shared/runtime/observability';
-import { syncStores } from '../../../shared/sync/stores';
 import { signatureHeader } from '../../../shared/webhooks/signature';
 import { captured } from '../../fixtures/handlers/exemptions-capture';
 import { createConnection, customerBody, type Harness, sim, startHarness, type TestConnection } from '../sync/harness';
@@ -133,7 +132,7 @@ it('accepts a signed delivery (202), queues one customer sync, and answers an ex
   const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
   expect(poller.stats.received - before).toBe(1);
   // The worker synced it (the route reached the real customer-sync worker).
-  const link = await syncStores(h.deps).links.getCustomer(c.connection.id, customerId);
+  const link = await h.deps.links.getCustomer(c.connection.id, customerId);
   expect(link?.sphereCustomerId).toBe(customerId);
 });
 
@@ -150,7 +149,7 @@ it('acknowledges and counts an unknown notification type without queueing it', a
   const res = await post(JSON.stringify({ notificationType: 'QUOTE_SIGNED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceId: 'q-1', resource: { id: 'q-1' } }));
   expect(res).toEqual({ status: 202, body: { status: 'ignored', notificationType: 'QUOTE_SIGNED' } });
   expect(await queuedSoFar()).toBe(before);
-  expect(await syncStores(h.deps).deliveries.stats(c.connection.id)).toEqual({ ignoredTotal: 1, ignoredByType: { QUOTE_SIGNED: 1 } });
+  expect(await h.deps.deliveries.stats(c.connection.id)).toEqual({ ignoredTotal: 1, ignoredByType: { QUOTE_SIGNED: 1 } });
 });
 
 it('verifies a base64-encoded body (binary content type) on its exact bytes', async () => {
@@ -191,7 +190,7 @@ it('a customer changed A → B → A is queued three times though the third body
 });
 
 it('an expired delivery claim that DynamoDB has not deleted yet does not count as a duplicate', async () => {
-  const { deliveries } = syncStores(h.deps);
+  const { deliveries } = h.deps;
   const info = { notificationType: 'CUSTOMER_UPDATED', resourceId: customerId };
   expect(await deliveries.claim(c.connection.id, 'expired-claim', info, -60)).toBe(true); // already past its ttl
   expect(await deliveries.claim(c.connection.id, 'expired-claim', info, 900)).toBe(true);

@@ -1,0 +1,25 @@
+/**
+ * The narrow faces of the repositories: each names just the methods a flow calls. Flows take these
+ * instead of the concrete DynamoDB classes, so the factory's repositories (shared/runtime/dependencies.ts)
+ * and the in-memory fakes of test/support/fakes/store.ts both fit.
+ */
+import { type ConnectionRepository } from './connections';
+import { type DeliveryRepository } from './deliveries';
+import { type FailureRepository } from '../failures/records';
+import { type LeaseRepository } from './leases';
+import { type LinkRepository } from './links';
+import { type RegistrationSnapshotRepository } from './registration-snapshots';
+import { type TaxRecordRepository } from './tax-records';
+import { type TransactionRepository } from './transactions';
+
+export type ConnectionLookup = Pick<ConnectionRepository, 'get'>;
+export type ConnectionCounters = Pick<ConnectionRepository, 'increment'>;
+/** Failure records as the flows write them (the admin routes list them through the repository). */
+export type FailureLog = Pick<FailureRepository, 'record' | 'resolve' | 'get' | 'recordWarning'>;
+export type LeaseStore = Pick<LeaseRepository, 'tryAcquire' | 'release'>;
+/** The Sphere links the ensure step reads and writes. */
+export type SphereLinkStore = Pick<LinkRepository, 'getCustomer' | 'putCustomer' | 'touchCustomer' | 'getProduct' | 'putProduct'>;
+export type RegistrationSnapshotReader = Pick<RegistrationSnapshotRepository, 'forCustomer'>;
+export type DeliveryClaims = Pick<DeliveryRepository, 'claim' | 'release' | 'countIgnored'>;
+export type TaxRecordStore = Pick<TaxRecordRepository, 'get' | 'put'>;
+export type TransactionStore = Pick<TransactionRepository, 'get' | 'putRecorded' | 'markCancelled'>;

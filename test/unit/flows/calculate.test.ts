@@ -1,0 +1,116 @@
+/**
+ * The invoice-tax calculation (shared/tax/calculate.ts) on in-memory ports: Sequence and Sphere
+ * stand-ins built on the simulators' own models (test/support/fakes), the real sync port. The
+ * emulator suite (test/integration/tax/calculation.test.ts) covers the same flow over HTTP, DynamoDB
+ * and SQS; these cases pin its rules in milliseconds.
+ */
+import { SIM_TAX_CATEGORY_IDS } from '../../../local/sequence-sim/store';
+import { Decimal } from '../../../shared/domain/decimal';
+import { minorUnitsToDecimal } from '../../../shared/domain/money';
+import { CALCULATION_ID_METADATA_KEY, calculateInvoiceTax } from '../../../shared/tax/calculate';
+import { type FakeWorld, SPHERE_CODES, fakeWorld } from '../../support/fakes';
+
+const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+const NOWHERE = { line1: '1 Unknown Rd', town: 'Nowhere', state: 'CA', postcode: '00000', country: 'US' };
+
+let w: FakeWorld;
+
+beforeEach(() => {
+  w = fakeWorld({ taxCodes: { default: SPHERE_CODES.electronicServices, byTaxCategory: { [SIM_TAX_CATEGORY_IDS.saas]: SPHERE_CODES.saasBusiness } } });
+});
+
+/** A draft for a Sacramento customer: three SaaS lines (one at a stale rate) and a grouped line without a product. */
+function seedDraft(address: Record<string, string> = SACRAMENTO) {
+  const customer = w.seed.customer('Capitol Widgets', address);
+  const { priceId } = w.seed.product('Cloud seat', 'USD', SIM_TAX_CATEGORY_IDS.saas);
+  return w.seed.invoice(
+    customer.id,
+    'USD',
+    [
+      { title: 'Seats', quantity: '3', rate: '19.99', priceId },
+      { title: 'Add-on', quantity: '1', rate: '1.05', priceId },
+      { title: 'Overage', quantity: '7', rate: '0.35', taxRate: '0.2', priceId },
+    ],
+    [{ title: 'Services', taxCategoryId: SIM_TAX_CATEGORY_IDS.standard, lines: [{ title: 'Setup', quantity: '2', rate: '12.34' }] }],
+  );
+}
+
+const lineWrites = (invoiceId: string) => w.sequence.callsTo(`PUT /invoices/${invoiceId}/line-items/`);
+
+it('writes tax that equals Sphere’s to the cent on every line and on the invoice, and stores the record', async () => {
+  const invoice = seedDraft();
+
+  const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+  expect(outcome).toMatchObject({ calculated: true, linesWritten: 4 });
+  const calculation = w.sphere.calculations.at(-1)!;
+  const lines = w.sequence.resources.invoices.lines(invoice.id);
+  expect(calculation.lines.map((l) => l.id).sort()).toEqual(lines.map((l) => l.id).sort());
+  for (const line of lines) {
+    const sphereMinor = calculation.lines.find((l) => l.id === line.id)!.taxAmounts.reduce((s, e) => s + e.amount, 0);
+    expect(line.totalTax).toBe(minorUnitsToDecimal(sphereMinor, 'USD'));
+    expect(outcome.record.lines.find((l) => l.lineItemId === line.id)).toMatchObject({ taxAmount: line.totalTax, taxRate: line.taxRate });
+  }
+  // Per-entry rounding, not a flat 7.25 %: 6.3 → 6 plus 1.3125 → 1 cents.
+  expect(outcome.record.lines.find((l) => l.amount === '1.05')!.taxAmount).toBe('0.07');
+  const after = w.sequence.resources.invoices.get(invoice.id);
+  expect(new Decimal(after.totalTax).equals(outcome.record.totalTax)).toBe(true);
+  expect(after.metadata).toContainEqual({ key: CALCULATION_ID_METADATA_KEY, value: outcome.record.calculationId });
+  expect(await w.taxRecords.get(w.connection.id, invoice.id)).toEqual(outcome.record);
+  expect(w.connections.count(w.connection.id, 'invoicesTaxed')).toBe(1);
+  // The SaaS product under its mapped code; the grouped line as its category's stand-in.
+  expect(w.sphere.products.get(lines[0]!.productId!)).toMatchObject({ taxCode: SPHERE_CODES.saasBusiness });
+  expect(outcome.record.lines.find((l) => l.amount === '24.68')!.sphereProductId).toBe(`sequence-tax-category:${SIM_TAX_CATEGORY_IDS.standard}`);
+  expect(w.leases.isHeld(w.connection.id, `INVOICE#${invoice.id}`)).toBe(false);
+});
+
+it('does nothing the second time: no Sphere call, no write (the loop our own INVOICE_UPDATED would start ends here)', async () => {
+  const invoice = seedDraft();
+  await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+  const [sphereCalls, sequenceCalls] = [w.sphere.calls.length, lineWrites(invoice.id).length];
+
+  const again = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+  expect(again).toMatchObject({ calculated: false, linesWritten: 0 });
+  expect(w.sphere.calls).toHaveLength(sphereCalls);
+  expect(lineWrites(invoice.id)).toHaveLength(sequenceCalls);
+  expect(w.connections.count(w.connection.id, 'invoicesTaxed')).toBe(1);
+});
+
+it('rewrites only the lines whose tax changed: a line added to the draft is the one PUT', async () => {
+  const invoice = seedDraft();
+  await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+  const before = new Map(w.sequence.resources.invoices.lines(invoice.id).map((l) => [l.id, { ...l }]));
+  const { priceId } = w.seed.product('Storage', 'USD', SIM_TAX_CATEGORY_IDS.saas);
+  const added = w.sequence.resources.invoices.createLine(invoice.id, { title: 'Storage', quantity: '5', rate: '2.10', taxRate: '0', externalIds: [], priceId }, { silent: true });
+  const writesBefore = lineWrites(invoice.id).length;
+
+  const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+  expect(outcome).toMatchObject({ calculated: true, linesWritten: 1 });
+  expect(lineWrites(invoice.id).slice(writesBefore)).toEqual([`PUT /invoices/${invoice.id}/line-items/${added.id}`]);
+  for (const line of w.sequence.resources.invoices.lines(invoice.id)) {
+    if (line.id !== added.id) expect(line).toEqual(before.get(line.id));
+  }
+  expect(w.sequence.resources.invoices.lines(invoice.id).find((l) => l.id === added.id)!.totalTax).toBe(outcome.record.lines.find((l) => l.lineItemId === added.id)!.taxAmount);
+});
+
+it('writes nothing when Sphere cannot place the customer, and stores a FAILED record that says why', async () => {
+  const invoice = seedDraft(NOWHERE);
+
+  await expect(calculateInvoiceTax(w.ctx, w.connection, invoice.id)).rejects.toMatchObject({ code: 'customer_tax_location_invalid' });
+
+  expect(lineWrites(invoice.id)).toEqual([]);
+  expect(await w.taxRecords.get(w.connection.id, invoice.id)).toMatchObject({ status: 'FAILED', errorCode: 'customer_tax_location_invalid', retryable: false });
+  expect(w.sequence.resources.invoices.get(invoice.id).totalTax).toBe(invoice.totalTax);
+  expect(w.leases.isHeld(w.connection.id, `INVOICE#${invoice.id}`)).toBe(false);
+});
+
+it('refuses an invoice that is no longer a draft, without touching it', async () => {
+  const invoice = seedDraft();
+  w.sequence.resources.invoices.finalize(invoice.id, { silent: true });
+
+  await expect(calculateInvoiceTax(w.ctx, w.connection, invoice.id)).rejects.toMatchObject({ code: 'invoice_not_draft' });
+  expect(w.sphere.calls).toEqual([]);
+  expect(lineWrites(invoice.id)).toEqual([]);
+});
