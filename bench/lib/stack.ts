@@ -15,7 +15,7 @@ import { type HttpRoute, type QueueBinding } from '../../local/runtime';
 import { type SequenceSimulatorOptions } from '../../local/sequence-sim/server';
 import { type SphereSimulatorOptions } from '../../local/sphere-sim/server';
 import { type Stack, startStack } from '../../local/stack';
-import { type MachineInfo, machineInfo } from './machine';
+import { machineInfo } from './machine';
 import { callSequenceApi, callSimulator } from '../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
@@ -90,21 +90,27 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
 
 // ---- results ---------------------------------------------------------------------------------
 
-export interface BenchResult {
-  name: string;
-  machine: MachineInfo;
-  generatedAt: string;
-  durationSeconds: number;
-  params: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  targets: Record<string, unknown>;
-  meetsTargets: Record<string, boolean>;
-  notes: string[];
+/**
+ * A new result of benchmark `name` run with `params`, for bench/results/<name>.json: the machine, when,
+ * and (filled in by the run) what was measured, the targets and whether each is met.
+ */
+export function newResult(name: string, params: Record<string, unknown>) {
+  return {
+    name,
+    machine: machineInfo(),
+    generatedAt: new Date().toISOString(),
+    durationSeconds: 0,
+    params,
+    metrics: {} as Record<string, unknown>,
+    targets: {} as Record<string, unknown>,
+    meetsTargets: {} as Record<string, boolean>,
+    notes: [] as string[],
+    startedAt: Date.now(),
+  };
 }
 
-export function newResult(name: string, params: Record<string, unknown>): BenchResult & { startedAt: number } {
-  return { name, machine: machineInfo(), generatedAt: new Date().toISOString(), durationSeconds: 0, params, metrics: {}, targets: {}, meetsTargets: {}, notes: [], startedAt: Date.now() };
-}
+/** A benchmark's result as written (the shape newResult builds, without its start time). */
+export type BenchResult = Omit<ReturnType<typeof newResult>, 'startedAt'>;
 
 /** Write bench/results/<name>.json (or `out`); returns the path. */
 export function writeResult(result: BenchResult & { startedAt?: number }, out?: string): string {
