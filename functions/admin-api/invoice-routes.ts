@@ -30,6 +30,7 @@ export function createInvoiceRoutes(getContext: () => TaxContext<Dependencies>):
       path: '/connections/{id}/invoices/{invoiceId}/tax',
       handle: async ({ params }) => {
         const ctx = getContext();
+        ctx.deps.prefetchCredentials(params.id!);
         const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
         const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
         const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, (clearFailure) =>
@@ -55,6 +56,7 @@ export function createInvoiceRoutes(getContext: () => TaxContext<Dependencies>):
       path: '/connections/{id}/invoices/{invoiceId}/finalize',
       handle: async ({ params }) => {
         const ctx = getContext();
+        ctx.deps.prefetchCredentials(params.id!);
         const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
         const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
         const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!, { deadline }));

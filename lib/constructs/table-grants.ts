@@ -7,8 +7,10 @@
  * Item reads/writes and per-connection queries on the connector table. BatchWriteItem: every function
  * that calls an upstream writes its audit entries a wave at a time (shared/store/audit-log.ts), and the
  * backfill its registration snapshots a page at a time (shared/store/registration-snapshots.ts).
+ * BatchGetItem: a tax calculation reads its customer's and products' links in one round trip
+ * (shared/store/links.ts).
  */
-export const CONNECTOR_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'] as const;
+export const CONNECTOR_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 /** On an index only queries apply: the connection list (GSI1). */
 export const CONNECTIONS_INDEX_ACTIONS = ['dynamodb:Query'] as const;
 /** Powertools idempotency records. */

@@ -13,3 +13,11 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, work
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
+
+/**
+ * Run `work` on the next turn of the event loop: upstream calls started just before it leave first,
+ * instead of waiting behind its CPU (e.g. marshalling a large DynamoDB item) on the critical path.
+ */
+export function afterCallsLeave<T>(work: () => Promise<T>): Promise<T> {
+  return new Promise<void>((resolve) => setImmediate(resolve)).then(work);
+}

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Connection } from '../domain/connection';
 import { ConnectorError } from '../domain/errors';
 import { type UpstreamCallRecord } from '../http/upstream-http';
-import { type CredentialVault, createVault } from '../secrets';
+import { type ConnectionSecrets, type CredentialVault, createVault } from '../secrets';
 import { SequenceClient } from '../sequence';
 import { SphereClient } from '../sphere';
 import { dynamoRateGates } from '../store/shared-pace';
@@ -62,6 +62,11 @@ export interface Dependencies {
    * rotated through PATCH /connections/{id} takes effect without a redeploy.
    */
   withUpstream<T>(connection: Connection, work: (clients: UpstreamClients) => Promise<T>): Promise<T>;
+  /**
+   * Start reading the connection's secret now, beside the connection lookup: the next `withUpstream`
+   * for it (within a second) uses this read instead of starting its own after the lookup.
+   */
+  prefetchCredentials(connectionId: string): void;
   /** Clients for explicit credentials (connect/test before anything is stored). */
   clientsFor(input: { sequence: { baseUrl: string; clientId: string; clientSecret: string }; sphere: { baseUrl: string; apiKey: string }; connectionId?: string }): UpstreamClients;
 }
@@ -75,6 +80,8 @@ export interface DependencyOverrides {
 }
 
 const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_credentials_rejected']);
+/** How long a prefetched secret read may stand in for one made now. */
+const CREDENTIAL_PREFETCH_MS = 1_000;
 
 /**
  * Audit-log writes run beside the flow they record, so they never slow it down or break it; but
@@ -117,13 +124,14 @@ export async function flushAuditLog(): Promise<void> {
 }
 
 export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOverrides = {}): Dependencies {
-  // AWS SDK calls appear as subsegments on the function's X-Ray trace (no-op when tracing is off).
-  const dynamo = overrides.dynamo ?? instrumentAwsClient(tracer.captureAWSv3Client(new DynamoDBClient({ region: cfg.region })));
+  // AWS SDK calls appear as subsegments on the function's X-Ray trace (when tracing is on).
+  const traced = <C>(client: C): C => (tracer ? tracer.captureAWSv3Client(client) : client);
+  const dynamo = overrides.dynamo ?? instrumentAwsClient(traced(new DynamoDBClient({ region: cfg.region })));
   const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   // An explicit endpoint (local emulator) must also stop the SDK from sending to the host in the
   // queue URL: fauxqs names queues `sqs.<region>.localhost`, which not every machine resolves.
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  const sqs = overrides.sqs ?? instrumentAwsClient(tracer.captureAWSv3Client(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) })));
+  const sqs = overrides.sqs ?? instrumentAwsClient(traced(new SQSClient({ region: cfg.region, ...(sqsEndpoint ? { endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false } : {}) })));
   const vault = overrides.vault ?? createVault(cfg);
   // The connection counters as metrics (failures have their own, recorded with the failure record).
   const connections = new ConnectionRepository(db, cfg.connectorTableName, (_connectionId, counter, by) => {
@@ -170,8 +178,20 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     };
   };
 
+  const prefetched = new Map<string, { at: number; secrets: Promise<ConnectionSecrets> }>();
+  const prefetchCredentials = (connectionId: string) => {
+    // Reads nobody took (an unknown connection) are dropped, so the map stays small.
+    for (const [id, read] of prefetched) if (Date.now() - read.at >= CREDENTIAL_PREFETCH_MS) prefetched.delete(id);
+    const secrets = (async () => vault.get(connectionId))();
+    secrets.catch(() => undefined); // an unknown connection's lookup answers; withUpstream rethrows for a known one
+    prefetched.set(connectionId, { at: Date.now(), secrets });
+  };
+
   async function clientsForConnection(connection: Connection, forceRefresh: boolean): Promise<UpstreamClients> {
-    const secrets = await vault.get(connection.id, { forceRefresh });
+    const early = prefetched.get(connection.id);
+    prefetched.delete(connection.id);
+    const fresh = !forceRefresh && early !== undefined && Date.now() - early.at < CREDENTIAL_PREFETCH_MS;
+    const secrets = await (fresh ? early.secrets : vault.get(connection.id, { forceRefresh }));
     return clientsFor({
       connectionId: connection.id,
       sequence: { baseUrl: connection.sequenceBaseUrl, clientId: secrets.sequence.clientId, clientSecret: secrets.sequence.clientSecret },
@@ -211,7 +231,7 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     }
   }
 
-  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, ...repositories, queues, logger, metrics, withUpstream, clientsFor };
+  return { config: cfg, dynamo, db, sqs, vault, connections, failures, audit, ...repositories, queues, logger, metrics, withUpstream, prefetchCredentials, clientsFor };
 }
 
 let processDependencies: Dependencies | undefined;

@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { METRICS } from './catalogue';
 import { type DimensionedMetrics } from './ports';
 
@@ -13,7 +13,28 @@ const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'sphere-connector';
 
 export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'SphereConnector' });
-export const tracer = new Tracer({ serviceName, enabled: process.env.POWERTOOLS_TRACE_ENABLED !== 'false' && !process.env.POWERTOOLS_DEV });
+
+/**
+ * X-Ray tracing is on: in a Lambda execution environment (not SAM local, not Amplify's mock) unless
+ * POWERTOOLS_TRACE_ENABLED=false or POWERTOOLS_DEV — Powertools' own rule (Tracer.setTracingEnabled).
+ */
+export function tracingActive(env: NodeJS.ProcessEnv = process.env): boolean {
+  const executionEnv = env.AWS_EXECUTION_ENV ?? '';
+  return executionEnv !== '' && executionEnv !== 'AWS_Lambda_amplify-mock' && !env.AWS_SAM_LOCAL && env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false' && !env.POWERTOOLS_DEV;
+}
+
+/**
+ * The Tracer, loaded only when tracing is on (undefined otherwise): the X-Ray SDK costs ~40 ms of
+ * import and, once loaded, a process-wide async hook (cls-hooked) that taxes every promise.
+ */
+export const tracer: Tracer | undefined = tracingActive() ? loadTracer() : undefined;
+
+function loadTracer(): Tracer {
+  // A require, not an import: the bundle evaluates the X-Ray SDK only on this path.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const powertools = require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+  return new powertools.Tracer({ serviceName });
+}
 
 /**
  * Flush the metrics a flow added, if any. Powertools' logMetrics warns on every invocation that

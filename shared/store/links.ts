@@ -4,7 +4,8 @@
  * content hash of what was last written to Sphere, so an unchanged record is never written again,
  * and (for customers) the tax status and registrations hash, so an exemption change is noticed.
  */
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConnectorError } from '../domain/errors';
 import { type ExpectedCustomerEcho } from '../domain/customer-echo';
 import { type SequenceTaxStatus } from '../domain/customer-mapping';
 import { SK, connectionPk } from './keys';
@@ -50,6 +51,11 @@ export interface ProductLink {
   taxCategoryId?: string;
   lastSyncedAt: string;
 }
+
+/** BatchGetItem takes at most 100 keys a request. */
+const BATCH_GET_MAX_KEYS = 100;
+/** Rounds of keys DynamoDB left unprocessed (throttling) before giving up: the caller retries later. */
+const BATCH_GET_ATTEMPTS = 5;
 
 export class LinkRepository extends ConnectorTableRepository {
   getCustomer(connectionId: string, customerId: string): Promise<CustomerLink | undefined> {
@@ -139,6 +145,32 @@ export class LinkRepository extends ConnectorTableRepository {
 
   getProduct(connectionId: string, productId: string): Promise<ProductLink | undefined> {
     return this.getItem<ProductLink>(connectionId, SK.product(productId));
+  }
+
+  /**
+   * A customer's link and its products' links in one round trip (BatchGetItem, strongly consistent,
+   * 100 keys a request): what an invoice's tax calculation compares with what Sequence shows.
+   */
+  async getCustomerAndProducts(connectionId: string, customerId: string, productIds: readonly string[]): Promise<{ customer?: CustomerLink; products: Map<string, ProductLink | undefined> }> {
+    const pk = connectionPk(connectionId);
+    const ids = [...new Set(productIds)];
+    let keys: Record<string, string>[] = [{ PK: pk, SK: SK.customer(customerId) }, ...ids.map((id) => ({ PK: pk, SK: SK.product(id) }))];
+    const found = new Map<string, Record<string, unknown>>();
+    const keyless = <T>(item: Record<string, unknown> | undefined) => (item ? withoutKeys<T>(item) : undefined);
+    for (let unprocessedRounds = 0; keys.length > 0; ) {
+      const out = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys.slice(0, BATCH_GET_MAX_KEYS), ConsistentRead: true } } }));
+      for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.SK), item);
+      const unprocessed = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, string>[];
+      keys = [...unprocessed, ...keys.slice(BATCH_GET_MAX_KEYS)];
+      if (unprocessed.length === 0) continue;
+      // Throttled: a short pause, then the keys again; a table that keeps refusing is a retryable failure.
+      if (++unprocessedRounds >= BATCH_GET_ATTEMPTS) throw new ConnectorError('retryable', 'dynamodb_throttled', `DynamoDB left ${unprocessed.length} link reads unprocessed ${BATCH_GET_ATTEMPTS} times`);
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** unprocessedRounds));
+    }
+    return {
+      customer: keyless<CustomerLink>(found.get(SK.customer(customerId))),
+      products: new Map(ids.map((id) => [id, keyless<ProductLink>(found.get(SK.product(id)))])),
+    };
   }
 
   async putProduct(link: ProductLink): Promise<void> {

@@ -18,7 +18,7 @@ export type ConnectionCounters = Pick<ConnectionRepository, 'increment'>;
 export type FailureLog = Pick<FailureRepository, 'record' | 'resolve' | 'get' | 'recordWarning'>;
 export type LeaseStore = Pick<LeaseRepository, 'tryAcquire' | 'release'>;
 /** The Sphere links the ensure step reads and writes. */
-export type SphereLinkStore = Pick<LinkRepository, 'getCustomer' | 'putCustomer' | 'touchCustomer' | 'getProduct' | 'putProduct'>;
+export type SphereLinkStore = Pick<LinkRepository, 'getCustomer' | 'putCustomer' | 'touchCustomer' | 'getProduct' | 'putProduct' | 'getCustomerAndProducts'>;
 export type RegistrationSnapshotReader = Pick<RegistrationSnapshotRepository, 'forCustomer'>;
 export type DeliveryClaims = Pick<DeliveryRepository, 'claim' | 'release' | 'countIgnored'>;
 export type TaxRecordStore = Pick<TaxRecordRepository, 'get' | 'put'>;

@@ -55,6 +55,8 @@ export class DynamoSharedPace implements SharedRateGate {
   /** Callers of acquire() not served yet. */
   private waiting = 0;
   private readonly burst: number;
+  /** Where the pace stood after this process's last reservation (epoch ms): ahead of the clock, it is still busy. */
+  private reservedUntil = 0;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -110,15 +112,14 @@ export class DynamoSharedPace implements SharedRateGate {
     return now;
   }
 
-  /** Reserve the next `count` slots; their send times. One round trip when the pace is idle, two when busy. */
+  /** Reserve the next `count` slots; their send times. One round trip when the pace is as this process last left it, two otherwise. */
   private async reserve(now: number, count: number): Promise<number[]> {
     const key = { PK: ratePk(this.scopeKey), SK: RATE_PACE_SK };
     const span = count * this.intervalMs;
     const ttl = ttlAfterSeconds(PACE_TTL_SECONDS, now);
-    let first: number;
-    try {
+    const claimIdle = async (): Promise<number | undefined> => {
+      // Idle (the pace is behind the clock): our slots start now.
       try {
-        // Idle (the pace is behind the clock): our slots start now.
         await this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -129,22 +130,40 @@ export class DynamoSharedPace implements SharedRateGate {
             ExpressionAttributeValues: { ':next': now + span, ':now': now, ':ttl': ttl },
           }),
         );
-        first = now;
+        return now;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // Busy: take the slots after the last one handed out, atomically.
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
+    };
+    const claimBusy = async (onlyIfBusy: boolean): Promise<number | undefined> => {
+      // Busy: take the slots after the last one handed out, atomically (never on an idle pace,
+      // whose old time would hand out slots in the past).
+      try {
         const out = await this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
             UpdateExpression: 'SET tat = tat + :span, #ttl = :ttl',
+            ...(onlyIfBusy ? { ConditionExpression: 'tat > :now' } : {}),
             ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':span': span, ':ttl': ttl },
+            ExpressionAttributeValues: { ':span': span, ':ttl': ttl, ...(onlyIfBusy ? { ':now': now } : {}) },
             ReturnValues: 'UPDATED_NEW',
           }),
         );
-        first = Number(out.Attributes?.tat) - span;
+        return Number(out.Attributes?.tat) - span;
+      } catch (error) {
+        if (onlyIfBusy && error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
       }
+    };
+    let first: number;
+    try {
+      // The case this process expects first (its own last reservation still ahead of the clock:
+      // busy, as when the next batch is reserved during a wave), so one round trip usually does.
+      if (this.reservedUntil > now) first = (await claimBusy(true)) ?? (await claimIdle()) ?? (await claimBusy(false))!;
+      else first = (await claimIdle()) ?? (await claimBusy(false))!;
+      this.reservedUntil = Math.max(this.reservedUntil, first + span);
     } catch (error) {
       this.options.onUnavailable?.(error);
       return [now];

@@ -315,14 +315,7 @@ export interface SphereCopies {
  * finding "Sphere already has them as they are" costs no round trip of its own.
  */
 export async function readSphereCopies(deps: Pick<SphereSyncDeps, 'links'>, connection: Connection, customerId: string, productIds: readonly string[]): Promise<SphereCopies> {
-  const { links } = deps;
-  const ids = [...new Set(productIds)];
-  const products = new Map<string, ProductLink | undefined>();
-  const [customer] = await Promise.all([
-    links.getCustomer(connection.id, customerId),
-    forEachLimited(ids, ENSURE_PRODUCTS_CONCURRENCY, async (id) => products.set(id, await links.getProduct(connection.id, id))),
-  ]);
-  return { customer, products };
+  return deps.links.getCustomerAndProducts(connection.id, customerId, productIds);
 }
 
 /**

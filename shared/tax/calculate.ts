@@ -25,7 +25,7 @@
  * A failure stores a FAILED record (reason + code, no hash, so the next attempt recalculates) and is
  * rethrown with its classification (user → 422 / failure record; retryable → retried / 503).
  */
-import { forEachLimited } from '../runtime/concurrency';
+import { afterCallsLeave, forEachLimited } from '../runtime/concurrency';
 import { type Connection } from '../domain/connection';
 import { registrationsHash } from '../domain/customer-mapping';
 import { ConnectorError, UserActionRequiredError, classifyError } from '../domain/errors';
@@ -105,10 +105,11 @@ function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId
     const readStartedAt = Date.now();
     const early = readInvoiceWithLines(clients, invoiceId);
     early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
-    return leaseInvoice(ctx, connection, invoiceId, async (lease) => {
+    // Claimed once the reads (and the pace reservation they wait for) are out: the lease is not on the path.
+    return afterCallsLeave(() => leaseInvoice(ctx, connection, invoiceId, async (lease) => {
       const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
       return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId), lease);
-    });
+    }));
   });
 }
 
@@ -241,8 +242,8 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     clients.sequence.getCustomer(invoice.customerId),
     clients.sequence.listTaxRegistrationsForCustomer(invoice.customerId),
     loadProducts(clients, lines),
-    ctx.taxRecords.get(connection.id, invoice.id),
-    ctx.sync.readCopies(deps, connection, invoice.customerId, productIds),
+    afterCallsLeave(() => ctx.taxRecords.get(connection.id, invoice.id)),
+    afterCallsLeave(() => ctx.sync.readCopies(deps, connection, invoice.customerId, productIds)),
   ]);
   assertReverseChargeHasTaxId({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, taxId: taxIdFor(customer.taxStatus, invoice, registrations) });
   const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
@@ -335,7 +336,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       linesWritten += 1;
     }),
     calculation.calculationId ? writeCalculationId(clients, invoice, calculation.calculationId) : undefined,
-    ctx.taxRecords.put(connection.id, record),
+    afterCallsLeave(() => ctx.taxRecords.put(connection.id, record)),
   ]);
   const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
   if (failed) throw failed.reason;

@@ -57,6 +57,8 @@ export interface TaxDeps extends SphereSyncDeps {
   metrics: DimensionedMetrics;
   /** Run `work` with the connection's upstream clients (Dependencies.withUpstream: credentials re-read once when refused). */
   withUpstream<T>(connection: Connection, work: (clients: TaxClients) => Promise<T>): Promise<T>;
+  /** Start reading the connection's secret beside its lookup (Dependencies.prefetchCredentials). */
+  prefetchCredentials(connectionId: string): void;
 }
 
 export interface SphereSyncPort {

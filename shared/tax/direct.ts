@@ -53,6 +53,7 @@ export async function handleDirectInvocation(ctx: TaxContext, event: unknown): P
   const { connectionId, invoiceId, finalize } = parsed.data;
   try {
     ctx.deps.logger.appendKeys({ connectionId, resourceType: 'invoice', resourceId: invoiceId });
+    ctx.deps.prefetchCredentials(connectionId);
     const connection = await requireConnection(ctx.deps, connectionId, { live: TAX_WORK });
     const result = await withInvoiceFailureRecord(ctx, connection, invoiceId, async () => {
       if (finalize) {

@@ -7,6 +7,7 @@
  */
 import { type Connection } from '../domain/connection';
 import { UserActionRequiredError, classifyError } from '../domain/errors';
+import { afterCallsLeave } from '../runtime/concurrency';
 import { recordFailureMetrics } from '../runtime/observability';
 import { type TaxContext } from './context';
 import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
@@ -19,8 +20,8 @@ export const TAX_WORK = 'calculate tax';
  * success. `work` may clear it itself (`clearFailure`) beside its own last writes, saving a round trip.
  */
 export async function withInvoiceFailureRecord<T>(ctx: TaxContext, connection: Connection, invoiceId: string, work: (clearFailure: () => Promise<unknown>) => Promise<T>): Promise<T> {
-  // Looked up beside the work: without a failure record there is nothing to clear afterwards.
-  const hadFailure = ctx.deps.failures.get(connection.id, 'invoice', invoiceId).then(
+  // Looked up beside the work (once its first calls are out): without a failure record there is nothing to clear afterwards.
+  const hadFailure = afterCallsLeave(() => ctx.deps.failures.get(connection.id, 'invoice', invoiceId)).then(
     (record) => record !== undefined,
     () => true,
   );

@@ -2,23 +2,12 @@
  * Leases against DynamoDB (dynalite): one holder at a time, an expired lease can be taken over,
  * only the holder releases it, and withLease waits for a held lease, then gives up with `busy`.
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type EmbeddedDynamo, startDynamo } from '../../../local/runtime/dynamo';
 import { LeaseRepository, withLease } from '../../../shared/store/leases';
+import { useConnectorTable } from './dynamo-table';
 
-let dynamo: EmbeddedDynamo;
-let db: DynamoDBDocumentClient;
+const table = useConnectorTable();
 
-beforeAll(async () => {
-  dynamo = await startDynamo();
-  db = DynamoDBDocumentClient.from(dynamo.client);
-});
-
-afterAll(async () => {
-  await dynamo?.stop();
-});
-
-const repo = (now: () => number = Date.now) => new LeaseRepository(db, dynamo.tables.connector, now);
+const repo = (now: () => number = Date.now) => new LeaseRepository(table.db, table.name, now);
 
 it('gives a lease to one holder at a time and back after release', async () => {
   const leases = repo();

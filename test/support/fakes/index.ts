@@ -171,6 +171,7 @@ export function fakeWorld(connectionOverrides: Partial<Connection> = {}): FakeWo
     metrics,
     // One set of clients: the fakes have no credentials to refuse.
     withUpstream: (_connection, work) => work(clients),
+    prefetchCredentials: () => undefined,
   };
   const ctx: TaxContext = { deps, taxRecords: stores.taxRecords, transactions: stores.transactions, leases: stores.leases, sync: defaultSphereSync };
   return { connection, sequence, sphere, clients, ...stores, queues, vault, logger, metrics, deps, ctx, seed: new Seeder(sequence) };

@@ -177,6 +177,12 @@ export class FakeLinks implements SphereLinkStore {
   async putProduct(link: ProductLink): Promise<void> {
     this.products.set(key(link.connectionId, link.productId), copy(link));
   }
+
+  async getCustomerAndProducts(connectionId: string, customerId: string, productIds: readonly string[]): Promise<{ customer?: CustomerLink; products: Map<string, ProductLink | undefined> }> {
+    const ids = [...new Set(productIds)];
+    const products = new Map(await Promise.all(ids.map(async (id) => [id, await this.getProduct(connectionId, id)] as const)));
+    return { customer: await this.getCustomer(connectionId, customerId), products };
+  }
 }
 
 export class FakeRegistrationSnapshots implements RegistrationSnapshotReader {

@@ -96,3 +96,24 @@ describe('withUpstream: credential rotation without a redeploy', () => {
     expect(reads).toEqual([false]);
   });
 });
+
+describe('prefetchCredentials: the secret read beside the connection lookup', () => {
+  it('withUpstream uses the read started ahead instead of reading again', async () => {
+    const { vault, reads } = rotatedVault();
+    const deps = createDependencies(config, { vault, fetch: sphereFetch, sleep: async () => undefined });
+    deps.prefetchCredentials(connection.id);
+    await deps.withUpstream(connection, async ({ sphere }) => sphere.keyFingerprint);
+    expect(reads).toEqual([false]);
+    // The prefetched read is used once; then withUpstream reads for itself.
+    await deps.withUpstream(connection, async ({ sphere }) => sphere.keyFingerprint);
+    expect(reads).toEqual([false, false]);
+  });
+
+  it('a failed prefetch (unknown connection) is silent; for a known one withUpstream throws the vault error', async () => {
+    const missing: CredentialVault = { get: async () => { throw new Error('no stored credentials'); }, put: async () => undefined, scheduleDeletion: async () => undefined };
+    const deps = createDependencies(config, { vault: missing, fetch: sphereFetch, sleep: async () => undefined });
+    deps.prefetchCredentials('conn_unknown');
+    deps.prefetchCredentials(connection.id);
+    await expect(deps.withUpstream(connection, async () => 'reached')).rejects.toThrow('no stored credentials');
+  });
+});
