@@ -24,7 +24,7 @@
 import { SPHERE_V1_WRITE_LIMIT, SPHERE_V1_WRITE_PACE, sphereKeyFingerprint } from '../shared/sphere/client';
 import { SEQUENCE_RATE_LIMIT_PER_MINUTE, credentialFingerprint, sequenceRate } from '../shared/sequence/client';
 import { type RateLimit, sharedRateLimiter } from '../shared/http/rate-limiter';
-import { type BenchStack, SPHERE_KEY, newResult, parseFlags, sampleMemory, sleep, startBenchStack, writeResult } from './lib/stack';
+import { type BenchStack, newResult, parseFlags, reportResult, runWhenMain, sampleMemory, sleep, SPHERE_KEY, startBenchStack } from './lib/stack';
 import { round } from './lib/stats';
 
 export const TARGETS = { writeRatio: 0.9, peakMemoryMb: 128 } as const;
@@ -125,7 +125,7 @@ export async function runBackfillBench(options: BackfillBenchOptions): Promise<R
       await sleep(200);
     }
     const allInSphereAt = Date.now();
-    await stack.settle(3, 300_000).catch((error: unknown) => log(`  settle: ${String(error)}`));
+    await stack.settle({ rounds: 3, timeoutMs: 300_000 }).catch((error: unknown) => log(`  settle: ${String(error)}`));
     const settledAt = Date.now();
     const mem = memory.stop();
 
@@ -140,9 +140,9 @@ export async function runBackfillBench(options: BackfillBenchOptions): Promise<R
     const sphereIds = new Set(stack.sphere.state.customers.keys());
     const lost = seededIds.filter((id) => !sphereIds.has(id)).length;
     const duplicatedWrites = Math.max(0, ok.length - sphereIds.size);
-    const conn = await stack.admin<{ backfill: { state: string; done: number; total: number }; counts: Record<string, number> }>('GET', `/connections/${connection.id}`);
-    const failures = await stack.admin<{ items: unknown[] }>('GET', `/connections/${connection.id}/failures`);
-    const dlq = await stack.admin<{ queues?: { name: string; approximateMessages?: number }[]; items?: unknown[] }>('GET', '/dlq');
+    const conn = await stack.admin.call<{ backfill: { state: string; done: number; total: number }; counts: Record<string, number> }>('GET', `/connections/${connection.id}`);
+    const failures = await stack.admin.call<{ items: unknown[] }>('GET', `/connections/${connection.id}/failures`);
+    const dlq = await stack.admin.call<{ queues?: { name: string; approximateMessages?: number }[]; items?: unknown[] }>('GET', '/dlq');
     const ratio = round(steadyWritesPerSecond / options.writeLimit, 3);
     const mb = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
 
@@ -203,13 +203,7 @@ async function main(): Promise<void> {
     sequenceLimitPerMinute: (flags['sequence-limit'] as number | undefined) ?? SEQUENCE_RATE_LIMIT_PER_MINUTE,
     timeoutSeconds: (flags['timeout-seconds'] as number | undefined) ?? 1800,
   });
-  const file = writeResult(result, flags.out as string | undefined);
-  console.log(`meets targets: ${JSON.stringify(result.meetsTargets)}\nwrote ${file}`);
+  reportResult(result, flags.out as string | undefined);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  });
-}
+runWhenMain(module, main);

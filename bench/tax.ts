@@ -44,7 +44,7 @@
  */
 import { SIM_TAX_CATEGORY_IDS } from '../local/sequence-sim/server';
 import { clearUpstreamCalls, describeWaves, readUpstreamCalls, setUpstreamLatency, upstreamWaves } from '../local/upstream-waves';
-import { type BenchStack, newResult, parseFlags, sleep, startBenchStack, writeResult } from './lib/stack';
+import { BENCH_SETTLE_TIMEOUT_MS, type BenchStack, newResult, parseFlags, reportResult, runWhenMain, sleep, startBenchStack, writeResult } from './lib/stack';
 import { round, summarize } from './lib/stats';
 
 export const TARGET_P99_MS_100_LINES = 50;
@@ -129,7 +129,7 @@ async function putLine(stack: BenchStack, invoiceId: string, line: SeededLine, c
 
 async function calculate(stack: BenchStack, connectionId: string, invoiceId: string): Promise<{ ms: number; record: { status: string; totalTax: string; lines: unknown[] } }> {
   const started = performance.now();
-  const response = await stack.admin<{ status: string; totalTax: string; lines: unknown[] }>('POST', `/connections/${connectionId}/invoices/${invoiceId}/tax`);
+  const response = await stack.admin.call<{ status: string; totalTax: string; lines: unknown[] }>('POST', `/connections/${connectionId}/invoices/${invoiceId}/tax`);
   const ms = performance.now() - started;
   if (response.status !== 200 || response.body.status !== 'CALCULATED') throw new Error(`POST …/tax → ${response.status}: ${JSON.stringify(response.body).slice(0, 500)}`);
   return { ms, record: response.body };
@@ -318,7 +318,7 @@ async function seedBenchInvoices(stack: BenchStack, sizes: number[]): Promise<{ 
 async function dropWebhookPolicies(stack: BenchStack): Promise<void> {
   const policies = await stack.sequenceApi<{ items: { id: string }[] }>('GET', '/notifications/policies');
   for (const p of policies.items) await stack.sequenceApi('DELETE', `/notifications/policies/${p.id}`);
-  await stack.settle();
+  await stack.settle({ timeoutMs: BENCH_SETTLE_TIMEOUT_MS });
 }
 
 /** A connection without calculate-on-draft and without the webhook policy: only the timed calls calculate. */
@@ -391,10 +391,10 @@ export async function runTaxLatencyBench(options: TaxLatencyBenchOptions): Promi
     if (options.largeInvoiceLines > 0) {
       const large = await seedBenchInvoices(stack, [options.largeInvoiceLines]);
       const largeStarted = performance.now();
-      const largeAnswer = await stack.admin<{ status: string }>('POST', `/connections/${connectionId}/invoices/${large.invoiceIds[0]}/tax`);
+      const largeAnswer = await stack.admin.call<{ status: string }>('POST', `/connections/${connectionId}/invoices/${large.invoiceIds[0]}/tax`);
       const answerMs = round(performance.now() - largeStarted, 0);
-      await stack.settle(1, 180_000);
-      const largeRecord = await stack.admin<{ status: string }>('GET', `/connections/${connectionId}/invoices/${large.invoiceIds[0]}/tax`);
+      await stack.settle({ rounds: 1, timeoutMs: 180_000 });
+      const largeRecord = await stack.admin.call<{ status: string }>('GET', `/connections/${connectionId}/invoices/${large.invoiceIds[0]}/tax`);
       largeInvoice = { lines: options.largeInvoiceLines, answerStatus: largeAnswer.status, answerMs, recordStatus: largeRecord.body.status, finishedBy: largeAnswer.status === 202 ? 'worker' : 'route', finishedMs: round(performance.now() - largeStarted, 0) };
       log(`  ${options.largeInvoiceLines} lines, every line changed: answered ${largeAnswer.status} in ${answerMs} ms; record ${largeRecord.body.status} after ${largeInvoice.finishedMs} ms (${largeInvoice.finishedBy})`);
     }
@@ -457,13 +457,7 @@ async function main(): Promise<void> {
     spacingMs: (flags['spacing-ms'] as number | undefined) ?? 1000,
     sustainedIterations: (flags['sustained-iterations'] as number | undefined) ?? 10,
   });
-  const file = writeResult(result, flags.out as string | undefined);
-  console.log(`meets targets: ${JSON.stringify(result.meetsTargets)}\nwrote ${file}`);
+  reportResult(result, flags.out as string | undefined);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  });
-}
+runWhenMain(module, main);

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { SIM_SEQUENCE_ACCOUNT_ID } from '../local/sequence-sim/server';
 import { signatureHeader } from '../shared/webhooks/signature';
-import { newResult, parseFlags, startBenchStack, writeResult } from './lib/stack';
+import { newResult, parseFlags, reportResult, runWhenMain, startBenchStack } from './lib/stack';
 import { recorded } from './lib/stack-recorder';
 import { round, summarize } from './lib/stats';
 
@@ -188,13 +188,7 @@ async function main(): Promise<void> {
     concurrency: (flags.concurrency as number | undefined) ?? 16,
     warmup: (flags.warmup as number | undefined) ?? 200,
   });
-  const file = writeResult(result, flags.out as string | undefined);
-  console.log(`meets targets: ${JSON.stringify(result.meetsTargets)}\nwrote ${file}`);
+  reportResult(result, flags.out as string | undefined);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  });
-}
+runWhenMain(module, main);

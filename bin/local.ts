@@ -8,9 +8,8 @@
  *   npm start -- --fresh    wipe .local/ first
  */
 import path from 'node:path';
-import { DEFAULT_ADMIN_TOKEN, startLocalRuntime, type LocalRuntime, type SimulatorStarter } from '../local/runtime';
-import { startSequenceSimulator } from '../local/sequence-sim/server';
-import { startSphereSimulator } from '../local/sphere-sim/server';
+import { DEFAULT_ADMIN_TOKEN, type LocalRuntime } from '../local/runtime';
+import { startStack } from '../local/stack';
 import { queues, routes } from '../local/wiring';
 import { commandFlags } from './flags';
 
@@ -44,38 +43,23 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  const sequenceSim: SimulatorStarter | undefined = realSequence
-    ? undefined
-    : {
-        start: async () => {
-          const sim = await startSequenceSimulator({ port: sequencePort });
-          return { url: sim.url, apiUrl: sim.apiUrl, stop: () => sim.stop() };
-        },
-      };
-  const sphereSim: SimulatorStarter | undefined = realSphere
-    ? undefined
-    : {
-        start: async () => {
-          const sim = await startSphereSimulator({ port: spherePort });
-          return { url: sim.url, stop: () => sim.stop() };
-        },
-      };
-
   const started = Date.now();
   let runtime: LocalRuntime;
+  let stop: () => Promise<void>;
   try {
-    runtime = await startLocalRuntime({
+    ({ runtime, stop } = await startStack({
       port,
       host,
-      dataDir,
-      fresh,
-      adminToken,
-      ...(publicUrl ? { publicUrl } : {}),
-      routes,
-      queues,
-      simulators: { ...(sequenceSim ? { sequence: sequenceSim } : {}), ...(sphereSim ? { sphere: sphereSim } : {}) },
-      env: { ...(realSequence ? { SEQUENCE_BASE_URL: realSequence } : {}), ...(realSphere ? { SPHERE_BASE_URL: realSphere } : {}) },
-    });
+      data: { dir: dataDir, fresh },
+      // No simulator where the real service is used.
+      sequence: realSequence ? false : { port: sequencePort },
+      sphere: realSphere ? false : { port: spherePort },
+      runtime: {
+        adminToken,
+        ...(publicUrl ? { publicUrl } : {}),
+        env: { ...(realSequence ? { SEQUENCE_BASE_URL: realSequence } : {}), ...(realSphere ? { SPHERE_BASE_URL: realSphere } : {}) },
+      },
+    }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'EADDRINUSE') {
@@ -127,8 +111,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
-    runtime
-      .stop()
+    stop()
       .then(() => {
         console.log('Stopped.');
         process.exit(0);

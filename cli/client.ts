@@ -6,6 +6,7 @@ import type { RequestSigner } from './sigv4';
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{
   status: number;
+  headers?: { get(name: string): string | null };
   text: () => Promise<string>;
 }>;
 
@@ -22,6 +23,15 @@ export interface ApiAnswer<T = unknown> {
   status: number;
   body: T;
 }
+
+/** Any answer of the admin API, error or not (see AdminClient.call). */
+export interface AdminAnswer<T = Record<string, unknown>> extends ApiAnswer<T> {
+  /** The body as received. */
+  text: string;
+  headers: { get(name: string): string | null };
+}
+
+const NO_HEADERS = { get: () => null };
 
 /** An error answer of the admin API (or a transport failure, status 0). */
 export class AdminApiError extends Error {
@@ -67,7 +77,7 @@ export class AdminClient {
    * Send one request as it is (signed, or with the token) and answer status and raw text, whatever
    * the status; only a transport failure throws. `path` may carry a query string.
    */
-  async send(method: string, path: string, payload?: string): Promise<{ status: number; text: string }> {
+  async send(method: string, path: string, payload?: string): Promise<{ status: number; text: string; headers: { get(name: string): string | null } }> {
     const url = `${this.baseUrl}${path}`;
     let headers: Record<string, string> = { accept: 'application/json', ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) };
     if (this.options.signer) {
@@ -76,14 +86,30 @@ export class AdminClient {
     } else if (this.options.token) {
       headers.authorization = `Bearer ${this.options.token}`;
     }
-    let answer: { status: number; text: () => Promise<string> };
+    let answer: Awaited<ReturnType<FetchLike>>;
     try {
       answer = await this.fetchFn(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     } catch (error) {
       const cause = error instanceof Error ? ((error.cause as { code?: string } | undefined)?.code ?? error.message) : String(error);
       throw new AdminApiError(0, 'unreachable', `Cannot reach ${this.baseUrl} (${cause}). Is the connector running (npm start), or is --url right?`);
     }
-    return { status: answer.status, text: await answer.text() };
+    return { status: answer.status, text: await answer.text(), headers: answer.headers ?? NO_HEADERS };
+  }
+
+  /**
+   * Call the API and answer whatever the status, the body parsed (`{}` when empty or not JSON), for
+   * callers that check error answers themselves (tests, benchmarks). A string body is sent as it is
+   * (malformed JSON, for example); anything else as JSON.
+   */
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<AdminAnswer<T>> {
+    const { status, text, headers } = await this.send(method, path, body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+    return { status, body: (parseJson(text) ?? {}) as T, text, headers };
+  }
+
+  /** The same client with another bearer token (`null`: none), e.g. to show a refusal. */
+  withToken(token: string | null): AdminClient {
+    const { signer: _signer, token: _token, ...rest } = this.options;
+    return new AdminClient({ ...rest, ...(token === null ? {} : { token }) });
   }
 
   /** Call the API; any status ≥ 400 throws AdminApiError. */

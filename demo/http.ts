@@ -3,6 +3,7 @@
  * API (bearer token), Sequence's public API on the simulator (Basic auth, `Sequence-Version`), and
  * the simulators' `/_sim/*` controls for seeding and inspection. No connector internals.
  */
+import { AdminClient } from '../cli/client';
 
 /** Where everything is. Secrets here are only the simulators' documented defaults and the admin token. */
 export interface DemoTargets {
@@ -67,9 +68,10 @@ async function call<T>(url: string, method: string, headers: Record<string, stri
   return { status: response.status, body: parsed as T };
 }
 
-/** Connector admin API; answers with status and body (the caller decides what is an error). */
+/** Connector admin API through the operator CLI's client; answers with status and body (the caller decides what is an error). */
 export function admin<T = Record<string, unknown>>(t: DemoTargets, method: string, path: string, body?: unknown): Promise<HttpAnswer<T>> {
-  return call<T>(`${t.connectorUrl}${path}`, method, { authorization: `Bearer ${t.adminToken}` }, body);
+  const client = new AdminClient({ baseUrl: t.connectorUrl, token: t.adminToken, fetch: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(30_000) }) });
+  return client.call<T>(method, path, body);
 }
 
 /** Connector admin API, expecting one of `ok` statuses. */

@@ -26,6 +26,7 @@ import { type LocalRuntime, type QueueBinding } from '../../local/runtime';
 import { type SequenceSimulator } from '../../local/sequence-sim/server';
 import { type SphereSimulator } from '../../local/sphere-sim/server';
 import { startStack } from '../../local/stack';
+import { type AdminAnswer, type AdminClient } from '../../cli/client';
 import { calculate, DEFAULT_ESTABLISHMENT, DEFAULT_REGISTRATIONS, defaultTaxCodes, type EngineContext } from '../../local/sphere-sim/tax-engine';
 import { type CurrencyCode } from '../../shared/domain/currency';
 import { Decimal } from '../../shared/domain/decimal';
@@ -144,18 +145,14 @@ async function simCall<T = Record<string, unknown>>(baseUrl: string, method: str
   return (text ? JSON.parse(text) : {}) as T;
 }
 
-interface AdminReply<T> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
 /** Mutable state of one run, threaded through the phases. */
 interface Run {
   data: ChaosData;
   options: ChaosOptions;
   faults: ChaosFaults;
   runtime: LocalRuntime;
+  /** The operator CLI's client (local/stack.ts), answering errors too. */
+  admin: AdminClient;
   sequence: SequenceSimulator;
   sphere: SphereSimulator;
   secrets: { clientId: string; clientSecret: string; sphereKey: string };
@@ -171,26 +168,10 @@ interface Run {
   progress: (line: string) => void;
 }
 
-async function admin<T = Record<string, unknown>>(run: Pick<Run, 'runtime'>, method: string, adminPath: string, body?: unknown): Promise<AdminReply<T>> {
-  const response = await fetch(`${run.runtime.url}${adminPath}`, {
-    method,
-    headers: { authorization: `Bearer ${run.runtime.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let parsed: unknown = {};
-  try {
-    parsed = text ? JSON.parse(text) : {};
-  } catch {
-    parsed = { raw: text.slice(0, 300) };
-  }
-  return { status: response.status, body: parsed as T, headers: response.headers };
-}
-
 /** An admin call that a client would retry on 503 (Retry-After) — the connector's documented contract. */
-async function adminRetrying<T>(run: Run, method: string, adminPath: string, body?: unknown, attempts = 12): Promise<AdminReply<T>> {
+async function adminRetrying<T>(run: Run, method: string, adminPath: string, body?: unknown, attempts = 12): Promise<AdminAnswer<T>> {
   for (let i = 1; ; i++) {
-    const reply = await admin<T>(run, method, adminPath, body);
+    const reply = await run.admin.call<T>(method, adminPath, body);
     if (reply.status !== 503 || i >= attempts) return reply;
     const after = Number(reply.headers.get('retry-after') ?? '1');
     await sleep(Math.min(5, Number.isFinite(after) && after > 0 ? after : 1) * 1000);
@@ -307,7 +288,7 @@ async function waitForBackfill(run: Run): Promise<void> {
     await eventually(
       'the backfill to complete',
       async () => {
-        const reply = await admin<{ backfill: { state: string; done: number; total: number } }>(run, 'GET', `/connections/${run.connectionId}`);
+        const reply = await run.admin.call<{ backfill: { state: string; done: number; total: number } }>('GET', `/connections/${run.connectionId}`);
         const b = reply.body.backfill;
         const line = `  backfill ${b.state} ${b.done}/${b.total}`;
         if (line !== last) run.progress(line);
@@ -429,7 +410,7 @@ async function voidsAndCredits(run: Run): Promise<void> {
 }
 
 async function retryFailures(run: Run): Promise<void> {
-  const reply = await admin<{ requeued?: number; matched?: number }>(run, 'POST', `/connections/${run.connectionId}/failures/retry`, { all: true });
+  const reply = await run.admin.call<{ requeued?: number; matched?: number }>('POST', `/connections/${run.connectionId}/failures/retry`, { all: true });
   if (reply.status !== 202 && reply.status !== 404) run.problems.push({ check: 'failures/retry', detail: `→ ${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}` });
   run.progress(`  retry all: ${reply.status} ${JSON.stringify(reply.body)}`);
   await settle(run);
@@ -601,7 +582,7 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
       }
     }
     // The stored tax record agrees with Sequence, line by line.
-    const record = await admin<TaxRecordWire>(run, 'GET', `/connections/${run.connectionId}/invoices/${id}/tax`);
+    const record = await run.admin.call<TaxRecordWire>('GET', `/connections/${run.connectionId}/invoices/${id}/tax`);
     if (spec.fate !== 'void_draft') {
       if (record.status !== 200 || record.body.status !== 'CALCULATED') {
         mismatched = true;
@@ -645,7 +626,7 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
   }
   const strayTransactions = [...spTransactions.keys()].filter((id) => !expectedTransactions.has(id));
   if (strayTransactions.length > 0) fail('transaction-duplicates', `${strayTransactions.length} unexpected Sphere transaction(s)`);
-  const connection = await admin<{ counts: { transactionsRecorded: number } }>(run, 'GET', `/connections/${run.connectionId}`);
+  const connection = await run.admin.call<{ counts: { transactionsRecorded: number } }>('GET', `/connections/${run.connectionId}`);
   const recordedCount = connection.body.counts.transactionsRecorded;
   if (recordedCount !== recordedExpected) fail('transaction-count', `counts.transactionsRecorded = ${recordedCount}, expected ${recordedExpected} (each document recorded exactly once)`);
   counts.duplicates += strayTransactions.length + Math.max(0, recordedCount - recordedExpected);
@@ -659,7 +640,7 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
   counts.creditNotes = run.creditNotes.length;
 
   // Failures: exactly the seeded invalid records, each with its code and a reason.
-  const failures = await admin<{ items: { resourceType: string; resourceId: string; code: string; reason: string }[] }>(run, 'GET', `/connections/${run.connectionId}/failures`);
+  const failures = await run.admin.call<{ items: { resourceType: string; resourceId: string; code: string; reason: string }[] }>('GET', `/connections/${run.connectionId}/failures`);
   const expected = expectedFailures(run);
   const expectedKey = new Map(expected.map((e) => [`${e.resourceType}|${e.resourceId}`, e]));
   counts.expectedFailures = expected.length;
@@ -683,7 +664,7 @@ async function verify(run: Run, counts: ChaosCounts): Promise<void> {
   }
 
   // DLQs empty.
-  const dlq = await admin<{ items: { queue: string; visible: number; inFlight: number }[] }>(run, 'GET', '/dlq');
+  const dlq = await run.admin.call<{ items: { queue: string; visible: number; inFlight: number }[] }>('GET', '/dlq');
   counts.dlqMessages = (dlq.body.items ?? []).reduce((s, q) => s + q.visible + q.inFlight, 0);
   if (dlq.status !== 200) fail('dlq', `GET /dlq → ${dlq.status}`);
   if (counts.dlqMessages > 0) fail('dlq', `${counts.dlqMessages} message(s) in DLQs: ${JSON.stringify(dlq.body.items)}`);
@@ -733,6 +714,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const run: Run = {
     data, options, faults, sequence, sphere, secrets, progress,
     runtime,
+    admin: stack.admin,
     connectionId: '', customerIds: [], productIds: [], priceIds: [], invoiceIds: [], creditNotes: [],
     renamed: new Map(), problems: [], durations: {},
   };
@@ -754,22 +736,19 @@ async function phases(run: Run, counts: ChaosCounts): Promise<void> {
     await timed(run, 'connect', () => connect(run));
     await faultsOn(run);
     await timed(run, 'backfill', () => waitForBackfill(run));
-    await timed(run, 'customers-live', async () => {
-      await liveCustomers(run);
-      await settle(run);
-    });
-    await timed(run, 'invoices', async () => {
-      await createInvoices(run);
-      await settle(run);
-    });
-    await timed(run, 'finalise', async () => {
-      await finalise(run);
-      await settle(run);
-    });
-    await timed(run, 'voids-credits', async () => {
-      await voidsAndCredits(run);
-      await settle(run);
-    });
+    // Each phase's work, then everything it set off (webhooks, queued work) settled.
+    const settledPhases: [string, (run: Run) => Promise<void>][] = [
+      ['customers-live', liveCustomers],
+      ['invoices', createInvoices],
+      ['finalise', finalise],
+      ['voids-credits', voidsAndCredits],
+    ];
+    for (const [phase, work] of settledPhases) {
+      await timed(run, phase, async () => {
+        await work(run);
+        await settle(run);
+      });
+    }
     const sphereRequests = await simCall<{ requests: { status: number }[] }>(sphere.url, 'GET', '/_sim/requests');
     await faultsOff(run);
     await timed(run, 'retry', () => retryFailures(run));

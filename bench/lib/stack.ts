@@ -11,14 +11,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type HttpRoute, type LocalRuntime, type QueueBinding } from '../../local/runtime';
-import { type SequenceSimulator, type SequenceSimulatorOptions } from '../../local/sequence-sim/server';
-import { type SphereSimulator, type SphereSimulatorOptions } from '../../local/sphere-sim/server';
-import { startStack } from '../../local/stack';
-// Types only: shared/runtime modules build the logger and metrics at module scope from process.env,
-// so they are imported (below) only after startStack has set the handlers' environment.
-import type { Dependencies } from '../../shared/runtime/dependencies';
-import { type MachineInfo, machineInfo } from './machine';
+import { type HttpRoute, type QueueBinding } from '../../local/runtime';
+import { type SequenceSimulatorOptions } from '../../local/sequence-sim/server';
+import { type SphereSimulatorOptions } from '../../local/sphere-sim/server';
+import { type Stack, startStack } from '../../local/stack';
+import { machineInfo } from './machine';
 import { callSequenceApi, callSimulator } from '../../local/sim-client';
 
 export const SPHERE_KEY = 'sph_test_local';
@@ -41,29 +38,23 @@ export interface BenchConnection {
   webhookUrl: string;
 }
 
-export interface BenchStack {
-  runtime: LocalRuntime;
-  sequence: SequenceSimulator;
-  sphere: SphereSimulator;
-  deps: Dependencies;
-  /** The connector's admin API through the front door (bearer token). */
-  admin<T = Record<string, unknown>>(method: string, adminPath: string, body?: unknown): Promise<{ status: number; body: T }>;
+export interface BenchStack extends Stack {
   /** Sequence's public API on the simulator (Basic auth). */
   sequenceApi<T = Record<string, unknown>>(method: string, apiPath: string, body?: unknown): Promise<T>;
   /** A simulator's /_sim control surface. */
   sim<T = Record<string, unknown>>(baseUrl: string, method: string, simPath: string, body?: unknown): Promise<T>;
   /** POST /connections through the admin API; waits for the connection (and its first backfill) to settle. */
   createConnection(options?: { taxCodes?: { default: string; byTaxCategory?: Record<string, string> }; options?: { recordTransactions?: boolean; calculateOnDraft?: boolean }; settle?: boolean }): Promise<BenchConnection>;
-  /** Every webhook delivered and every queue drained (a few rounds: work produces webhooks produces work). */
-  settle(rounds?: number, timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
 }
+
+/** How long one settle round may take in a benchmark (a large backlog drains slowly). */
+export const BENCH_SETTLE_TIMEOUT_MS = 120_000;
 
 const RECORDER = () => import('./stack-recorder');
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const record = options.recordQueues ?? [];
-  const { runtime, sequence, sphere, stop: stopStack } = await startStack({
+  const stack = await startStack({
     sequence: { webhookRetryDelaysMs: [100, 500, 2000], ...options.sequence },
     sphere: options.sphere ?? {},
     queue: (q) => ({
@@ -74,39 +65,13 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     ...(options.routes ? { routes: options.routes } : {}),
     runtime: { log: () => undefined },
   });
-  const { loadConfig } = await import('../../shared/runtime/config');
-  const { createDependencies } = await import('../../shared/runtime/dependencies');
-  const deps = createDependencies(loadConfig(process.env));
-
-  const admin: BenchStack['admin'] = async (method, adminPath, body) => {
-    const response = await fetch(`${runtime.url}${adminPath}`, {
-      method,
-      headers: { authorization: `Bearer ${runtime.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as never };
-  };
-  const sequenceApi: BenchStack['sequenceApi'] = (method, apiPath, body) => callSequenceApi(sequence, method, apiPath, body);
-  const sim: BenchStack['sim'] = callSimulator;
-  const settle: BenchStack['settle'] = async (rounds = 3, timeoutMs = 120_000) => {
-    for (let i = 0; i < rounds; i++) {
-      await sequence.webhooksIdle();
-      await runtime.drain({ timeoutMs });
-    }
-  };
-
-  const stack: BenchStack = {
-    runtime,
-    sequence,
-    sphere,
-    deps,
-    admin,
-    sequenceApi,
-    sim,
-    settle,
+  const { runtime, sequence, sphere, deps, admin } = stack;
+  return {
+    ...stack,
+    sequenceApi: (method, apiPath, body) => callSequenceApi(sequence, method, apiPath, body),
+    sim: callSimulator,
     async createConnection(connectionOptions = {}) {
-      const created = await admin<{ id: string; status: string; error?: unknown }>('POST', '/connections', {
+      const created = await admin.call<{ id: string; status: string; error?: unknown }>('POST', '/connections', {
         name: 'Benchmark merchant',
         sequence: { environment: 'sandbox', clientId: sequence.clientId, clientSecret: sequence.clientSecret, baseUrl: sequence.apiUrl },
         sphere: { apiKey: SPHERE_KEY, baseUrl: sphere.url },
@@ -114,38 +79,38 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
         taxCodes: connectionOptions.taxCodes ?? { default: 'txcd_10000000' },
         ...(connectionOptions.options ? { options: connectionOptions.options } : {}),
       });
-      if (created.status !== 201) throw new Error(`POST /connections → ${created.status}: ${JSON.stringify(created.body)}`);
+      if (created.status !== 201) throw new Error(`POST /connections → ${created.status}: ${created.text}`);
       const id = created.body.id;
       const secrets = await deps.vault.get(id);
-      if (connectionOptions.settle !== false) await settle();
+      if (connectionOptions.settle !== false) await stack.settle({ timeoutMs: BENCH_SETTLE_TIMEOUT_MS });
       return { id, webhookSecret: secrets.webhookSigningSecret, webhookUrl: `${runtime.url}/webhooks/sequence/${id}` };
     },
-    async stop() {
-      await stopStack();
-      deps.dynamo.destroy();
-      deps.sqs.destroy();
-    },
   };
-  return stack;
 }
 
 // ---- results ---------------------------------------------------------------------------------
 
-export interface BenchResult {
-  name: string;
-  machine: MachineInfo;
-  generatedAt: string;
-  durationSeconds: number;
-  params: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-  targets: Record<string, unknown>;
-  meetsTargets: Record<string, boolean>;
-  notes: string[];
+/**
+ * A new result of benchmark `name` run with `params`, for bench/results/<name>.json: the machine, when,
+ * and (filled in by the run) what was measured, the targets and whether each is met.
+ */
+export function newResult(name: string, params: Record<string, unknown>) {
+  return {
+    name,
+    machine: machineInfo(),
+    generatedAt: new Date().toISOString(),
+    durationSeconds: 0,
+    params,
+    metrics: {} as Record<string, unknown>,
+    targets: {} as Record<string, unknown>,
+    meetsTargets: {} as Record<string, boolean>,
+    notes: [] as string[],
+    startedAt: Date.now(),
+  };
 }
 
-export function newResult(name: string, params: Record<string, unknown>): BenchResult & { startedAt: number } {
-  return { name, machine: machineInfo(), generatedAt: new Date().toISOString(), durationSeconds: 0, params, metrics: {}, targets: {}, meetsTargets: {}, notes: [], startedAt: Date.now() };
-}
+/** A benchmark's result as written (the shape newResult builds, without its start time). */
+export type BenchResult = Omit<ReturnType<typeof newResult>, 'startedAt'>;
 
 /** Write bench/results/<name>.json (or `out`); returns the path. */
 export function writeResult(result: BenchResult & { startedAt?: number }, out?: string): string {
@@ -220,4 +185,19 @@ export function parseFlags(argv: string[], known: Record<string, 'number' | 'str
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Write the result (bench/results/<name>.json, or `out`) and say whether it meets its targets. */
+export function reportResult(result: BenchResult & { startedAt?: number }, out?: string): void {
+  const file = writeResult(result, out);
+  console.log(`meets targets: ${JSON.stringify(result.meetsTargets)}\nwrote ${file}`);
+}
+
+/** Run a bench script's `main` when the file is run itself (not imported by a test); an error exits 1. */
+export function runWhenMain(script: NodeModule, main: () => Promise<void>): void {
+  if (require.main !== script) return;
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  });
 }

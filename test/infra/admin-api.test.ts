@@ -1,38 +1,15 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ADMIN_API_SECRET_ACTIONS, ADMIN_API_TABLE_ACTIONS, AdminApi } from '../../lib/constructs/admin-api';
-import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
-import { stageConfig } from '../../lib/stage-config';
+import { ADMIN_API_SECRET_ACTIONS, ADMIN_API_TABLE_ACTIONS } from '../../lib/constructs/admin-api';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { NO_BUNDLING, connectorApp } from './helpers';
+import { SECRETS_PREFIX, connectorApp, policyStatements, sandboxFunctionEnv, testAdminApi, testStackIn } from './helpers';
 
-const PREFIX = 'sphere-connector/sandbox/connections/';
 
 function build(options: { nag?: boolean; publicUrl?: string } = {}) {
-  const app = new App({ context: NO_BUNDLING });
-  const stack = new Stack(app, 'ConnectApiTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const table = new TableV2(stack, 'Table', {
-    partitionKey: { name: 'PK', type: AttributeType.STRING },
-    sortKey: { name: 'SK', type: AttributeType.STRING },
-    globalSecondaryIndexes: [{ indexName: 'GSI1', partitionKey: { name: 'GSI1PK', type: AttributeType.STRING }, sortKey: { name: 'GSI1SK', type: AttributeType.STRING } }],
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
-  const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'test-backfill' });
-  const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-  const api = new AdminApi(stack, 'Connect', {
-    config: stageConfig('sandbox'),
-    httpApi,
-    connectorTable: table,
-    idempotencyTable: idempotency,
-    secretsPrefix: PREFIX,
-    backfillQueue: backfill.queue,
-    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
-  });
+  const { app, stack } = testStackIn('ConnectApiTest');
+  const { api } = testAdminApi(stack, { backfillQueueName: 'test-backfill', withIndex: true, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return {
     app,
@@ -44,28 +21,13 @@ function build(options: { nag?: boolean; publicUrl?: string } = {}) {
   };
 }
 
-function statementsOf(template: Template): Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement,
-  );
-}
-
 describe('AdminApi', () => {
   it('one connect function (functions/admin-api/handler.ts) with the env the config needs', () => {
     const { template } = build();
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({
-          STAGE: 'sandbox',
-          CONNECTOR_TABLE_NAME: Match.anyValue(),
-          IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
-          SECRETS_BACKEND: 'secrets-manager',
-          SECRETS_PREFIX: PREFIX,
-          CONNECTOR_PUBLIC_URL: Match.anyValue(),
-          BACKFILL_QUEUE_URL: Match.anyValue(),
-          POWERTOOLS_LOGGER_LOG_EVENT: 'false',
-        }),
+        Variables: sandboxFunctionEnv({ CONNECTOR_PUBLIC_URL: Match.anyValue(), BACKFILL_QUEUE_URL: Match.anyValue(), POWERTOOLS_LOGGER_LOG_EVENT: 'false' }),
       },
     });
   });
@@ -97,16 +59,16 @@ describe('AdminApi', () => {
   });
 
   it('secrets: exactly the lifecycle actions, only on secrets under the connector prefix', () => {
-    const statements = statementsOf(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    const statements = policyStatements(build().template).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
     expect(statements).toHaveLength(1);
     expect([statements[0]!.Action].flat().sort()).toEqual([...ADMIN_API_SECRET_ACTIONS].sort());
     expect(statements[0]!.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${PREFIX}*`]],
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:secretsmanager:eu-west-1:123456789012:secret:${SECRETS_PREFIX}*`]],
     });
   });
 
   it('no statement grants anything on "*" except X-Ray; table and backfill queue only', () => {
-    const statements = statementsOf(build().template);
+    const statements = policyStatements(build().template);
     for (const s of statements) {
       if (s.Resource === '*') expect([s.Action].flat().every((a) => a.startsWith('xray:'))).toBe(true);
     }

@@ -1,32 +1,24 @@
 import 'aws-cdk-lib/testhelpers/jest-autoclean';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConnectorFunction } from '../../lib/constructs/connector-function';
 import { INVOICE_TAX_TIMEOUT, InvoiceTax } from '../../lib/constructs/invoice-tax';
 import { stageConfig } from '../../lib/stage-config';
-import { FIXTURE_HANDLER, NO_BUNDLING, connectorApp } from './helpers';
+import { FIXTURE_HANDLER, SECRETS_PREFIX, connectorApp, policyStatements, sandboxFunctionEnv, testStackIn, testTables } from './helpers';
 
-const PREFIX = 'sphere-connector/sandbox/connections/';
 const INVOKER = 'arn:aws:iam::123456789012:role/billing-workflow';
 
 function build(options: { nag?: boolean } = {}) {
-  const app = new App({ context: NO_BUNDLING });
-  const stack = new Stack(app, 'InvoiceTaxTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const table = new TableV2(stack, 'Table', {
-    partitionKey: { name: 'PK', type: AttributeType.STRING },
-    sortKey: { name: 'SK', type: AttributeType.STRING },
-    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  });
-  const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
+  const { app, stack } = testStackIn('InvoiceTaxTest');
+  const { table, idempotency } = testTables(stack);
   const topic = new Topic(stack, 'Alarms', { enforceSSL: true });
   const flow = new InvoiceTax(stack, 'InvoiceTax', {
     config: stageConfig('sandbox'),
     connectorTable: table,
     idempotencyTable: idempotency,
-    secretsPrefix: PREFIX,
+    secretsPrefix: SECRETS_PREFIX,
     directInvokerRoleArns: [INVOKER],
     alarmTopic: topic,
   });
@@ -34,12 +26,6 @@ function build(options: { nag?: boolean } = {}) {
   flow.grantAdminFunction(adminFn);
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, flow, adminFn, template: Template.fromStack(stack) };
-}
-
-function policyStatements(template: Template): Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown; Sid?: string }> } } }).Properties.PolicyDocument.Statement,
-  );
 }
 
 describe('InvoiceTax construct', () => {
@@ -59,15 +45,7 @@ describe('InvoiceTax construct', () => {
         Description: description,
         Runtime: 'nodejs22.x',
         Environment: {
-          Variables: Match.objectLike({
-            STAGE: 'sandbox',
-            CONNECTOR_TABLE_NAME: Match.anyValue(),
-            IDEMPOTENCY_TABLE_NAME: Match.anyValue(),
-            SECRETS_BACKEND: 'secrets-manager',
-            SECRETS_PREFIX: PREFIX,
-            INVOICE_TAX_QUEUE_URL: Match.anyValue(),
-            EXEMPTIONS_QUEUE_URL: Match.anyValue(),
-          }),
+          Variables: sandboxFunctionEnv({ INVOICE_TAX_QUEUE_URL: Match.anyValue(), EXEMPTIONS_QUEUE_URL: Match.anyValue() }),
         },
       });
     }
@@ -90,7 +68,7 @@ describe('InvoiceTax construct', () => {
     expect(secrets).toHaveLength(2);
     for (const s of secrets) {
       expect(s.Action).toBe('secretsmanager:GetSecretValue');
-      expect(JSON.stringify(stack.resolve(s.Resource))).toContain(`secret:${PREFIX}*`);
+      expect(JSON.stringify(stack.resolve(s.Resource))).toContain(`secret:${SECRETS_PREFIX}*`);
     }
     expect(statements.some((s) => JSON.stringify(s.Action).includes('secretsmanager:DeleteSecret'))).toBe(false);
     const sends = statements.filter((s) => JSON.stringify(s.Action).includes('sqs:SendMessage'));

@@ -2,16 +2,14 @@ import 'aws-cdk-lib/testhelpers/jest-autoclean';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AdminApi } from '../../lib/constructs/admin-api';
 import { ConnectorFunction } from '../../lib/constructs/connector-function';
 import { FifoQueueWithDlq } from '../../lib/constructs/fifo-queue-with-dlq';
 import { ConnectorOperations, addOperationsRoutes } from '../../lib/constructs/operations';
 import { METRICS_NAMESPACE, SERVICE_NAME, stageConfig } from '../../lib/stage-config';
 import { ADMIN_ROUTES } from '../../shared/runtime/catalogue';
-import { FIXTURE_HANDLER, NO_BUNDLING } from './helpers';
+import { FIXTURE_HANDLER, NO_BUNDLING, testAdminApi, testStackIn } from './helpers';
 
 const ALARM = 'AWS::CloudWatch::Alarm';
 
@@ -145,25 +143,9 @@ describe('ConnectorOperations', () => {
 
 describe('addOperationsRoutes', () => {
   function buildWithAdminApi() {
-    const app = new App({ context: NO_BUNDLING });
-    const stack = new Stack(app, 'OperationsRoutesTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const table = new TableV2(stack, 'Table', {
-      partitionKey: { name: 'PK', type: AttributeType.STRING },
-      sortKey: { name: 'SK', type: AttributeType.STRING },
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    });
-    const idempotency = new TableV2(stack, 'Idempotency', { partitionKey: { name: 'id', type: AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
-    const backfill = new FifoQueueWithDlq(stack, 'Backfill', { queueName: 'ops-test-backfill' });
+    const { app, stack } = testStackIn('OperationsRoutesTest');
+    const { api: adminApi, httpApi, backfill } = testAdminApi(stack, { backfillQueueName: 'ops-test-backfill' });
     const invoiceTax = new FifoQueueWithDlq(stack, 'InvoiceTax', { queueName: 'ops-test-invoice-tax' });
-    const httpApi = new HttpApi(stack, 'Api', { createDefaultStage: false });
-    const adminApi = new AdminApi(stack, 'Connect', {
-      config: stageConfig('sandbox'),
-      httpApi,
-      connectorTable: table,
-      idempotencyTable: idempotency,
-      secretsPrefix: 'sphere-connector/sandbox/connections/',
-      backfillQueue: backfill.queue,
-    });
     addOperationsRoutes(adminApi, httpApi, { backfill, invoiceTax });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     return { app, stack, template: Template.fromStack(stack) };

@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamo, type EmbeddedDynamo } from '../../../local/runtime/dynamo';
 import { startSqs, type EmbeddedSqs } from '../../../local/runtime/sqs';
 import { MAX_RECEIVE_COUNT, QUEUES } from '../../../shared/runtime/catalogue';
-import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
+import { connectionRecord } from '../../support/connections';
 import { ConnectionRepository } from '../../../shared/store/connections';
 import { LocalFileVault } from '../../../shared/secrets/local-vault';
 import { type ConnectionSecrets } from '../../../shared/secrets/vault';
@@ -64,22 +64,15 @@ export async function startBundleEnvironment(): Promise<BundleEnvironment> {
 
     // One disconnected connection whose secrets are canaries.
     const now = new Date().toISOString();
-    const connection: Connection = {
-      id: SEEDED_CONNECTION_ID,
+    const connection = connectionRecord(SEEDED_CONNECTION_ID, {
       name: 'Bundle test (seeded, disconnected)',
       status: 'DISCONNECTED',
-      environment: 'sandbox',
       sequenceAccountId: 'acc_bundle_seeded',
       sequenceBaseUrl: 'http://127.0.0.1:9/sequence',
       sphereBaseUrl: 'http://127.0.0.1:9/sphere',
       taxCodes: { default: 'TX-GENERAL', byTaxCategory: {} },
-      options: DEFAULT_OPTIONS,
-      counts: zeroCounts(),
-      backfill: { state: 'NOT_STARTED', done: 0, total: 0 },
-      createdAt: now,
-      updatedAt: now,
       disconnectedAt: now,
-    };
+    });
     const db = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
     await new ConnectionRepository(db, dynamo.tables.connector).create(connection);
     await new LocalFileVault({ dir: vaultDir }).put(SEEDED_CONNECTION_ID, secrets);

@@ -54,7 +54,7 @@ function droppedMessageCase(queueName: string, message: Record<string, unknown>,
 
 /** Invocation cases by function name; a function not listed here gets the import-only check. */
 const CASES: Record<string, InvocationCase[]> = {
-  connect: [
+  'admin-api': [
     {
       title: 'GET /connections (IAM-authorized HTTP API v2) → 200 with the seeded connection, no secrets',
       event: () => httpApiAdminEvent({ method: 'GET', path: '/connections' }),

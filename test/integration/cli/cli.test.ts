@@ -1,18 +1,16 @@
 /**
  * The admin CLI as an operator runs it: `node bin/sphere-connector.cjs …` as a child process against
- * the local runtime (admin routes of every module, the real backfill worker, the simulators), with
+ * the local stack (local/stack.ts: the deployed admin routes, the real backfill worker, the simulators), with
  * the bearer token. Checks tables, --json, the progress bar, error exits and that no secret is printed.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type HttpRoute, type LocalRuntime, type QueueBinding, startLocalRuntime } from '../../../local/runtime';
-import { loadFauxqs } from '../../../local/runtime/esm';
-import { type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
-import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim';
-import { resetDependencies } from '../../../shared/runtime/dependencies';
+import { type LocalRuntime, type QueueBinding } from '../../../local/runtime';
+import { type SequenceSimulator } from '../../../local/sequence-sim/server';
+import { type SphereSimulator } from '../../../local/sphere-sim';
+import { type Stack, startStack, withVisibilityTimeout } from '../../../local/stack';
 import { processed, reset as resetSwitchable } from '../../fixtures/handlers/sqs-switchable';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -22,38 +20,26 @@ const SEQUENCE_SECRET = 'cli-test-sequence-secret-7f3a';
 const SPHERE_KEY = 'sph_test_cli_key_91b2';
 const SPHERE_KEY_ROTATED = 'sph_test_cli_key_rotated_5c4d';
 
-const loadAdmin = () => import('../../fixtures/handlers/cli-admin');
-const route = (method: string, p: string): HttpRoute => ({ method, path: p, auth: 'admin', functionName: 'admin-api', load: loadAdmin });
-const ROUTES: HttpRoute[] = [
-  route('POST', '/connections'),
-  route('GET', '/connections'),
-  route('GET', '/connections/{id}'),
-  route('PATCH', '/connections/{id}'),
-  route('DELETE', '/connections/{id}'),
-  route('POST', '/connections/{id}/test'),
-  route('POST', '/connections/{id}/backfill'),
-  route('GET', '/connections/{id}/failures'),
-  route('POST', '/connections/{id}/failures/retry'),
-  route('POST', '/connections/{id}/invoices/{invoiceId}/tax'),
-  route('GET', '/connections/{id}/invoices/{invoiceId}/tax'),
-  route('POST', '/connections/{id}/invoices/{invoiceId}/finalize'),
-  route('GET', '/connections/{id}/audit'),
-  route('GET', '/dlq'),
-  route('POST', '/dlq/{queue}/redrive'),
-];
 const recorder = () => import('../../fixtures/handlers/sqs-scripted');
-const QUEUES: QueueBinding[] = [
-  { queueName: 'backfill.fifo', dlqName: 'backfill-dlq.fifo', functionName: 'backfill', load: () => import('../../../functions/backfill/handler'), visibilityTimeoutSeconds: 30, maxReceiveCount: 5, maxConcurrency: 2 },
-  { queueName: 'customer-sync.fifo', dlqName: 'customer-sync-dlq.fifo', functionName: 'sync-customer', load: recorder, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
-  { queueName: 'product-sync.fifo', dlqName: 'product-sync-dlq.fifo', functionName: 'sync-product', load: recorder, visibilityTimeoutSeconds: 30, maxReceiveCount: 5 },
-  { queueName: 'invoice-tax.fifo', dlqName: 'invoice-tax-dlq.fifo', functionName: 'calculate-invoice-tax', load: () => import('../../fixtures/handlers/sqs-switchable'), visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
-];
+/** The real backfill worker; the sync queues only record; invoice-tax fails until switched (for the DLQ commands); exemptions left out. */
+function cliQueue(q: QueueBinding): QueueBinding | undefined {
+  switch (q.queueName) {
+    case 'backfill.fifo':
+      return withVisibilityTimeout(q, 30);
+    case 'customer-sync.fifo':
+    case 'product-sync.fifo':
+      return { ...withVisibilityTimeout(q, 30), load: recorder };
+    case 'invoice-tax.fifo':
+      return { ...withVisibilityTimeout(q, 1), load: () => import('../../fixtures/handlers/sqs-switchable'), maxReceiveCount: 2 };
+    default:
+      return undefined;
+  }
+}
 
+let stack: Stack;
 let runtime: LocalRuntime;
 let sequence: SequenceSimulator;
 let sphere: SphereSimulator;
-let dataDir: string;
-let restoreDns: () => void;
 let connectionId: string;
 
 interface CliRun {
@@ -86,39 +72,24 @@ function expectNoSecrets(run: CliRun): void {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'cli-'));
-  sequence = await startSequenceSimulator({ port: 0, clientSecret: SEQUENCE_SECRET, webhookRetryDelaysMs: [50] });
-  sphere = await startSphereSimulator({ port: 0, apiKeys: [SPHERE_KEY, SPHERE_KEY_ROTATED] });
+  stack = await startStack({
+    sequence: { clientSecret: SEQUENCE_SECRET, webhookRetryDelaysMs: [50] },
+    sphere: { apiKeys: [SPHERE_KEY, SPHERE_KEY_ROTATED] },
+    queue: cliQueue,
+    runtime: { adminToken: TOKEN, log: () => undefined },
+  });
+  ({ runtime, sequence, sphere } = stack);
   const address = { line1: '1 Market St', town: 'San Francisco', state: 'CA', postcode: '94105', country: 'US' };
   await fetch(`${sequence.url}/_sim/seed`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ customers: ['Initech', 'Globex', 'Umbrella'].map((legalName) => ({ legalName, address, contacts: [{ name: 'Billing', email: `billing@${legalName.toLowerCase()}.example`, billingPreference: 'PRIMARY' }], taxStatus: 'TAXED' })) }),
   });
-  resetDependencies();
-  runtime = await startLocalRuntime({
-    port: 0,
-    dataDir,
-    inMemory: true,
-    routes: ROUTES,
-    queues: QUEUES,
-    adminToken: TOKEN,
-    simulators: {
-      sequence: { start: async () => ({ url: sequence.url, apiUrl: sequence.apiUrl, stop: () => sequence.stop() }) },
-      sphere: { start: async () => ({ url: sphere.url, stop: () => sphere.stop() }) },
-    },
-    log: () => undefined,
-    pollWaitSeconds: 1,
-  });
-  restoreDns = (await loadFauxqs()).interceptLocalhostDns();
   resetSwitchable(false);
 });
 
 afterAll(async () => {
-  await runtime?.stop();
-  restoreDns?.();
-  resetDependencies();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 it('connect: secrets from the environment, a readable summary, nothing secret printed', async () => {

@@ -1,41 +1,13 @@
 /**
- * The connect flow's integration harness: the local runtime (front door + dynalite + fauxqs + local
- * vault) hosting functions/admin-api, the Sequence and Sphere simulators, a backfill queue bound to
- * a recording consumer, a webhook capture server standing in for the connector's public URL, and a
- * switchable proxy in front of the Sequence simulator (to fail the policy registration only).
+ * The connect flow's integration harness, a preset of local/stack.ts: the deployed routes and
+ * simulators, the backfill queue bound to a recording consumer (the other queues left out), a
+ * webhook capture server standing in for the connector's public URL, and a switchable proxy in front
+ * of the Sequence simulator (to fail the policy registration only).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { type HttpRoute, type LocalRuntime, type QueueBinding, startLocalRuntime } from '../../../local/runtime';
-import { loadFauxqs } from '../../../local/runtime/esm';
-import { type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
-import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim';
-
-const load = () => import('../../../functions/admin-api/handler');
-
-export const CONNECT_ROUTES: HttpRoute[] = [
-  { method: 'POST', path: '/connections', auth: 'admin', functionName: 'admin-api', load },
-  { method: 'GET', path: '/connections', auth: 'admin', functionName: 'admin-api', load },
-  { method: 'GET', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load },
-  { method: 'PATCH', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load },
-  { method: 'DELETE', path: '/connections/{id}', auth: 'admin', functionName: 'admin-api', load },
-  { method: 'POST', path: '/connections/{id}/test', auth: 'admin', functionName: 'admin-api', load },
-  { method: 'POST', path: '/connections/{id}/backfill', auth: 'admin', functionName: 'admin-api', load },
-];
-
-export const BACKFILL_BINDING: QueueBinding = {
-  queueName: 'backfill.fifo',
-  dlqName: 'backfill-dlq.fifo',
-  functionName: 'backfill',
-  load: () => import('../../fixtures/handlers/sqs-scripted'),
-  batchSize: 10,
-  visibilityTimeoutSeconds: 30,
-  maxReceiveCount: 5,
-  maxConcurrency: 1,
-};
+import { type Stack, startStack } from '../../../local/stack';
 
 export const ADMIN_TOKEN = 'connect-test-admin-token';
 
@@ -127,87 +99,20 @@ export interface ConnectStackOptions {
   withBackfillQueue?: boolean;
 }
 
-export interface ConnectStack {
-  runtime: LocalRuntime;
-  sequence: SequenceSimulator;
-  sphere: SphereSimulator;
-  dataDir: string;
-  admin: (method: string, path: string, body?: unknown, token?: string | null) => Promise<{ status: number; text: string; json: Record<string, unknown> }>;
+export interface ConnectStack extends Stack {
+  /** The credential files in the local vault. */
   vaultFiles: () => string[];
-  stop: () => Promise<void>;
 }
 
 export async function startConnectStack(options: ConnectStackOptions = {}): Promise<ConnectStack> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'connect-'));
-  const sequence = await startSequenceSimulator({ port: 0, ...(options.sequence ?? {}), webhookRetryDelaysMs: [50] });
-  const sphere = await startSphereSimulator({ port: 0, ...(options.sphereApiKeys ? { apiKeys: options.sphereApiKeys } : {}) });
-  const runtime = await startLocalRuntime({
-    port: 0,
-    dataDir,
-    inMemory: true,
-    routes: CONNECT_ROUTES,
-    queues: options.withBackfillQueue === false ? [] : [BACKFILL_BINDING],
-    adminToken: ADMIN_TOKEN,
-    simulators: {
-      sequence: { start: async () => ({ url: sequence.url, apiUrl: sequence.apiUrl, stop: () => sequence.stop() }) },
-      sphere: { start: async () => ({ url: sphere.url, stop: () => sphere.stop() }) },
-    },
-    log: options.log ?? (() => undefined),
-    pollWaitSeconds: 1,
-    ...(options.env ? { env: options.env } : {}),
+  const stack = await startStack({
+    sequence: { ...options.sequence, webhookRetryDelaysMs: [50] },
+    ...(options.sphereApiKeys ? { sphere: { apiKeys: options.sphereApiKeys } } : {}),
+    queue: (q) =>
+      q.queueName === 'backfill.fifo' && options.withBackfillQueue !== false
+        ? { ...q, load: () => import('../../fixtures/handlers/sqs-scripted'), visibilityTimeoutSeconds: 30, timeoutSeconds: 30, maxConcurrency: 1 }
+        : undefined,
+    runtime: { adminToken: ADMIN_TOKEN, log: options.log ?? (() => undefined), ...(options.env ? { env: options.env } : {}) },
   });
-
-  // Work-around (local runtime): fauxqs queue URLs use the host `sqs.<region>.localhost`, and an
-  // SQSClient configured only through AWS_ENDPOINT_URL_SQS (as dependencies() builds it) sends to the
-  // queue URL's host, which this machine's resolver does not know. Resolve *.localhost to 127.0.0.1
-  // in this process while the stack runs (fauxqs's own helper), so handlers can send to queues.
-  const { interceptLocalhostDns } = await loadFauxqs();
-  const restoreDns = interceptLocalhostDns();
-
-  const admin: ConnectStack['admin'] = async (method, urlPath, body, token = ADMIN_TOKEN) => {
-    const response = await fetch(`${runtime.url}${urlPath}`, {
-      method,
-      headers: {
-        ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      json = {};
-    }
-    return { status: response.status, text, json };
-  };
-
-  return {
-    runtime,
-    sequence,
-    sphere,
-    dataDir,
-    admin,
-    vaultFiles: () => readdirSync(runtime.vaultDir).filter((f) => f.endsWith('.json')),
-    stop: async () => {
-      await runtime.stop();
-      restoreDns();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-
-/** A POST /connections body for the simulators' default credentials. */
-export function connectBody(overrides: { name?: string; sequence?: Record<string, unknown>; sphere?: Record<string, unknown>; [k: string]: unknown } = {}) {
-  const { sequence, sphere, ...rest } = overrides;
-  return {
-    name: 'Acme Cloud (sandbox)',
-    sequence: { environment: 'sandbox', clientId: 'local-client', clientSecret: 'local-secret', ...(sequence ?? {}) },
-    sphere: { apiKey: 'sph_test_local', ...(sphere ?? {}) },
-    // Required (no built-in default): a code of the Sphere simulator's catalogue.
-    taxCodes: { default: 'txcd_10000000' },
-    ...rest,
-  };
+  return { ...stack, vaultFiles: () => readdirSync(stack.runtime.vaultDir).filter((f) => f.endsWith('.json')) };
 }

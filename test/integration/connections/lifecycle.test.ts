@@ -9,7 +9,8 @@ import { LocalFileVault } from '../../../shared/secrets/local-vault';
 import { verifySignature } from '../../../shared/webhooks/signature';
 import { CONSUMED_NOTIFICATION_TYPES } from '../../../shared/webhooks/routing';
 import { deliveries, reset as resetBackfillDeliveries } from '../../fixtures/handlers/sqs-scripted';
-import { type CapturedWebhook, type ConnectStack, connectBody, startCaptureServer, startConnectStack } from './harness';
+import { type CapturedWebhook, type ConnectStack, startCaptureServer, startConnectStack } from './harness';
+import { connectBody } from '../../support/connections';
 import { eventually } from '../../support/eventually';
 
 let stack: ConnectStack;
@@ -45,9 +46,9 @@ describe('connect → use → disconnect', () => {
 
   it('POST /connections validates both sides, stores the secret, registers the policy and queues the backfill → 201 ACTIVE', async () => {
     resetBackfillDeliveries();
-    const res = await stack.admin('POST', '/connections', connectBody({ taxCodes: { default: 'txcd_10103001', byTaxCategory: { cat1: 'txcd_20030000' } }, options: { recordTransactions: false } }));
+    const res = await stack.admin.call('POST', '/connections', connectBody({ taxCodes: { default: 'txcd_10103001', byTaxCategory: { cat1: 'txcd_20030000' } }, options: { recordTransactions: false } }));
     expect(res.status).toBe(201);
-    connection = res.json as View;
+    connection = res.body as View;
     expect(connection).toMatchObject({
       name: 'Acme Cloud (sandbox)',
       status: 'ACTIVE',
@@ -106,48 +107,48 @@ describe('connect → use → disconnect', () => {
   });
 
   it('GET /connections and GET /connections/{id} show the §5.1 fields and no secret', async () => {
-    const one = await stack.admin('GET', `/connections/${connection.id}`);
+    const one = await stack.admin.call('GET', `/connections/${connection.id}`);
     expect(one.status).toBe(200);
-    expect(one.json).toMatchObject({ id: connection.id, status: 'ACTIVE', environment: 'sandbox', sequenceAccountId: connection.sequenceAccountId, counts: expect.any(Object), backfill: expect.any(Object) });
-    const all = await stack.admin('GET', '/connections');
+    expect(one.body).toMatchObject({ id: connection.id, status: 'ACTIVE', environment: 'sandbox', sequenceAccountId: connection.sequenceAccountId, counts: expect.any(Object), backfill: expect.any(Object) });
+    const all = await stack.admin.call('GET', '/connections');
     expect(all.status).toBe(200);
-    expect((all.json.items as View[]).map((c) => c.id)).toContain(connection.id);
+    expect((all.body.items as View[]).map((c) => c.id)).toContain(connection.id);
     for (const text of [one.text, all.text]) {
       expect(text).not.toMatch(/local-secret|sph_test_local|whsec_/);
     }
   });
 
   it('GET of an unknown id is 404 connection_not_found', async () => {
-    const res = await stack.admin('GET', '/connections/conn_doesnotexist');
+    const res = await stack.admin.call('GET', '/connections/conn_doesnotexist');
     expect(res.status).toBe(404);
-    expect(res.json).toEqual({ error: { code: 'connection_not_found', message: expect.stringContaining('conn_doesnotexist') } });
+    expect(res.body).toEqual({ error: { code: 'connection_not_found', message: expect.stringContaining('conn_doesnotexist') } });
   });
 
   it('POST /connections/{id}/test reports each side like the "Test credentials" button', async () => {
-    const res = await stack.admin('POST', `/connections/${connection.id}/test`);
+    const res = await stack.admin.call('POST', `/connections/${connection.id}/test`);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ sequence: { ok: true }, sphere: { ok: true }, webhookPolicy: { ok: true } });
+    expect(res.body).toMatchObject({ sequence: { ok: true }, sphere: { ok: true }, webhookPolicy: { ok: true } });
     expect(res.text).not.toMatch(/local-secret|sph_test_local|whsec_/);
   });
 
   it('PATCH rotates the Sphere key: a refused key changes nothing (422), a valid one is stored and tested', async () => {
-    const refused = await stack.admin('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_revoked' } });
+    const refused = await stack.admin.call('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_revoked' } });
     expect(refused.status).toBe(422);
-    expect(refused.json).toMatchObject({ error: { code: 'sphere_credentials_rejected', service: 'sphere' } });
+    expect(refused.body).toMatchObject({ error: { code: 'sphere_credentials_rejected', service: 'sphere' } });
     expect(refused.text).not.toContain('sph_test_revoked');
     expect((await vault.get(connection.id)).sphere.apiKey).toBe('sph_test_local');
 
     const before = await vault.get(connection.id);
-    const rotated = await stack.admin('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_rotated' }, options: { calculateOnDraft: false }, taxCodes: { default: 'txcd_10000000' } });
+    const rotated = await stack.admin.call('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_rotated' }, options: { calculateOnDraft: false }, taxCodes: { default: 'txcd_10000000' } });
     expect(rotated.status).toBe(200);
-    expect(rotated.json).toMatchObject({ status: 'ACTIVE', options: { recordTransactions: false, calculateOnDraft: false }, taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat1: 'txcd_20030000' } } });
+    expect(rotated.body).toMatchObject({ status: 'ACTIVE', options: { recordTransactions: false, calculateOnDraft: false }, taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat1: 'txcd_20030000' } } });
     const after = await vault.get(connection.id);
     expect(after).toEqual({ ...before, sphere: { apiKey: 'sph_test_rotated' } });
 
     // The rotated key is what the test endpoint now uses.
     const sphereRequestsBefore = stack.sphere.state.requests.length;
-    const test = await stack.admin('POST', `/connections/${connection.id}/test`);
-    expect(test.json).toMatchObject({ sequence: { ok: true }, sphere: { ok: true } });
+    const test = await stack.admin.call('POST', `/connections/${connection.id}/test`);
+    expect(test.body).toMatchObject({ sequence: { ok: true }, sphere: { ok: true } });
     expect(stack.sphere.state.requests.length).toBeGreaterThan(sphereRequestsBefore);
   });
 
@@ -155,45 +156,45 @@ describe('connect → use → disconnect', () => {
     // Stands in for a key revoked in Sphere's dashboard: the stored key no longer works.
     const stored = await vault.get(connection.id);
     await vault.put(connection.id, { ...stored, sphere: { apiKey: 'sph_test_revoked_upstream' } });
-    const test = await stack.admin('POST', `/connections/${connection.id}/test`);
+    const test = await stack.admin.call('POST', `/connections/${connection.id}/test`);
     expect(test.status).toBe(200);
-    expect(test.json).toMatchObject({
+    expect(test.body).toMatchObject({
       sequence: { ok: true },
       sphere: { ok: false, code: 'sphere_credentials_rejected', message: expect.stringContaining('Sphere') },
       connection: { status: 'ERROR', lastError: { code: 'sphere_credentials_rejected' } },
     });
     expect(test.text).not.toContain('sph_test_revoked_upstream');
-    const status = await stack.admin('GET', `/connections/${connection.id}`);
-    expect(status.json).toMatchObject({ status: 'ERROR', lastError: { code: 'sphere_credentials_rejected', at: expect.any(String) } });
+    const status = await stack.admin.call('GET', `/connections/${connection.id}`);
+    expect(status.body).toMatchObject({ status: 'ERROR', lastError: { code: 'sphere_credentials_rejected', at: expect.any(String) } });
 
-    const fixed = await stack.admin('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_rotated' } });
+    const fixed = await stack.admin.call('PATCH', `/connections/${connection.id}`, { sphere: { apiKey: 'sph_test_rotated' } });
     expect(fixed.status).toBe(200);
-    expect(fixed.json).toMatchObject({ status: 'ACTIVE' });
-    expect(fixed.json).not.toHaveProperty('lastError'); // resolved by the working key
-    expect((await stack.admin('POST', `/connections/${connection.id}/test`)).json).toMatchObject({ sphere: { ok: true }, connection: { status: 'ACTIVE' } });
+    expect(fixed.body).toMatchObject({ status: 'ACTIVE' });
+    expect(fixed.body).not.toHaveProperty('lastError'); // resolved by the working key
+    expect((await stack.admin.call('POST', `/connections/${connection.id}/test`)).body).toMatchObject({ sphere: { ok: true }, connection: { status: 'ACTIVE' } });
   });
 
   it('PATCH refuses a Sequence credential Sequence rejects, and a change of environment', async () => {
-    const refused = await stack.admin('PATCH', `/connections/${connection.id}`, { sequence: { clientSecret: 'not-the-secret' } });
+    const refused = await stack.admin.call('PATCH', `/connections/${connection.id}`, { sequence: { clientSecret: 'not-the-secret' } });
     expect(refused.status).toBe(422);
-    expect(refused.json).toMatchObject({ error: { code: 'sequence_credentials_rejected', service: 'sequence' } });
+    expect(refused.body).toMatchObject({ error: { code: 'sequence_credentials_rejected', service: 'sequence' } });
     expect((await vault.get(connection.id)).sequence.clientSecret).toBe('local-secret');
 
-    const env = await stack.admin('PATCH', `/connections/${connection.id}`, { sequence: { environment: 'production' } });
+    const env = await stack.admin.call('PATCH', `/connections/${connection.id}`, { sequence: { environment: 'production' } });
     expect(env.status).toBe(400);
-    expect(env.json).toMatchObject({ error: { code: 'invalid_request', field: 'sequence.environment' } });
+    expect(env.body).toMatchObject({ error: { code: 'invalid_request', field: 'sequence.environment' } });
   });
 
   it('POST /connections/{id}/backfill → 202 with the progress; a run already queued is not queued twice', async () => {
     resetBackfillDeliveries();
-    const res = await stack.admin('POST', `/connections/${connection.id}/backfill`);
+    const res = await stack.admin.call('POST', `/connections/${connection.id}/backfill`);
     expect(res.status).toBe(202);
-    expect(res.json).toMatchObject({ backfill: { state: 'QUEUED', done: 0, total: 0 } });
+    expect(res.body).toMatchObject({ backfill: { state: 'QUEUED', done: 0, total: 0 } });
     // Every queued message delivered: had the run been queued twice, the backfill handler would have it by now.
     await stack.runtime.drain();
     expect(deliveries).toHaveLength(0);
 
-    const restart = await stack.admin('POST', `/connections/${connection.id}/backfill?restart=true`);
+    const restart = await stack.admin.call('POST', `/connections/${connection.id}/backfill?restart=true`);
     expect(restart.status).toBe(202);
     await stack.runtime.drain();
     expect(deliveries).toHaveLength(1);
@@ -202,18 +203,18 @@ describe('connect → use → disconnect', () => {
 
   it('connecting the same Sequence account again in the same environment is refused (409), and stores nothing', async () => {
     const filesBefore = stack.vaultFiles().length;
-    const res = await stack.admin('POST', '/connections', connectBody({ name: 'Second try' }));
+    const res = await stack.admin.call('POST', '/connections', connectBody({ name: 'Second try' }));
     expect(res.status).toBe(409);
-    expect(res.json).toMatchObject({ error: { code: 'account_already_connected', connectionId: connection.id } });
+    expect(res.body).toMatchObject({ error: { code: 'account_already_connected', connectionId: connection.id } });
     expect(stack.vaultFiles()).toHaveLength(filesBefore);
     expect(Object.values(stack.sequence.state.policies)).toHaveLength(1);
   });
 
   it('DELETE removes the policy, marks DISCONNECTED, schedules the secret deletion; Sequence data stays; twice is fine', async () => {
     const customersBefore = Object.keys(stack.sequence.state.customers).length;
-    const res = await stack.admin('DELETE', `/connections/${connection.id}`);
+    const res = await stack.admin.call('DELETE', `/connections/${connection.id}`);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id: connection.id, status: 'DISCONNECTED', disconnectedAt: expect.any(String) });
+    expect(res.body).toMatchObject({ id: connection.id, status: 'DISCONNECTED', disconnectedAt: expect.any(String) });
     expect(Object.values(stack.sequence.state.policies)).toHaveLength(0);
     expect(Object.keys(stack.sequence.state.customers)).toHaveLength(customersBefore);
     await expect(vault.get(connection.id)).rejects.toMatchObject({ code: 'connection_secret_missing' });
@@ -227,9 +228,9 @@ describe('connect → use → disconnect', () => {
     await stack.sequence.webhooksIdle(); // every webhook the change caused has been sent (or none was)
     expect(capture.received.length).toBe(received);
 
-    const again = await stack.admin('DELETE', `/connections/${connection.id}`);
+    const again = await stack.admin.call('DELETE', `/connections/${connection.id}`);
     expect(again.status).toBe(200);
-    expect(again.json).toMatchObject({ status: 'DISCONNECTED', disconnectedAt: (res.json as View).disconnectedAt });
+    expect(again.body).toMatchObject({ status: 'DISCONNECTED', disconnectedAt: (res.body as View).disconnectedAt });
   });
 
   it('a disconnected connection cannot be changed, tested or backfilled (409)', async () => {
@@ -238,23 +239,23 @@ describe('connect → use → disconnect', () => {
       ['POST', `/connections/${connection.id}/test`, undefined],
       ['POST', `/connections/${connection.id}/backfill`, undefined],
     ] as const) {
-      const res = await stack.admin(method, path, body);
+      const res = await stack.admin.call(method, path, body);
       expect(res.status).toBe(409);
-      expect(res.json).toMatchObject({ error: { code: 'connection_disconnected' } });
+      expect(res.body).toMatchObject({ error: { code: 'connection_disconnected' } });
     }
   });
 
   it('after a disconnect the same account can be connected again', async () => {
-    const res = await stack.admin('POST', '/connections', connectBody({ name: 'Reconnected' }));
+    const res = await stack.admin.call('POST', '/connections', connectBody({ name: 'Reconnected' }));
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ status: 'ACTIVE', sequenceAccountId: connection.sequenceAccountId });
-    expect((res.json as View).id).not.toBe(connection.id);
+    expect(res.body).toMatchObject({ status: 'ACTIVE', sequenceAccountId: connection.sequenceAccountId });
+    expect((res.body as View).id).not.toBe(connection.id);
     expect(Object.values(stack.sequence.state.policies)).toHaveLength(1);
-    const list = await stack.admin('GET', '/connections');
-    expect((list.json.items as View[]).map((c) => [c.id, c.status])).toEqual(
+    const list = await stack.admin.call('GET', '/connections');
+    expect((list.body.items as View[]).map((c) => [c.id, c.status])).toEqual(
       expect.arrayContaining([
         [connection.id, 'DISCONNECTED'],
-        [(res.json as View).id, 'ACTIVE'],
+        [(res.body as View).id, 'ACTIVE'],
       ]),
     );
   });

@@ -6,7 +6,8 @@
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
-import { ADMIN_TOKEN, type ConnectStack, closedPort, connectBody, startConnectStack, startSequenceProxy } from './harness';
+import { ADMIN_TOKEN, type ConnectStack, closedPort, startConnectStack, startSequenceProxy } from './harness';
+import { connectBody } from '../../support/connections';
 
 let stack: ConnectStack;
 let productionSim: SequenceSimulator;
@@ -47,17 +48,17 @@ describe('admin auth (bearer token locally, IAM on AWS)', () => {
       ['POST', '/connections/conn_x/test'],
       ['POST', '/connections/conn_x/backfill'],
     ] as const) {
-      const res = await stack.admin(method, path, method === 'POST' || method === 'PATCH' ? connectBody() : undefined, token);
+      const res = await stack.admin.withToken(token).call(method, path, method === 'POST' || method === 'PATCH' ? connectBody() : undefined);
       expect([method, path, res.status]).toEqual([method, path, 401]);
-      expect(res.json).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+      expect(res.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
     }
     expect(await storedState()).toEqual({ items: 0, vault: 0, policies: 0 });
   });
 
   it('the right token is accepted', async () => {
-    const res = await stack.admin('GET', '/connections', undefined, ADMIN_TOKEN);
+    const res = await stack.admin.withToken(ADMIN_TOKEN).call('GET', '/connections');
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ items: [] });
+    expect(res.body).toEqual({ items: [] });
   });
 });
 
@@ -80,9 +81,9 @@ describe('malformed bodies → 400 naming the field, nothing stored', () => {
     ['extra secret-looking field in sphere', { ...base, sphere: { ...base.sphere, apiSecret: 'sph_misplaced_value' } }, 'sphere.apiSecret'],
     ['extra secret-looking field in sequence', { ...base, sequence: { ...base.sequence, token: 'tok_misplaced_value' } }, 'sequence.token'],
   ])('%s', async (_label, body, field) => {
-    const res = await stack.admin('POST', '/connections', typeof body === 'string' ? body : JSON.stringify(body));
+    const res = await stack.admin.call('POST', '/connections', body);
     expect(res.status).toBe(400);
-    const error = (res.json as { error: { code: string; message: string; field?: string } }).error;
+    const error = (res.body as { error: { code: string; message: string; field?: string } }).error;
     expect(error.code).toMatch(/^invalid_(json|request)$/);
     if (error.code === 'invalid_request') expect(error.field).toBe(field);
     expect(error.message).toContain(field === 'body' ? '' : field);
@@ -91,9 +92,9 @@ describe('malformed bodies → 400 naming the field, nothing stored', () => {
   });
 
   it('PATCH bodies are checked the same way', async () => {
-    const res = await stack.admin('PATCH', '/connections/conn_x', { sphere: { apiKey: 'k', extra: 'v' } });
+    const res = await stack.admin.call('PATCH', '/connections/conn_x', { sphere: { apiKey: 'k', extra: 'v' } });
     expect(res.status).toBe(400);
-    expect(res.json).toMatchObject({ error: { code: 'invalid_request', field: 'sphere.extra' } });
+    expect(res.body).toMatchObject({ error: { code: 'invalid_request', field: 'sphere.extra' } });
   });
 });
 
@@ -112,17 +113,17 @@ describe('bad credentials → 422 naming the side and the reason; nothing stored
     ['Sphere unreachable', async () => connectBody({ sphere: { baseUrl: `http://127.0.0.1:${await closedPort()}` } }), 'sphere_unreachable', /Sphere .*could not be reached/],
     ['Sequence base URL that is not the Sequence API', async () => connectBody({ sequence: { baseUrl: `${stack.runtime.url}/not-sequence` } }), 'sequence_unexpected_response', /did not answer like the Sequence API/],
   ])('%s', async (_label, makeBody, code, message) => {
-    const res = await stack.admin('POST', '/connections', await makeBody());
+    const res = await stack.admin.call('POST', '/connections', await makeBody());
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ error: { code, service: code.split('_')[0], message: expect.stringMatching(message) } });
+    expect(res.body).toMatchObject({ error: { code, service: code.split('_')[0], message: expect.stringMatching(message) } });
     expect(res.text).not.toMatch(/wrong-secret|local-secret|sph_test_wrong|sph_test_local/);
     expect(await storedState()).toEqual({ items: 0, vault: 0, policies: 0 });
   });
 
   it('both sides wrong: the Sequence failure is reported and the Sphere one mentioned', async () => {
-    const res = await stack.admin('POST', '/connections', connectBody({ sequence: { clientSecret: 'wrong-secret' }, sphere: { apiKey: 'sph_test_wrong' } }));
+    const res = await stack.admin.call('POST', '/connections', connectBody({ sequence: { clientSecret: 'wrong-secret' }, sphere: { apiKey: 'sph_test_wrong' } }));
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ error: { code: 'sequence_credentials_rejected', message: expect.stringContaining('sphere_credentials_rejected') } });
+    expect(res.body).toMatchObject({ error: { code: 'sequence_credentials_rejected', message: expect.stringContaining('sphere_credentials_rejected') } });
     expect(await storedState()).toEqual({ items: 0, vault: 0, policies: 0 });
   });
 
@@ -146,48 +147,48 @@ describe('bad credentials → 422 naming the side and the reason; nothing stored
 
 describe('tax codes Sphere does not accept (no built-in default: Sphere assigns its own codes)', () => {
   it('connect → 422 sphere_tax_code_not_accepted naming each code and where it is configured; nothing stored', async () => {
-    const res = await stack.admin('POST', '/connections', connectBody({ taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat_saas: 'stripe_style_guess', cat_other: 'txcd_10103001' } } }));
+    const res = await stack.admin.call('POST', '/connections', connectBody({ taxCodes: { default: 'txcd_10000000', byTaxCategory: { cat_saas: 'stripe_style_guess', cat_other: 'txcd_10103001' } } }));
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ error: { code: 'sphere_tax_code_not_accepted' } });
-    const message = (res.json as { error: { message: string } }).error.message;
+    expect(res.body).toMatchObject({ error: { code: 'sphere_tax_code_not_accepted' } });
+    const message = (res.body as { error: { message: string } }).error.message;
     expect(message).toContain('"stripe_style_guess" (taxCodes.byTaxCategory.cat_saas)');
     expect(message).not.toContain('"txcd_10103001"');
     expect(await storedState()).toEqual({ items: 0, vault: 0, policies: 0 });
   });
 
   it('"Test credentials" names a configured code Sphere does not accept, and reports all accepted otherwise', async () => {
-    const created = await stack.admin('POST', '/connections', connectBody({ name: 'Tax code test' }));
+    const created = await stack.admin.call('POST', '/connections', connectBody({ name: 'Tax code test' }));
     expect(created.status).toBe(201);
-    const id = created.json.id as string;
-    const passing = await stack.admin('POST', `/connections/${id}/test`);
-    expect(passing.json).toMatchObject({ taxCodes: { ok: true } });
+    const id = created.body.id as string;
+    const passing = await stack.admin.call('POST', `/connections/${id}/test`);
+    expect(passing.body).toMatchObject({ taxCodes: { ok: true } });
 
-    expect((await stack.admin('PATCH', `/connections/${id}`, { taxCodes: { byTaxCategory: { cat_new: 'not_a_sphere_code' } } })).status).toBe(200);
-    const failing = await stack.admin('POST', `/connections/${id}/test`);
-    expect(failing.json).toMatchObject({ sphere: { ok: true }, taxCodes: { ok: false, code: 'sphere_tax_code_not_accepted', message: expect.stringContaining('"not_a_sphere_code" (taxCodes.byTaxCategory.cat_new)') } });
-    expect((await stack.admin('DELETE', `/connections/${id}`)).status).toBe(200);
+    expect((await stack.admin.call('PATCH', `/connections/${id}`, { taxCodes: { byTaxCategory: { cat_new: 'not_a_sphere_code' } } })).status).toBe(200);
+    const failing = await stack.admin.call('POST', `/connections/${id}/test`);
+    expect(failing.body).toMatchObject({ sphere: { ok: true }, taxCodes: { ok: false, code: 'sphere_tax_code_not_accepted', message: expect.stringContaining('"not_a_sphere_code" (taxCodes.byTaxCategory.cat_new)') } });
+    expect((await stack.admin.call('DELETE', `/connections/${id}`)).status).toBe(200);
   });
 });
 
 describe('webhook registration fails after the credentials passed', () => {
   it('→ 201 with status ERROR and lastError; PATCH retries the registration and queues the backfill', async () => {
     proxy.control.failPolicyCreate = true;
-    const res = await stack.admin('POST', '/connections', connectBody({ name: 'Registration fails', sequence: { baseUrl: proxy.apiUrl } }));
+    const res = await stack.admin.call('POST', '/connections', connectBody({ name: 'Registration fails', sequence: { baseUrl: proxy.apiUrl } }));
     expect(res.status).toBe(201);
-    const id = res.json.id as string;
-    expect(res.json).toMatchObject({ status: 'ERROR', backfill: { state: 'NOT_STARTED' }, lastError: { code: 'webhook_registration_failed', message: expect.stringContaining(`PATCH /connections/${id}`) } });
+    const id = res.body.id as string;
+    expect(res.body).toMatchObject({ status: 'ERROR', backfill: { state: 'NOT_STARTED' }, lastError: { code: 'webhook_registration_failed', message: expect.stringContaining(`PATCH /connections/${id}`) } });
     expect(Object.keys(stack.sequence.state.policies)).toHaveLength(0);
 
-    const test = await stack.admin('POST', `/connections/${id}/test`);
-    expect(test.json).toMatchObject({ sequence: { ok: true }, sphere: { ok: true }, webhookPolicy: { ok: false, code: 'webhook_policy_missing' } });
+    const test = await stack.admin.call('POST', `/connections/${id}/test`);
+    expect(test.body).toMatchObject({ sequence: { ok: true }, sphere: { ok: true }, webhookPolicy: { ok: false, code: 'webhook_policy_missing' } });
 
     proxy.control.failPolicyCreate = false;
-    const retried = await stack.admin('PATCH', `/connections/${id}`, {});
+    const retried = await stack.admin.call('PATCH', `/connections/${id}`, {});
     expect(retried.status).toBe(200);
-    expect(retried.json).toMatchObject({ status: 'ACTIVE', backfill: { state: 'QUEUED' } });
+    expect(retried.body).toMatchObject({ status: 'ACTIVE', backfill: { state: 'QUEUED' } });
     expect(Object.values(stack.sequence.state.policies).map((p) => p.recipients[0])).toEqual([`${stack.runtime.url}/webhooks/sequence/${id}`]);
 
-    const cleanup = await stack.admin('DELETE', `/connections/${id}`);
+    const cleanup = await stack.admin.call('DELETE', `/connections/${id}`);
     expect(cleanup.status).toBe(200);
     expect(Object.keys(stack.sequence.state.policies)).toHaveLength(0);
   });

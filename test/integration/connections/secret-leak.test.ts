@@ -9,7 +9,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { format } from 'node:util';
 import { LocalFileVault } from '../../../shared/secrets/local-vault';
-import { type ConnectStack, connectBody, startConnectStack } from './harness';
+import { type ConnectStack, startConnectStack } from './harness';
+import { connectBody } from '../../support/connections';
 
 const tag = randomBytes(6).toString('hex');
 const SEQUENCE_ID = `leak-client-${tag}`;
@@ -61,7 +62,7 @@ afterAll(async () => {
 });
 
 async function call(method: string, path: string, body?: unknown) {
-  const res = await stack.admin(method, path, body);
+  const res = await stack.admin.call(method, path, body);
   responses.push(res.text);
   return res;
 }
@@ -79,7 +80,7 @@ it('no secret value reaches a log line, a response body or the connection record
   // The lifecycle.
   const created = await call('POST', '/connections', body());
   expect(created.status).toBe(201);
-  const id = created.json.id as string;
+  const id = created.body.id as string;
   const { webhookSigningSecret } = await new LocalFileVault({ dir: stack.runtime.vaultDir }).get(id);
   expect((await call('GET', `/connections/${id}`)).status).toBe(200);
   expect((await call('GET', '/connections')).status).toBe(200);

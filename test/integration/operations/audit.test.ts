@@ -6,15 +6,16 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_RETENTION_SECONDS } from '../../../shared/store/audit-log';
 import { SK, connectionPk } from '../../../shared/store/keys';
-import { type OperationsStack, startOperationsStack, testConnection } from './harness';
+import { type OperationsStack, startOperationsStack } from './harness';
+import { connectionRecord } from '../../support/connections';
 
 let stack: OperationsStack;
 const SECRETS = ['local-secret-value-123', 'sph_test_topsecret', 'Basic bG9jYWwtY2xpZW50'];
 
 beforeAll(async () => {
-  stack = await startOperationsStack({ queues: [] });
-  await stack.deps.connections.create(testConnection('conn-audit'));
-  await stack.deps.connections.create(testConnection('conn-other'));
+  stack = await startOperationsStack({ withSwitchableQueue: false });
+  await stack.deps.connections.create(connectionRecord('conn-audit'));
+  await stack.deps.connections.create(connectionRecord('conn-other'));
   const calls = [
     { service: 'sequence' as const, method: 'GET' as const, path: '/api/invoices/inv_1', status: 200, latencyMs: 12, attempt: 1, requestId: 'seq-req-1' },
     { service: 'sphere' as const, method: 'POST' as const, path: '/tax_api/calculate_tax', status: 429, latencyMs: 30, attempt: 1, requestId: 'sph-req-1', errorCode: 'rate_limited' },
@@ -53,10 +54,10 @@ afterAll(async () => {
 });
 
 it('lists the connection audit entries newest first, only the allowed fields', async () => {
-  const answer = await stack.admin('GET', '/connections/conn-audit/audit');
+  const answer = await stack.admin.call('GET', '/connections/conn-audit/audit');
   expect(answer.status).toBe(200);
-  const items = answer.json.items as Record<string, unknown>[];
-  expect(answer.json.count).toBe(4);
+  const items = answer.body.items as Record<string, unknown>[];
+  expect(answer.body.count).toBe(4);
   expect(items.slice(0, 3)).toEqual([
     { at: expect.any(String), service: 'sphere', method: 'POST', path: '/tax_api/calculate_tax', status: 200, latencyMs: 25, attempt: 2, requestId: 'sph-req-2' },
     { at: expect.any(String), service: 'sphere', method: 'POST', path: '/tax_api/calculate_tax', status: 429, latencyMs: 30, attempt: 1, requestId: 'sph-req-1', errorCode: 'rate_limited' },
@@ -70,18 +71,18 @@ it('lists the connection audit entries newest first, only the allowed fields', a
 });
 
 it('honours limit and keeps connections apart', async () => {
-  const limited = await stack.admin('GET', '/connections/conn-audit/audit?limit=1');
+  const limited = await stack.admin.call('GET', '/connections/conn-audit/audit?limit=1');
   expect(limited.status).toBe(200);
-  expect(limited.json.items).toEqual([expect.objectContaining({ requestId: 'sph-req-2' })]);
-  const other = await stack.admin('GET', '/connections/conn-other/audit');
-  expect(other.json.items).toEqual([expect.objectContaining({ path: '/api/customers' })]);
+  expect(limited.body.items).toEqual([expect.objectContaining({ requestId: 'sph-req-2' })]);
+  const other = await stack.admin.call('GET', '/connections/conn-other/audit');
+  expect(other.body.items).toEqual([expect.objectContaining({ path: '/api/customers' })]);
 });
 
 it('rejects a bad limit (400) and an unknown connection (404)', async () => {
-  const bad = await stack.admin('GET', '/connections/conn-audit/audit?limit=0');
+  const bad = await stack.admin.call('GET', '/connections/conn-audit/audit?limit=0');
   expect(bad.status).toBe(400);
-  expect(bad.json).toEqual({ error: { code: 'invalid_request', message: expect.stringContaining('limit'), field: 'limit' } });
-  const missing = await stack.admin('GET', '/connections/nope/audit');
+  expect(bad.body).toEqual({ error: { code: 'invalid_request', message: expect.stringContaining('limit'), field: 'limit' } });
+  const missing = await stack.admin.call('GET', '/connections/nope/audit');
   expect(missing.status).toBe(404);
-  expect(missing.json).toEqual({ error: { code: 'connection_not_found', message: expect.stringContaining('No connection nope') } });
+  expect(missing.body).toEqual({ error: { code: 'connection_not_found', message: expect.stringContaining('No connection nope') } });
 });

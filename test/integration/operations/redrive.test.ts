@@ -32,8 +32,8 @@ async function send(id: string, group: string) {
 }
 
 async function dlqDepth(): Promise<number> {
-  const answer = await stack.admin('GET', '/dlq');
-  const items = answer.json.items as { queue: string; visible: number; inFlight: number }[];
+  const answer = await stack.admin.call('GET', '/dlq');
+  const items = answer.body.items as { queue: string; visible: number; inFlight: number }[];
   const item = items.find((i) => i.queue === 'invoiceTax')!;
   return item.visible + item.inFlight;
 }
@@ -46,9 +46,9 @@ async function failIntoDlq(ids: { id: string; group: string }[]) {
 }
 
 it('lists the DLQs with their depth', async () => {
-  const answer = await stack.admin('GET', '/dlq');
+  const answer = await stack.admin.call('GET', '/dlq');
   expect(answer.status).toBe(200);
-  expect(answer.json.items).toEqual([{ queue: 'invoiceTax', deadLetterQueue: 'invoice-tax-dlq.fifo', visible: 0, inFlight: 0 }]);
+  expect(answer.body.items).toEqual([{ queue: 'invoiceTax', deadLetterQueue: 'invoice-tax-dlq.fifo', visible: 0, inFlight: 0 }]);
 });
 
 it('redrives every message after the fix; each is processed exactly once and the DLQ ends empty', async () => {
@@ -63,9 +63,9 @@ it('redrives every message after the fix; each is processed exactly once and the
   expect(failedDeliveries).toBeGreaterThanOrEqual(messages.length * 2);
 
   state.broken = false; // the cause is fixed
-  const answer = await stack.admin('POST', '/dlq/invoiceTax/redrive');
+  const answer = await stack.admin.call('POST', '/dlq/invoiceTax/redrive');
   expect(answer.status).toBe(200);
-  expect(answer.json).toEqual({ queue: 'invoiceTax', moved: 4, failed: 0, remaining: 0 });
+  expect(answer.body).toEqual({ queue: 'invoiceTax', moved: 4, failed: 0, remaining: 0 });
 
   await stack.runtime.drain();
   const after = deliveries.slice(failedDeliveries);
@@ -78,9 +78,9 @@ it('redrives every message after the fix; each is processed exactly once and the
   expect(await dlqDepth()).toBe(0);
 
   // A second redrive finds nothing to do.
-  const again = await stack.admin('POST', '/dlq/invoiceTax/redrive');
+  const again = await stack.admin.call('POST', '/dlq/invoiceTax/redrive');
   expect(again.status).toBe(200);
-  expect(again.json).toMatchObject({ moved: 0, failed: 0, remaining: 0 });
+  expect(again.body).toMatchObject({ moved: 0, failed: 0, remaining: 0 });
   await stack.runtime.drain();
   expect(processed()).toHaveLength(messages.length);
 });
@@ -96,9 +96,9 @@ it('a redrive that crashed after sending (before deleting) does not duplicate wh
   );
   await stack.runtime.sqs.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: dlqUrl(), ReceiptHandle: dead.ReceiptHandle!, VisibilityTimeout: 0 }));
 
-  const answer = await stack.admin('POST', '/dlq/invoiceTax/redrive');
+  const answer = await stack.admin.call('POST', '/dlq/invoiceTax/redrive');
   expect(answer.status).toBe(200);
-  expect(answer.json).toMatchObject({ moved: 1, remaining: 0 });
+  expect(answer.body).toMatchObject({ moved: 1, remaining: 0 });
   await stack.runtime.drain();
   expect(processed()).toEqual(['inv-crash']);
 });
@@ -112,9 +112,9 @@ it('stops at the time budget and reports what remains (202 semantics), then fini
   const first = await redriveDeadLetterQueue({ sqs: stack.deps.sqs, sourceUrl: queueUrl(), dlqUrl: dlqUrl(), maxMessages: 1 });
   expect(first).toMatchObject({ moved: 1, failed: 0, truncated: true });
   expect(first.remaining).toBe(1);
-  const second = await stack.admin('POST', '/dlq/invoiceTax/redrive');
+  const second = await stack.admin.call('POST', '/dlq/invoiceTax/redrive');
   expect(second.status).toBe(200);
-  expect(second.json).toMatchObject({ moved: 1, remaining: 0 });
+  expect(second.body).toMatchObject({ moved: 1, remaining: 0 });
   await stack.runtime.drain();
   expect(processed().sort()).toEqual(['inv-t1', 'inv-t2']);
 });
@@ -129,17 +129,17 @@ it('counts a failed send as failed and leaves the message in the DLQ', async () 
   expect(result.remaining).toBe(1);
   // Clean up for the next test: fix and redrive for real.
   state.broken = false;
-  expect((await stack.admin('POST', '/dlq/invoiceTax/redrive')).json).toMatchObject({ moved: 1, remaining: 0 });
+  expect((await stack.admin.call('POST', '/dlq/invoiceTax/redrive')).body).toMatchObject({ moved: 1, remaining: 0 });
   await stack.runtime.drain();
 });
 
 it('answers 404 for an unknown or unconfigured queue and 401 without the admin token', async () => {
-  const unknown = await stack.admin('POST', '/dlq/nope/redrive');
+  const unknown = await stack.admin.call('POST', '/dlq/nope/redrive');
   expect(unknown.status).toBe(404);
-  expect(unknown.json).toEqual({ error: { code: 'queue_not_found', message: expect.stringContaining('invoiceTax') } });
-  const unconfigured = await stack.admin('POST', '/dlq/customerSync/redrive');
+  expect(unknown.body).toEqual({ error: { code: 'queue_not_found', message: expect.stringContaining('invoiceTax') } });
+  const unconfigured = await stack.admin.call('POST', '/dlq/customerSync/redrive');
   expect(unconfigured.status).toBe(404);
-  expect((unconfigured.json.error as { code: string }).code).toBe('queue_not_configured');
-  const anonymous = await stack.admin('POST', '/dlq/invoiceTax/redrive', null);
+  expect((unconfigured.body.error as { code: string }).code).toBe('queue_not_configured');
+  const anonymous = await stack.admin.withToken(null).call('POST', '/dlq/invoiceTax/redrive');
   expect(anonymous.status).toBe(401);
 });

@@ -16,7 +16,8 @@ import { BACKFILL_SK, type BackfillRun } from '../../../shared/store/backfill';
 import { connectionPk } from '../../../shared/store/keys';
 import { STALLED_BACKFILL_MS } from '../../../shared/sync/backfill';
 import { type ReconcileSummary } from '../../../shared/sync/reconcile';
-import { type Harness, type TestConnection, admin, createConnection, customerBody, pauseWorker, queueDepth, settle, sim, sphereRequests, sphereState, startHarness, startInterceptingProxy, waitFor } from './harness';
+import { createConnection, customerBody, type Harness, pauseWorker, queueDepth, sim, sphereRequests, sphereState, startHarness, startInterceptingProxy, type TestConnection } from './harness';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(120_000);
 
@@ -35,7 +36,7 @@ const outage = { on: false };
 
 beforeAll(async () => {
   logs = captureLogs();
-  h = await startHarness({ adminRoutes: true, visibilityTimeoutSeconds: 30, backfillVisibilityTimeoutSeconds: 2, syncMaxConcurrency: 4 });
+  h = await startHarness({ visibilityTimeoutSeconds: 30, backfillVisibilityTimeoutSeconds: 2, syncMaxConcurrency: 4 });
   proxy = await startInterceptingProxy(h.sequence.url, (req) => {
     const url = new URL(req.url, 'http://proxy');
     if (req.method !== 'GET' || url.pathname !== '/api/customers' || url.searchParams.get('limit') === '1') return undefined;
@@ -72,14 +73,14 @@ const currentRun = async () => (await h.deps.backfill.get(c.connection.id))!;
 async function breakTheChainAfterPageOne(): Promise<BackfillRun> {
   const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'backfill.fifo')!;
   const failedBefore = poller.stats.failedRecords;
-  await waitFor('the second page failed', () => poller.stats.failedRecords > failedBefore, 30_000, 20);
+  await eventually('the second page failed', () => poller.stats.failedRecords > failedBefore, { timeoutMs: 30_000, everyMs: 20 });
   const worker = await pauseWorker(h, 'backfill.fifo');
   const queueUrl = h.runtime.queueUrls['backfill.fifo']!;
   // (Visible again once the failed receive's visibility timeout is over.)
-  const failing = await waitFor('the failing page message', async () => {
+  const failing = await eventually('the failing page message', async () => {
     const { Messages } = await h.runtime.sqs.client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }));
     return Messages?.[0];
-  }, 20_000);
+  }, { timeoutMs: 20_000 });
   await h.runtime.sqs.client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: failing.ReceiptHandle! }));
   outage.on = false;
   worker.resume();
@@ -88,23 +89,23 @@ async function breakTheChainAfterPageOne(): Promise<BackfillRun> {
 }
 
 async function completed(): Promise<void> {
-  await waitFor('backfill completed', async () => (await connection()).backfill.state === 'COMPLETED', 60_000, 100);
-  await settle(h, 60_000);
+  await eventually('backfill completed', async () => (await connection()).backfill.state === 'COMPLETED', { timeoutMs: 60_000, everyMs: 100 });
+  await h.settle({ timeoutMs: 60_000 });
 }
 
 const customerWrites = async () => (await sphereRequests(h)).filter((r) => r.method === 'POST' && r.path === '/v1/customers' && r.status === 200).length;
 
 it('POST /connections/{id}/backfill on a RUNNING run resumes it from the saved cursor', async () => {
   outage.on = true;
-  const kicked = await admin(h, 'POST', `/connections/${c.connection.id}/backfill`);
+  const kicked = await h.admin.call('POST', `/connections/${c.connection.id}/backfill`);
   expect(kicked.status).toBe(202);
   const stalled = await breakTheChainAfterPageOne();
   expect(stalled).toMatchObject({ state: 'RUNNING', phase: 'customers', pageIndex: 1, cursor: expect.any(String) });
   expect((await connection()).backfill).toEqual({ state: 'RUNNING', done: 100, total: CUSTOMERS + PRODUCTS });
 
-  const resumed = await admin(h, 'POST', `/connections/${c.connection.id}/backfill`);
+  const resumed = await h.admin.call('POST', `/connections/${c.connection.id}/backfill`);
   expect(resumed.status).toBe(202);
-  expect(resumed.json.backfill).toMatchObject({ state: 'RUNNING', done: 100 });
+  expect(resumed.body.backfill).toMatchObject({ state: 'RUNNING', done: 100 });
   const queued = logs.lines.filter((l) => l.includes('Backfill queued') && l.includes(stalled.runId));
   expect(queued.at(-1)).toMatch(/"resumed":\s*true/);
   await completed();
@@ -122,7 +123,7 @@ it('POST /connections/{id}/backfill on a RUNNING run resumes it from the saved c
 it('reconcile re-kicks a RUNNING backfill that has stalled, resuming it from the saved cursor', async () => {
   served.length = 0;
   outage.on = true;
-  const restarted = await admin(h, 'POST', `/connections/${c.connection.id}/backfill?restart=true`);
+  const restarted = await h.admin.call('POST', `/connections/${c.connection.id}/backfill?restart=true`);
   expect(restarted.status).toBe(202);
   const stalled = await breakTheChainAfterPageOne();
   expect(stalled).toMatchObject({ state: 'RUNNING', phase: 'customers', pageIndex: 1, cursor: expect.any(String) });

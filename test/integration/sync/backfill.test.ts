@@ -10,7 +10,8 @@
  */
 import { SIM_TAX_CATEGORY_IDS } from '../../../local/sequence-sim/server';
 import { type BackfillMessage } from '../../../shared/runtime/queue-messages';
-import { type Harness, type TestConnection, createConnection, customerBody, settle, sim, sphereRequests, sphereState, startHarness, startInterceptingProxy, waitFor } from './harness';
+import { createConnection, customerBody, type Harness, sim, sphereRequests, sphereState, startHarness, startInterceptingProxy, type TestConnection } from './harness';
+import { eventually } from '../../support/eventually';
 
 jest.setTimeout(150_000);
 
@@ -80,7 +81,7 @@ it('queues every customer and product once, resumes from the saved cursor after 
 
   // Half way the page read fails more times than the client retries: the page message fails.
   const backfillWorker = h.runtime.pollers.find((p) => p.binding.queueName === 'backfill.fifo')!;
-  await waitFor('the page message failed', () => backfillWorker.stats.failedRecords > 0 && pageReads.some((r) => r.status === 503), 60_000, 20);
+  await eventually('the page message failed', () => backfillWorker.stats.failedRecords > 0 && pageReads.some((r) => r.status === 503), { timeoutMs: 60_000, everyMs: 20 });
   const { backfill } = h.deps;
   const runAtCrash = (await backfill.get(c.connection.id))!;
   expect(runAtCrash).toMatchObject({ runId, state: 'RUNNING', phase: 'customers', pageIndex: PAGES_BEFORE_OUTAGE, cursor: expect.any(String) });
@@ -92,8 +93,8 @@ it('queues every customer and product once, resumes from the saved cursor after 
   // Sequence recovers; SQS redelivers the page message after its visibility timeout.
   outage.on = false;
 
-  await waitFor('backfill completed', async () => ((await h.deps.connections.get(c.connection.id))!.backfill.state === 'COMPLETED' ? true : undefined), 90_000, 200);
-  await settle(h, 120_000);
+  await eventually('backfill completed', async () => ((await h.deps.connections.get(c.connection.id))!.backfill.state === 'COMPLETED' ? true : undefined), { timeoutMs: 90_000, everyMs: 200 });
+  await h.settle({ timeoutMs: 120_000 });
 
   // Resumed from the saved cursor, not restarted: the first read after the outage is the page at
   // the saved cursor, the first page was read once, and no page was read successfully twice.
@@ -143,7 +144,7 @@ it('queues every customer and product once, resumes from the saved cursor after 
   // A late duplicate of a page message of this (completed) run changes nothing.
   const before = (await sphereRequests(h)).length;
   await h.deps.queues.send('backfill', { message: first, groupId: `${c.connection.id}:backfill`, deduplicationId: 'kick-late' });
-  await settle(h);
+  await h.settle();
   expect((await h.deps.connections.get(c.connection.id))!.backfill.done).toBe(CUSTOMERS + PRODUCTS);
   expect((await sphereRequests(h)).length).toBe(before);
 });

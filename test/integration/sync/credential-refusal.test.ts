@@ -6,35 +6,23 @@
  * and a passing POST …/test makes it ACTIVE again without the stale lastError.
  */
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
-import { type Harness, SIM_DEFAULT_TAX_CODE, SPHERE_KEY, admin, customerBody, sequenceApi, settle, sim, sphereRequests, sphereState, startHarness } from './harness';
+import { customerBody, sequenceApi, sim, SPHERE_KEY, sphereRequests, sphereState, useHarness } from './harness';
+import { connectBody } from '../../support/connections';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ adminRoutes: true });
-});
-
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 it('Sphere refusing the key in the customer-sync worker marks the connection ERROR with lastError; a passing test clears it', async () => {
-  const created = await admin(h, 'POST', '/connections', {
-    name: 'Refused Key Co',
-    sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
-    sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
-    taxCodes: { default: SIM_DEFAULT_TAX_CODE },
-  });
+  const created = await h.admin.call('POST', '/connections', connectBody({ name: 'Refused Key Co', sequence: { baseUrl: h.sequence.apiUrl }, sphere: { baseUrl: h.sphere.url } }));
   expect(created.status).toBe(201);
-  const id = created.json.id as string;
-  await settle(h);
+  const id = created.body.id as string;
+  await h.settle();
 
   // The key is revoked in Sphere: every call is answered 401, as Sphere answers a key it does not know.
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [401] });
   const worker = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
   const receivedBefore = worker.stats.received;
   const customer = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Refused Key Customer'));
-  await settle(h);
+  await h.settle();
 
   // Refused twice (the cached key, then the secret re-read), then recorded; no retry loop.
   const refused = (await sphereRequests(h)).filter((r) => r.method === 'POST' && r.path === '/v1/customers');
@@ -43,22 +31,22 @@ it('Sphere refusing the key in the customer-sync worker marks the connection ERR
   const failure = await h.deps.failures.get(id, 'customer', customer.id);
   expect(failure).toMatchObject({ kind: 'user', code: 'sphere_credentials_rejected' });
 
-  const status = await admin(h, 'GET', `/connections/${id}`);
-  expect(status.json).toMatchObject({ status: 'ERROR', lastError: { code: 'sphere_credentials_rejected', message: expect.stringMatching(/^Sphere refused/), at: expect.any(String) } });
-  expect(JSON.stringify(status.json)).not.toContain(SPHERE_KEY);
+  const status = await h.admin.call('GET', `/connections/${id}`);
+  expect(status.body).toMatchObject({ status: 'ERROR', lastError: { code: 'sphere_credentials_rejected', message: expect.stringMatching(/^Sphere refused/), at: expect.any(String) } });
+  expect(JSON.stringify(status.body)).not.toContain(SPHERE_KEY);
 
   // ERROR does not drop queued work: once Sphere accepts the key again, a queued sync goes through.
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
   await h.deps.queues.send('customerSync', { message: { kind: 'customer', connectionId: id, trigger: 'retry', customerId: customer.id }, groupId: messageGroupId(id, customer.id), deduplicationId: `retry-${customer.id}` });
-  await settle(h);
+  await h.settle();
   expect((await sphereState(h)).customers.map((x) => x.external_id)).toContain(customer.id);
-  expect((await admin(h, 'GET', `/connections/${id}`)).json).toMatchObject({ status: 'ERROR' }); // until checked
+  expect((await h.admin.call('GET', `/connections/${id}`)).body).toMatchObject({ status: 'ERROR' }); // until checked
 
   // "Test credentials" passes: ACTIVE, and the stale lastError is gone.
-  const test = await admin(h, 'POST', `/connections/${id}/test`);
-  expect(test.json).toMatchObject({ sequence: { ok: true }, sphere: { ok: true }, webhookPolicy: { ok: true }, connection: { status: 'ACTIVE' } });
-  expect(test.json.connection).not.toHaveProperty('lastError');
-  const after = await admin(h, 'GET', `/connections/${id}`);
-  expect(after.json.status).toBe('ACTIVE');
-  expect(after.json).not.toHaveProperty('lastError');
+  const test = await h.admin.call('POST', `/connections/${id}/test`);
+  expect(test.body).toMatchObject({ sequence: { ok: true }, sphere: { ok: true }, webhookPolicy: { ok: true }, connection: { status: 'ACTIVE' } });
+  expect(test.body.connection).not.toHaveProperty('lastError');
+  const after = await h.admin.call('GET', `/connections/${id}`);
+  expect(after.body.status).toBe('ACTIVE');
+  expect(after.body).not.toHaveProperty('lastError');
 });

@@ -8,22 +8,8 @@ import { captureLogs, type LogCapture } from '../../../bench/lib/chaos-log-captu
 import { type ExemptionChangedMessage } from '../../../shared/runtime/queue-messages';
 import { syncCustomerToSphere } from '../../../shared/sync/ensure';
 import { captured } from '../../fixtures/handlers/exemptions-capture';
-import {
-  type Harness,
-  type TestConnection,
-  createConnection,
-  customerBody,
-  dlqBodies,
-  queueDepth,
-  sequenceApi,
-  settle,
-  sim,
-  sphereRequests,
-  sphereState,
-  startAddressCheckingSphereProxy,
-  startHarness,
-  waitFor,
-} from './harness';
+import { createConnection, customerBody, dlqBodies, type Harness, queueDepth, sequenceApi, sim, sphereRequests, sphereState, startAddressCheckingSphereProxy, startHarness, type TestConnection } from './harness';
+import { eventually } from '../../support/eventually';
 
 let h: Harness;
 let c: TestConnection;
@@ -65,7 +51,7 @@ it('a customer created then updated twice, with duplicated and reordered deliver
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Orbit Labs'));
   await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Orbit Labs Inc.'));
   await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Orbit Labs Incorporated', { address: { line1: '500 Broadway', town: 'New York', state: 'NY', postcode: '10012', country: 'US' } }));
-  await settle(h);
+  await h.settle();
 
   const state = await sphereState(h);
   const copies = (state.customers as unknown as SphereCustomerWire[]).filter((x) => x.external_id === created.id);
@@ -108,7 +94,7 @@ it('keeps other integration ids and every contact when tagging', async () => {
       ],
     }),
   );
-  await settle(h);
+  await h.settle();
   const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[]; contacts: { email: string }[] }>(h, 'GET', `/customers/${created.id}`);
   expect(customer.integrationIds.map((i) => `${i.service}:${i.id}`).sort()).toEqual([`Sphere:${created.id}`, 'Stripe:cus_stripe_1']);
   expect(customer.contacts.map((x) => x.email).sort()).toEqual(['a@example.com', 'b@example.com']);
@@ -116,7 +102,7 @@ it('keeps other integration ids and every contact when tagging', async () => {
 
 it('the CUSTOMER_UPDATED echo of our own tag PUT costs no Sequence read; a real change after it is re-read', async () => {
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Echo Works Ltd'));
-  await settle(h);
+  await h.settle();
   const calls = (method: string, path: string) => h.sequence.requests.filter((r) => r.method === method && r.path === path).length;
   // CUSTOMER_CREATED: one read of the customer and of its registrations, one tag PUT. The PUT's
   // CUSTOMER_UPDATED arrived (delivered and answered) but read nothing.
@@ -130,7 +116,7 @@ it('the CUSTOMER_UPDATED echo of our own tag PUT costs no Sequence read; a real 
 
   // A change by the merchant is a different state: re-read and written.
   await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Echo Works Group Ltd', { integrationIds: [{ service: 'Sphere', id: created.id }] }));
-  await settle(h);
+  await h.settle();
   expect(calls('GET', `/api/customers/${created.id}`)).toBe(2);
   expect((await sphereCustomer(created.id))?.name).toBe('Echo Works Group Ltd');
 });
@@ -138,7 +124,7 @@ it('the CUSTOMER_UPDATED echo of our own tag PUT costs no Sequence read; a real 
 it("a backfill takes registrations from its run's snapshot, unless the customer was synced after the snapshot was read", async () => {
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Snapshot Ltd', { taxStatus: 'REVERSE_CHARGED' }));
   await sequenceApi(h, 'POST', '/tax-registrations', { taxIdentifier: 'DE111111111', country: 'DE', customerId: created.id });
-  await settle(h);
+  await h.settle();
   const connection = (await h.deps.connections.get(c.connection.id))!;
   const { registrationSnapshots, links } = h.deps;
   const reads = () => h.sequence.requests.filter((r) => r.path === `/api/tax-registrations/for-customer/${created.id}`).length;
@@ -168,20 +154,20 @@ it("a backfill takes registrations from its run's snapshot, unless the customer 
 
 it('an unchanged customer is not written to Sphere again', async () => {
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Quiet Co'));
-  await settle(h);
+  await h.settle();
   const writesBefore = (await sphereRequests(h)).filter((r) => r.method === 'POST' && r.path === '/v1/customers').length;
   // A change Sphere does not see (contacts) → CUSTOMER_UPDATED → re-read → same hash → no write.
   await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Quiet Co', { contacts: [{ name: 'New', email: 'new@example.com', billingPreference: 'PRIMARY' }], integrationIds: [{ service: 'Sphere', id: created.id }] }));
-  await settle(h);
+  await h.settle();
   const writesAfter = (await sphereRequests(h)).filter((r) => r.method === 'POST' && r.path === '/v1/customers').length;
   expect(writesAfter).toBe(writesBefore);
 });
 
 it('an archived customer marks its link archived', async () => {
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Sunset GmbH'));
-  await settle(h);
+  await h.settle();
   await sequenceApi(h, 'POST', `/customers/${created.id}/archive`);
-  await settle(h);
+  await h.settle();
   const link = await h.deps.links.getCustomer(c.connection.id, created.id);
   expect(link).toMatchObject({ archived: true, sphereCustomerId: created.id });
   expect(link!.archivedAt).toEqual(expect.any(String));
@@ -190,22 +176,22 @@ it('an archived customer marks its link archived', async () => {
 it('an exemption change (tax status, then registrations) reaches Sphere and emits "exemption changed"', async () => {
   captured.length = 0;
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Exempt Org', { address: { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' } }));
-  await settle(h);
+  await h.settle();
   expect(captured.filter((m) => m.customerId === created.id)).toHaveLength(0); // first sync: nothing to re-tax
 
   await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Exempt Org', { taxStatus: 'TAX_EXEMPT', address: { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' }, integrationIds: [{ service: 'Sphere', id: created.id }] }));
-  await settle(h);
+  await h.settle();
   expect((await sphereCustomer(created.id))?.tax_exempt).toBe('exempt');
-  const first = await waitFor('exemption message', () => captured.find((m) => m.customerId === created.id) as ExemptionChangedMessage | undefined);
+  const first = await eventually('exemption message', () => captured.find((m) => m.customerId === created.id) as ExemptionChangedMessage | undefined);
   expect(first).toMatchObject({ kind: 'exemption_changed', connectionId: c.connection.id, customerId: created.id, previousTaxStatus: 'TAXED', taxStatus: 'TAX_EXEMPT', registrationsChanged: false });
 
   // Registrations send no webhook: the next sync of the customer (here: an edit) carries them.
   await sequenceApi(h, 'POST', '/tax-registrations', { customerId: created.id, taxIdentifier: 'DE123456789', country: 'DE' });
   await sequenceApi(h, 'PUT', `/customers/${created.id}`, customerBody('Exempt Org', { taxStatus: 'REVERSE_CHARGED', label: 'vat', address: { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' }, integrationIds: [{ service: 'Sphere', id: created.id }] }));
-  await settle(h);
+  await h.settle();
   const sphere = await sphereCustomer(created.id);
   expect(sphere).toMatchObject({ tax_exempt: 'reverse', tax_ids: [{ type: 'eu_vat', value: 'DE123456789' }] });
-  const second = await waitFor('second exemption message', () => captured.filter((m) => m.customerId === created.id)[1] as ExemptionChangedMessage | undefined);
+  const second = await eventually('second exemption message', () => captured.filter((m) => m.customerId === created.id)[1] as ExemptionChangedMessage | undefined);
   expect(second).toMatchObject({ previousTaxStatus: 'TAX_EXEMPT', taxStatus: 'REVERSE_CHARGED', registrationsChanged: true });
   expect(captured.filter((m) => m.customerId === created.id)).toHaveLength(2);
 });
@@ -213,7 +199,7 @@ it('an exemption change (tax status, then registrations) reaches Sphere and emit
 it('a burst of Sphere 5xx heals by retry (no failure record left)', async () => {
   await sim(h.sphere.url, 'POST', '/_sim/faults', { failNext: 6, statuses: [503] });
   const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Flaky Sphere Inc'));
-  await settle(h, 45_000);
+  await h.settle({ timeoutMs: 45_000 });
   expect((await sphereCustomer(created.id))?.name).toBe('Flaky Sphere Inc');
   const requests = await sphereRequests(h);
   expect(requests.filter((r) => r.status === 503).length).toBe(6);
@@ -228,8 +214,8 @@ it("an address Sphere cannot use (customer_tax_location_invalid) becomes a failu
     const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
     const before = poller.stats.received;
     const created = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Nowhere LLC', { address: { line1: '1 Unknown Rd', town: 'Nowhere', state: 'CA', postcode: '00000', country: 'US' } }));
-    await settle(h);
-    const failure = await waitFor('failure record', () => h.deps.failures.get(bad.connection.id, 'customer', created.id));
+    await h.settle();
+    const failure = await eventually('failure record', () => h.deps.failures.get(bad.connection.id, 'customer', created.id));
     expect(failure).toMatchObject({ kind: 'user', code: 'customer_tax_location_invalid', retryable: false, retry: { queue: 'customerSync' } });
     expect(failure.message).toContain("Postal code '00000' could not be resolved");
     expect(failure.fix).toMatch(/address/i);
@@ -248,8 +234,8 @@ it('a queued message that no longer parses goes to the DLQ with its reason logge
   const { MessageId } = await h.runtime.sqs.client.send(
     new SendMessageCommand({ QueueUrl: h.runtime.queueUrls['customer-sync.fifo']!, MessageBody: body, MessageGroupId: 'poison', MessageDeduplicationId: `poison-${Date.now()}` }),
   );
-  await settle(h);
-  const dead = await waitFor('DLQ message', async () => {
+  await h.settle();
+  const dead = await eventually('DLQ message', async () => {
     const bodies = (await dlqBodies(h, 'customer-sync-dlq.fifo')).filter((m) => m.body === body);
     return bodies.length > 0 ? bodies : undefined;
   });

@@ -10,7 +10,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { signatureHeader } from '../../../shared/webhooks/signature';
 import { captureLogs, type LogCapture } from '../../../bench/lib/chaos-log-capture';
-import { SIM_DEFAULT_TAX_CODE, SPHERE_KEY, type Harness, admin, customerBody, dlqBodies, pauseWorker, queueDepth, sequenceApi, settle, sphereRequests, sphereState, startHarness, waitFor } from './harness';
+import { customerBody, dlqBodies, type Harness, pauseWorker, queueDepth, sequenceApi, sphereRequests, sphereState, startHarness } from './harness';
+import { connectBody } from '../../support/connections';
+import { eventually } from '../../support/eventually';
 
 let h: Harness;
 let capture: LogCapture;
@@ -18,7 +20,7 @@ let capture: LogCapture;
 beforeAll(async () => {
   // Everything the handlers log (INFO and up), kept off the terminal and read by the assertions.
   capture = captureLogs();
-  h = await startHarness({ adminRoutes: true });
+  h = await startHarness();
 });
 
 afterAll(async () => {
@@ -28,20 +30,15 @@ afterAll(async () => {
 });
 
 it('after DELETE, a signed webhook is refused and an already queued message is dropped with a log line; Sphere is untouched', async () => {
-  const created = await admin(h, 'POST', '/connections', {
-    name: 'Disconnect Co',
-    sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
-    sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
-    taxCodes: { default: SIM_DEFAULT_TAX_CODE },
-  });
+  const created = await h.admin.call('POST', '/connections', connectBody({ name: 'Disconnect Co', sequence: { baseUrl: h.sequence.apiUrl }, sphere: { baseUrl: h.sphere.url } }));
   expect(created.status).toBe(201);
-  const connectionId = created.json.id as string;
-  expect(created.json.status).toBe('ACTIVE');
-  await settle(h);
+  const connectionId = created.body.id as string;
+  expect(created.body.status).toBe('ACTIVE');
+  await h.settle();
 
   // Live: a customer created in Sequence reaches Sphere through the registered policy.
   const customer = await sequenceApi<{ id: string }>(h, 'POST', '/customers', customerBody('Leaving Soon Ltd'));
-  await settle(h);
+  await h.settle();
   expect((await sphereState(h)).customers.map((x) => x.external_id)).toEqual([customer.id]);
   const { webhookSigningSecret } = await h.deps.vault.get(connectionId);
 
@@ -49,16 +46,16 @@ it('after DELETE, a signed webhook is refused and an already queued message is d
   const worker = await pauseWorker(h, 'customer-sync.fifo');
   await sequenceApi(h, 'PUT', `/customers/${customer.id}`, customerBody('Leaving Soon Group Ltd', { integrationIds: [{ service: 'Sphere', id: customer.id }] }));
   await h.sequence.webhooksIdle();
-  await waitFor('the change queued', async () => (await queueDepth(h, 'customer-sync.fifo')) === 1);
+  await eventually('the change queued', async () => (await queueDepth(h, 'customer-sync.fifo')) === 1);
 
-  const deleted = await admin(h, 'DELETE', `/connections/${connectionId}`);
+  const deleted = await h.admin.call('DELETE', `/connections/${connectionId}`);
   expect(deleted.status).toBe(200);
-  expect(deleted.json).toMatchObject({ status: 'DISCONNECTED' });
+  expect(deleted.body).toMatchObject({ status: 'DISCONNECTED' });
   const sphereCallsAtDelete = (await sphereRequests(h)).length;
   const sequenceCallsAtDelete = h.sequence.requests.filter((r) => r.path.startsWith('/api/customers')).length;
 
   // (a) A correctly signed webhook for the disconnected connection: 404 (§5.2), nothing queued.
-  const body = JSON.stringify({ notificationType: 'CUSTOMER_UPDATED', sequenceAccountId: created.json.sequenceAccountId, resourceType: 'Customer', resourceId: customer.id, resource: { id: customer.id, legalName: 'Too Late Ltd' } });
+  const body = JSON.stringify({ notificationType: 'CUSTOMER_UPDATED', sequenceAccountId: created.body.sequenceAccountId, resourceType: 'Customer', resourceId: customer.id, resource: { id: customer.id, legalName: 'Too Late Ltd' } });
   const refused = await fetch(`${h.runtime.url}/webhooks/sequence/${connectionId}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'sequence-signature': signatureHeader(webhookSigningSecret, body) },
@@ -80,7 +77,7 @@ it('after DELETE, a signed webhook is refused and an already queued message is d
 
   // The worker comes back: both messages are dropped, once each, with the log line.
   worker.resume();
-  await settle(h);
+  await h.settle();
   const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
   expect(poller.stats).toMatchObject({ received: 2, deleted: 2, failedRecords: 0, failedBatches: 0 });
   const drops = capture.lines.filter((l) => l.includes('Dropping message for a missing or disconnected connection'));

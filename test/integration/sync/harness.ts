@@ -1,57 +1,25 @@
 /**
- * Shared set-up for the sync and webhook integration tests: both simulators, the local runtime
- * with this flow's route and queues, and connections created directly through the store + vault
- * (plus a signed webhook policy registered in the Sequence simulator), independent of the connect
- * function. Everything talks over HTTP / the AWS SDK against the emulators.
+ * Shared set-up for the sync and webhook integration tests, a preset of local/stack.ts: both
+ * simulators, the deployed routes, this flow's workers (customer-sync, product-sync, backfill) with
+ * short visibility timeouts, the exemptions and invoice-tax queues bound to a capturing consumer
+ * (other flows' work: these tests only check what is routed there), and connections created
+ * directly through the store + vault (plus a signed webhook policy registered in the Sequence
+ * simulator), independent of the connect function.
  */
-import dns from 'node:dns';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { startLocalRuntime, type LocalRuntime, type QueueBinding, type HttpRoute } from '../../../local/runtime';
 import { startPoller } from '../../../local/runtime/poller';
-import { startSequenceSimulator, SIM_SEQUENCE_ACCOUNT_ID, type SequenceSimulator, type SequenceSimulatorOptions } from '../../../local/sequence-sim/server';
-import { startSphereSimulator, type SphereSimulator, type SphereSimulatorOptions } from '../../../local/sphere-sim/server';
-import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
-import { loadConfig } from '../../../shared/runtime/config';
-import { type Dependencies, createDependencies } from '../../../shared/runtime/dependencies';
-import { MAX_RECEIVE_COUNT } from '../../../shared/runtime/catalogue';
+import { type SequenceSimulatorOptions } from '../../../local/sequence-sim/server';
+import { type SphereSimulatorOptions } from '../../../local/sphere-sim/server';
+import { SIM_DEFAULTS, type Stack, startStack, withVisibilityTimeout } from '../../../local/stack';
+import { type Connection } from '../../../shared/domain/connection';
 import { callSequenceApi, callSimulator } from '../../../local/sim-client';
-import { eventually } from '../../support/eventually';
+import { type StoredConnection, storeConnection } from '../../support/connections';
+import { useStack } from '../../support/use-stack';
 
-export const SPHERE_KEY = 'sph_test_local';
+export const SPHERE_KEY = SIM_DEFAULTS.sphereApiKey;
 
-/** A code of the Sphere simulator's catalogue (the connector has no built-in default tax code). */
-export const SIM_DEFAULT_TAX_CODE = 'txcd_10000000';
-
-/**
- * fauxqs hands out queue URLs on `sqs.<region>.localhost`, and the SQS SDK sends to the QueueUrl's
- * host unless the client was built with an explicit `endpoint` (dependencies.ts builds it from
- * AWS_ENDPOINT_URL_SQS, which does not count). RFC 6761 says `*.localhost` is loopback, but this
- * machine's resolver does not know that: resolve those names to localhost here, for the test
- * process only (the handlers run in it).
- */
-function resolveDotLocalhost(): void {
-  const marker = Symbol.for('sync-harness.dns-localhost');
-  const registry = dns as unknown as Record<symbol, boolean>;
-  if (registry[marker]) return;
-  registry[marker] = true;
-  const original = dns.lookup.bind(dns) as (...args: unknown[]) => unknown;
-  (dns as unknown as { lookup: (...args: unknown[]) => unknown }).lookup = (hostname: unknown, ...rest: unknown[]) =>
-    original(typeof hostname === 'string' && /\.localhost$/i.test(hostname) ? 'localhost' : hostname, ...rest);
-}
-resolveDotLocalhost();
-
-export interface Harness {
-  runtime: LocalRuntime;
-  sequence: SequenceSimulator;
-  sphere: SphereSimulator;
-  deps: Dependencies;
-  stop(): Promise<void>;
-}
+export type Harness = Stack;
 
 export interface HarnessOptions {
   sequence?: SequenceSimulatorOptions;
@@ -62,103 +30,52 @@ export interface HarnessOptions {
   backfillVisibilityTimeoutSeconds?: number;
   /** Emulated maxConcurrency of the sync queues (default 2, as deployed). */
   syncMaxConcurrency?: number;
-  /** Also host the connect function's admin routes (bearer token `ADMIN_TOKEN`), for flows driven through the admin API. */
-  adminRoutes?: boolean;
 }
 
-export const ADMIN_TOKEN = 'sync-test-admin-token';
+const capture = () => import('../../fixtures/handlers/exemptions-capture');
 
-export function routes(): HttpRoute[] {
-  return [{ method: 'POST', path: '/webhooks/sequence/{connectionId}', auth: 'none', functionName: 'webhook-ingest', load: () => import('../../../functions/webhook-ingest/handler') }];
-}
-
-export function queues(visibilityTimeoutSeconds: number, backfillVisibilityTimeoutSeconds = visibilityTimeoutSeconds, syncMaxConcurrency = 2): QueueBinding[] {
-  const common = { batchSize: 10, visibilityTimeoutSeconds, maxReceiveCount: MAX_RECEIVE_COUNT, maxConcurrency: syncMaxConcurrency };
-  return [
-    { queueName: 'customer-sync.fifo', dlqName: 'customer-sync-dlq.fifo', functionName: 'sync-customer', load: () => import('../../../functions/sync-customer/handler'), ...common },
-    { queueName: 'product-sync.fifo', dlqName: 'product-sync-dlq.fifo', functionName: 'sync-product', load: () => import('../../../functions/sync-product/handler'), ...common },
-    { queueName: 'backfill.fifo', dlqName: 'backfill-dlq.fifo', functionName: 'backfill', load: () => import('../../../functions/backfill/handler'), ...common, batchSize: 1, maxConcurrency: 2, visibilityTimeoutSeconds: backfillVisibilityTimeoutSeconds },
-    { queueName: 'exemptions.fifo', dlqName: 'exemptions-dlq.fifo', functionName: 'exemptions-capture', load: () => import('../../fixtures/handlers/exemptions-capture'), ...common },
-    // The invoice-tax consumer is another flow's; webhook tests only check that invoices are routed there.
-    { queueName: 'invoice-tax.fifo', dlqName: 'invoice-tax-dlq.fifo', functionName: 'invoice-tax-capture', load: () => import('../../fixtures/handlers/exemptions-capture'), ...common },
-  ];
-}
-
-export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sync-it-'));
-  const sequence = await startSequenceSimulator({ port: 0, webhookRetryDelaysMs: [100, 200], ...options.sequence });
-  const sphere = await startSphereSimulator({ port: 0, ...options.sphere });
-  let runtime: LocalRuntime;
-  try {
-    runtime = await startLocalRuntime({
-      port: 0,
-      dataDir,
-      inMemory: true,
-      routes: options.adminRoutes ? [...routes(), ...(await import('../connections/harness')).CONNECT_ROUTES] : routes(),
-      queues: queues(options.visibilityTimeoutSeconds ?? 2, options.backfillVisibilityTimeoutSeconds, options.syncMaxConcurrency),
-      adminToken: ADMIN_TOKEN,
-      log: () => undefined,
-      pollWaitSeconds: 1,
-    });
-  } catch (error) {
-    await sequence.stop();
-    await sphere.stop();
-    throw error;
-  }
-  const deps = createDependencies(loadConfig(process.env));
-  return {
-    runtime,
-    sequence,
-    sphere,
-    deps,
-    async stop() {
-      await runtime.stop();
-      await sequence.stop();
-      await sphere.stop();
-      deps.dynamo.destroy();
-      deps.sqs.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
+export function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const visibility = options.visibilityTimeoutSeconds ?? 2;
+  const maxConcurrency = options.syncMaxConcurrency ?? 2;
+  return startStack({
+    sequence: { webhookRetryDelaysMs: [100, 200], ...options.sequence },
+    ...(options.sphere ? { sphere: options.sphere } : {}),
+    queue: (q) => {
+      const short = { ...withVisibilityTimeout(q, visibility), maxConcurrency };
+      switch (q.queueName) {
+        case 'backfill.fifo':
+          return { ...withVisibilityTimeout(q, options.backfillVisibilityTimeoutSeconds ?? visibility), batchSize: 1, maxConcurrency: 2 };
+        case 'exemptions.fifo':
+          return { ...short, functionName: 'exemptions-capture', load: capture };
+        case 'invoice-tax.fifo':
+          return { ...short, functionName: 'invoice-tax-capture', load: capture };
+        default:
+          return short;
+      }
     },
-  };
+    runtime: { log: () => undefined },
+  });
 }
 
-export interface TestConnection {
-  connection: Connection;
-  webhookSecret: string;
-  webhookUrl: string;
+/** The harness for this test file: started before its tests, stopped after them. */
+export function useHarness(options: HarnessOptions = {}): Harness {
+  return useStack(() => startHarness(options));
 }
+
+export type TestConnection = StoredConnection;
 
 /** A connection straight into the store + vault, with a webhook policy in the Sequence simulator (unless `policy: false`). */
 export async function createConnection(h: Harness, options: { policy?: boolean; taxCodes?: Connection['taxCodes']; sphereBaseUrl?: string; sequenceBaseUrl?: string } = {}): Promise<TestConnection> {
-  const id = `conn_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const now = new Date().toISOString();
-  const connection: Connection = {
-    id,
-    name: 'Test merchant',
-    status: 'ACTIVE',
-    environment: 'sandbox',
-    sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID,
-    sequenceBaseUrl: options.sequenceBaseUrl ?? h.sequence.apiUrl,
-    sphereBaseUrl: options.sphereBaseUrl ?? h.sphere.url,
-    taxCodes: options.taxCodes ?? { default: SIM_DEFAULT_TAX_CODE, byTaxCategory: {} },
-    options: DEFAULT_OPTIONS,
-    counts: zeroCounts(),
-    backfill: { state: 'NOT_STARTED', done: 0, total: 0 },
-    createdAt: now,
-    updatedAt: now,
-  };
+  const { policy, ...overrides } = options;
   // One live connection per account: release any claim a previous test left.
-  const webhookSecret = `whsec_test_${randomUUID().replace(/-/g, '')}`;
   for (const previous of await h.deps.connections.list()) {
     if (previous.status !== 'DISCONNECTED') await h.deps.connections.setStatus(previous.id, 'DISCONNECTED');
   }
-  await h.deps.connections.create(connection);
-  await h.deps.vault.put(id, { sequence: { clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret }, sphere: { apiKey: SPHERE_KEY }, webhookSigningSecret: webhookSecret });
-  const webhookUrl = `${h.runtime.url}/webhooks/sequence/${id}`;
-  if (options.policy !== false) {
-    await sequenceApi(h, 'POST', '/notifications/policies', { name: `connector ${id}`, channel: 'WEBHOOK', recipients: [webhookUrl], webhookSecret, notificationTypes: ['CUSTOMER_CREATED', 'CUSTOMER_UPDATED', 'CUSTOMER_ARCHIVED'] });
+  const stored = await storeConnection(h, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
+  if (policy !== false) {
+    await sequenceApi(h, 'POST', '/notifications/policies', { name: `connector ${stored.connection.id}`, channel: 'WEBHOOK', recipients: [stored.webhookUrl], webhookSecret: stored.webhookSecret, notificationTypes: ['CUSTOMER_CREATED', 'CUSTOMER_UPDATED', 'CUSTOMER_ARCHIVED'] });
   }
-  return { connection, webhookSecret, webhookUrl };
+  return stored;
 }
 
 /** Sequence's public API on the simulator (Basic auth, Sequence-Version). */
@@ -167,17 +84,6 @@ export function sequenceApi<T = Record<string, unknown>>(h: Harness, method: str
 }
 
 export const sim = callSimulator;
-
-/** The admin API through the front door, with the harness's bearer token (needs `adminRoutes`). */
-export async function admin(h: Harness, method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${h.runtime.url}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
 
 /**
  * Stop the worker of one queue (its event source mapping disabled, or every instance gone) so
@@ -228,20 +134,6 @@ export function customerBody(legalName: string, overrides: Record<string, unknow
     taxStatus: 'TAXED',
     ...overrides,
   };
-}
-
-/** `eventually` with this suite's positional timeout/interval (20 s, every 100 ms). */
-export function waitFor<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 100) {
-  return eventually(what, probe, { timeoutMs, everyMs });
-}
-
-/** Wait until every queue is empty and the Sequence simulator has delivered every webhook. */
-export async function settle(h: Harness, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let round = 0; round < 3; round++) {
-    await h.sequence.webhooksIdle();
-    await h.runtime.drain({ timeoutMs: Math.max(1000, deadline - Date.now()) });
-  }
 }
 
 export async function dlqBodies(h: Harness, dlqName: string): Promise<{ body: string; reason?: string }[]> {

@@ -4,22 +4,17 @@
  */
 import type { Context } from 'aws-lambda';
 import { type ReconcileSummary } from '../../../shared/sync/reconcile';
-import { type Harness, type TestConnection, createConnection, customerBody, sequenceApi, settle, sim, sphereState, startHarness } from './harness';
+import { createConnection, customerBody, sequenceApi, sim, sphereState, type TestConnection, useHarness } from './harness';
 
-let h: Harness;
+const h = useHarness();
 let c: TestConnection;
 let runReconcile: () => Promise<ReconcileSummary>;
 
 beforeAll(async () => {
-  h = await startHarness();
   c = await createConnection(h, { policy: false });
   const handler = (await import('../../../functions/reconcile/handler')).handler;
   const context = { functionName: 'reconcile', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
   runReconcile = () => handler({}, context) as Promise<ReconcileSummary>;
-});
-
-afterAll(async () => {
-  await h?.stop();
 });
 
 it('queues what is missing, then nothing, then what went stale or vanished from Sphere', async () => {
@@ -27,7 +22,7 @@ it('queues what is missing, then nothing, then what went stale or vanished from 
   await sim(h.sequence.url, 'POST', '/_sim/seed', { customers: [customerBody('Drift A'), customerBody('Drift B')], products: [{ name: 'Widget' }] });
   const first = await runReconcile();
   expect(first.totals).toEqual({ checked: 3, customersQueued: 2, productsQueued: 1, invoicesQueued: 0 });
-  await settle(h);
+  await h.settle();
   expect((await sphereState(h)).customers).toHaveLength(2);
 
   // Everything in step: nothing to do.
@@ -42,7 +37,7 @@ it('queues what is missing, then nothing, then what went stale or vanished from 
   await sim(h.sphere.url, 'POST', '/_sim/reset');
   const third = await runReconcile();
   expect(third.totals).toEqual({ checked: 3, customersQueued: 2, productsQueued: 1, invoicesQueued: 0 });
-  await settle(h);
+  await h.settle();
   const state = await sphereState(h);
   expect(state.customers).toHaveLength(2);
   expect((state.products as { tax_code: string }[])[0]!.tax_code).toBe('txcd_20030000');

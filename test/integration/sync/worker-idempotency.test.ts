@@ -11,7 +11,7 @@ import { invokeHandler } from '../../../local/runtime/lambda';
 import { toSqsRecord } from '../../../local/runtime/poller';
 import type { LambdaHandler } from '../../../local/runtime/types';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
-import { type Harness, type TestConnection, createConnection, customerBody, sequenceApi, sim, sphereRequests, sphereState, startHarness } from './harness';
+import { createConnection, customerBody, type Harness, sequenceApi, sim, sphereRequests, sphereState, startHarness, type TestConnection } from './harness';
 
 let h: Harness;
 let c: TestConnection;

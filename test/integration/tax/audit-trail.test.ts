@@ -6,33 +6,20 @@
  * nothing else: no bodies, headers or credentials.
  */
 import { type AuditEntry } from '../../../shared/store/audit-log';
-import { type TaxHarness, CATEGORY, SPHERE_KEY, admin, customerBody, priceBody, seed, sim, startTaxHarness } from './harness';
+import { CATEGORY, customerBody, invoiceSeed, sim, SPHERE_KEY, useTaxHarness } from './harness';
 
-let h: TaxHarness;
-
-beforeAll(async () => {
-  h = await startTaxHarness();
-});
-
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useTaxHarness();
 
 /** An item of GET …/audit, as the route answers it. */
 type AuditItem = AuditEntry;
 
 it('records every upstream call of a tax calculation with method, path, status, latency and request id, and no body or secret', async () => {
-  const seeded = await seed(h, {
-    customers: [customerBody('Audit Trail Inc', { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' })],
-    products: [{ name: 'Audited seat', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Seat', quantity: '2', rate: '10.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Audit Trail Inc', { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' }), product: { name: 'Audited seat', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Seat', quantity: '2', rate: '10.00' }] }));
   const invoiceId = seeded.invoices[0]!.id;
-  const taxed = await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
+  const taxed = await h.admin.call('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
   expect(taxed.status).toBe(200);
 
-  const answer = await admin<{ items: AuditItem[]; count: number }>(h, 'GET', `/connections/${h.connection.id}/audit?limit=500`);
+  const answer = await h.admin.call<{ items: AuditItem[]; count: number }>('GET', `/connections/${h.connection.id}/audit?limit=500`);
   expect(answer.status).toBe(200);
   const items = answer.body.items;
   expect(items.length).toBeGreaterThanOrEqual(3);

@@ -9,59 +9,30 @@ import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { logger } from '../../../shared/runtime/observability';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import {
-  CATEGORY,
-  TAX_CODES,
-  type TaxHarness,
-  admin,
-  customerBody,
-  getInvoice,
-  invoiceLines,
-  priceBody,
-  registerWebhooks,
-  seed,
-  sequenceApi,
-  setCustomerTaxStatus,
-  settle,
-  sim,
-  sphereTransactions,
-  startTaxHarness,
-  waitFor,
-} from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, priceBody, sim, TAX_CODES, useTaxHarness } from './harness';
+import { eventually } from '../../support/eventually';
 
-let h: TaxHarness;
+const h = useTaxHarness();
 let transactions: TransactionRepository;
 
-beforeAll(async () => {
-  h = await startTaxHarness();
+beforeAll(() => {
   transactions = new TransactionRepository(h.deps.db, h.deps.config.connectorTableName);
 });
 
-afterAll(async () => {
-  await h?.stop();
-});
-
-const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
-const NOWHERE = { line1: '1 Unknown Rd', town: 'Nowhere', state: 'CA', postcode: '00000', country: 'US' };
+const { SACRAMENTO, NOWHERE } = ADDRESSES;
 
 const base = () => `/connections/${h.connection.id}`;
 
 async function seedTaxedInvoice(name: string, address: Record<string, string> = SACRAMENTO): Promise<{ invoiceId: string; lineIds: string[]; customerId: string }> {
-  const seeded = await seed(h, {
-    customers: [customerBody(name, address)],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [
-      {
-        customerId: '$customers[0]',
-        currency: 'USD',
-        lineItems: [
-          { title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' },
-          { title: 'Seats', quantity: '3', rate: '9.99', taxRate: '0', priceId: '$prices[0]' },
-        ],
-      },
-    ],
-  });
+  const seeded = await h.seed(
+    invoiceSeed({
+      customer: customerBody(name, address),
+      lines: [
+        { title: 'Plan', quantity: '1', rate: '120.00' },
+        { title: 'Seats', quantity: '3', rate: '9.99' },
+      ],
+    }),
+  );
   return { invoiceId: seeded.invoices[0]!.id, lineIds: seeded.invoices[0]!.lineItemIds, customerId: seeded.customers[0]! };
 }
 
@@ -75,7 +46,7 @@ async function notify(kind: 'invoice' | 'credit_note', id: string): Promise<void
 }
 
 async function transactionOf(externalId: string) {
-  return (await sphereTransactions(h)).find((t) => t.external_id === externalId);
+  return (await h.sphereTransactions()).find((t) => t.external_id === externalId);
 }
 
 interface FinalizeBody {
@@ -91,18 +62,18 @@ it('finalises with tax (admin route), records the debit transaction once, and ke
   let invoiceId = '';
   try {
     ({ invoiceId } = await seedTaxedInvoice('Finalize Corp'));
-    const response = await admin<FinalizeBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const response = await h.admin.call<FinalizeBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(response.status).toBe(200);
     expect(response.body.invoice).toMatchObject({ id: invoiceId, status: 'FINAL' });
     expect(response.body.taxRecord).toMatchObject({ status: 'CALCULATED', invoiceId });
     // Sequence finalised the invoice with exactly Sphere's tax: 120.00 → 7.20 + 1.50; 29.97 → 1.80 + 0.37
-    const invoice = await getInvoice(h, invoiceId);
+    const invoice = await h.getInvoice(invoiceId);
     expect(invoice.status).toBe('FINAL');
     expect(invoice.totalTax).toBe('10.87');
     expect(response.body.taxRecord.totalTax).toBe('10.87');
 
-    await waitFor('debit transaction in Sphere', () => transactionOf(invoiceId));
-    await settle(h);
+    await eventually('debit transaction in Sphere', () => transactionOf(invoiceId));
+    await h.settle();
   } finally {
     logger.setLogLevel('SILENT');
     writeSpy.mockRestore();
@@ -116,9 +87,9 @@ it('finalises with tax (admin route), records the debit transaction once, and ke
   // A second FINAL notification (e.g. INVOICE_UPDATED on send) records nothing new.
   const before = (await h.deps.connections.get(h.connection.id))!.counts.transactionsRecorded;
   await notify('invoice', invoiceId);
-  await settle(h);
+  await h.settle();
   expect((await h.deps.connections.get(h.connection.id))!.counts.transactionsRecorded).toBe(before);
-  expect((await sphereTransactions(h)).filter((t) => t.external_id === invoiceId)).toHaveLength(1);
+  expect((await h.sphereTransactions()).filter((t) => t.external_id === invoiceId)).toHaveLength(1);
 
   const logText = captured.join('\n');
   expect(logText).toContain('Invoice taxed'); // the flow's own log lines were captured
@@ -132,24 +103,24 @@ it('finalises through the direct Lambda invocation, and a void cancels the Spher
   const { handler } = await import('../../../functions/calculate-invoice-tax/handler');
   const result = await handler({ connectionId: h.connection.id, invoiceId, finalize: true }, {} as Context);
   expect(result).toMatchObject({ statusCode: 200, invoiceId, invoiceStatus: 'FINAL', taxRecord: { status: 'CALCULATED', totalTax: '10.87' } });
-  await waitFor('debit transaction', () => transactionOf(invoiceId));
+  await eventually('debit transaction', () => transactionOf(invoiceId));
 
   const invalid = await handler({ connectionId: h.connection.id, invoiceId: 42 } as never, {} as Context);
   expect(invalid).toMatchObject({ statusCode: 400, error: { code: 'invalid_request' } });
   const notDraft = await handler({ connectionId: h.connection.id, invoiceId }, {} as Context);
   expect(notDraft).toMatchObject({ statusCode: 409, error: { code: 'invoice_not_draft' } });
 
-  await sequenceApi(h, 'POST', `/invoices/${invoiceId}/void`);
+  await h.sequenceApi('POST', `/invoices/${invoiceId}/void`);
   await notify('invoice', invoiceId);
-  await settle(h);
+  await h.settle();
   expect(await transactionOf(invoiceId)).toMatchObject({ status: 'cancelled' });
   expect(await transactions.get(h.connection.id, invoiceId)).toMatchObject({ state: 'CANCELLED' });
 
   // A draft voided before it was ever recorded: Sphere answers 404, recorded as nothing to cancel.
   const { invoiceId: draftId } = await seedTaxedInvoice('Never Recorded Inc');
-  await sequenceApi(h, 'POST', `/invoices/${draftId}/void`);
+  await h.sequenceApi('POST', `/invoices/${draftId}/void`);
   await notify('invoice', draftId);
-  await settle(h);
+  await h.settle();
   expect(await transactions.get(h.connection.id, draftId)).toMatchObject({ state: 'NOTHING_TO_CANCEL' });
   expect(await transactionOf(draftId)).toBeUndefined();
 });
@@ -164,10 +135,10 @@ it('taxes a draft through the direct Lambda invocation without finalize, leaving
   const { invoiceId } = await seedTaxedInvoice('Quote Only Corp');
   const result = await invokeDirectly({ connectionId: h.connection.id, invoiceId });
   expect(result).toMatchObject({ statusCode: 200, invoiceId, invoiceStatus: 'DRAFT', taxRecord: { status: 'CALCULATED', invoiceId, totalTax: '10.87' } });
-  const invoice = await getInvoice(h, invoiceId);
+  const invoice = await h.getInvoice(invoiceId);
   expect(invoice).toMatchObject({ status: 'DRAFT', totalTax: '10.87' });
-  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', totalTax: '10.87' });
-  await settle(h);
+  expect((await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', totalTax: '10.87' });
+  await h.settle();
   expect(await transactionOf(invoiceId)).toBeUndefined(); // a draft is never recorded
 });
 
@@ -176,14 +147,14 @@ it('answers 422 through the direct invocation for an address Sphere cannot locat
   const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
   const result = await invokeDirectly({ connectionId: h.connection.id, invoiceId, finalize: true });
   expect(result).toMatchObject({ statusCode: 422, error: { code: 'customer_tax_location_invalid', message: expect.stringMatching(/address/i) } });
-  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
-  const listed = await admin<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean }[] }>(h, 'GET', `${base()}/failures`);
+  expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
+  const listed = await h.admin.call<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean }[] }>('GET', `${base()}/failures`);
   expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceType: 'invoice', resourceId: invoiceId, code: 'customer_tax_location_invalid', retryable: false }));
   expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore + 1);
 });
 
 it('answers 503 with a retry hint through the direct invocation while Sphere is down: invoice stays DRAFT, retryable failure kept', async () => {
-  await settle(h);
+  await h.settle();
   const { invoiceId } = await seedTaxedInvoice('Direct Outage Co');
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
   let result: Awaited<ReturnType<typeof invokeDirectly>>;
@@ -196,40 +167,40 @@ it('answers 503 with a retry hint through the direct invocation while Sphere is 
   const retryAfterSeconds = (result as { retryAfterSeconds?: number }).retryAfterSeconds;
   expect(Number.isInteger(retryAfterSeconds)).toBe(true);
   expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
-  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
-  const listed = await admin<{ items: { resourceId: string; retryable: boolean; kind: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
+  const listed = await h.admin.call<{ items: { resourceId: string; retryable: boolean; kind: string }[] }>('GET', `${base()}/failures`);
   expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceId: invoiceId, retryable: true, kind: 'retryable' }));
 });
 
 it('clears the failure record when a later admin calculation succeeds (the record is looked up beside the calculation)', async () => {
-  await settle(h);
+  await h.settle();
   const { invoiceId } = await seedTaxedInvoice('Admin Outage Then Fine Inc');
   const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
   try {
-    expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/tax`)).status).toBe(503);
+    expect((await h.admin.call('POST', `${base()}/invoices/${invoiceId}/tax`)).status).toBe(503);
   } finally {
     await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
   }
-  const failed = await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`);
+  const failed = await h.admin.call<{ items: { resourceId: string }[] }>('GET', `${base()}/failures`);
   expect(failed.body.items.map((i) => i.resourceId)).toContain(invoiceId);
   expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore + 1);
 
-  expect((await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', invoiceId });
-  const after = await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect((await h.admin.call<TaxRecord>('POST', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'CALCULATED', invoiceId });
+  const after = await h.admin.call<{ items: { resourceId: string }[] }>('GET', `${base()}/failures`);
   expect(after.body.items.map((i) => i.resourceId)).not.toContain(invoiceId);
   expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore);
 });
 
 it('records an issued credit note as a credit against the original invoice transaction', async () => {
   const { invoiceId, lineIds, customerId } = await seedTaxedInvoice('Refund Me GmbH');
-  expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
-  await waitFor('debit transaction', () => transactionOf(invoiceId));
-  const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId, invoiceId });
-  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Refund plan', quantity: '1', rate: '20.00', taxRate: '0.0725', externalIds: [], lineItemId: lineIds[0] });
-  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+  expect((await h.admin.call('POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  await eventually('debit transaction', () => transactionOf(invoiceId));
+  const creditNote = await h.sequenceApi<{ id: string }>('POST', '/credit-notes', { currency: 'USD', customerId, invoiceId });
+  await h.sequenceApi('POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Refund plan', quantity: '1', rate: '20.00', taxRate: '0.0725', externalIds: [], lineItemId: lineIds[0] });
+  await h.sequenceApi('POST', `/credit-notes/${creditNote.id}/finalize`);
   await notify('credit_note', creditNote.id);
-  await settle(h);
+  await h.settle();
   const credit = await transactionOf(creditNote.id);
   const debit = (await transactionOf(invoiceId))!;
   expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
@@ -243,7 +214,7 @@ it.each([
 ] as const)('files a refund of a group-categorised line under the same Sphere product as the sale: %s', async (_how, finalizedBy) => {
   // A product with no tax category of its own, sold in a group that has one: the line is taxed as
   // the group category's stand-in product, so its refund must be filed under that product too.
-  const seeded = await seed(h, {
+  const seeded = await h.seed({
     customers: [customerBody(`Grouped Refund ${finalizedBy} Co`, SACRAMENTO)],
     products: [{ name: 'Uncategorised consulting' }],
     prices: [priceBody('$products[0]', 'USD')],
@@ -258,13 +229,13 @@ it.each([
   });
   const invoiceId = seeded.invoices[0]!.id;
   const standIn = `sequence-tax-category:${CATEGORY.saas}`;
-  if (finalizedBy === 'connector') expect((await admin(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
+  if (finalizedBy === 'connector') expect((await h.admin.call('POST', `${base()}/invoices/${invoiceId}/finalize`)).status).toBe(200);
   else await notify('invoice', invoiceId);
-  const debit = await waitFor('debit transaction', () => transactionOf(invoiceId));
+  const debit = await eventually('debit transaction', () => transactionOf(invoiceId));
   expect(debit.line_items.map((l) => l.product_id)).toEqual([standIn]);
 
-  const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0], invoiceId });
-  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, {
+  const creditNote = await h.sequenceApi<{ id: string }>('POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0], invoiceId });
+  await h.sequenceApi('POST', `/credit-notes/${creditNote.id}/line-items`, {
     title: 'Refund consulting',
     quantity: '1',
     rate: '50.00',
@@ -273,9 +244,9 @@ it.each([
     lineItemId: seeded.invoices[0]!.lineItemIds[0],
     productId: seeded.products[0],
   });
-  await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+  await h.sequenceApi('POST', `/credit-notes/${creditNote.id}/finalize`);
   await notify('credit_note', creditNote.id);
-  await settle(h);
+  await h.settle();
   const credit = (await transactionOf(creditNote.id))!;
   expect(credit).toMatchObject({ type: 'credit', status: 'finalized', original_transaction_id: invoiceId });
   expect(credit.line_items).toEqual([expect.objectContaining({ amount: '50.00', product_id: standIn })]);
@@ -287,82 +258,82 @@ it.each([
 it('keeps an invoice with an address Sphere cannot locate in DRAFT (422), lists the failure, and a retry after the fix succeeds', async () => {
   const { invoiceId } = await seedTaxedInvoice('Lost Address LLC', NOWHERE);
   const failuresBefore = (await h.deps.connections.get(h.connection.id))!.counts.failures;
-  const response = await admin<{ error: { code: string; message: string } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+  const response = await h.admin.call<{ error: { code: string; message: string } }>('POST', `${base()}/invoices/${invoiceId}/finalize`);
   expect(response.status).toBe(422);
   expect(response.body.error.code).toBe('customer_tax_location_invalid');
   expect(response.body.error.message).toMatch(/address/i);
-  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
-  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'FAILED', errorCode: 'customer_tax_location_invalid' });
+  expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
+  expect((await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`)).body).toMatchObject({ status: 'FAILED', errorCode: 'customer_tax_location_invalid' });
 
-  const listed = await admin<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean; fix?: string }[] }>(h, 'GET', `${base()}/failures`);
+  const listed = await h.admin.call<{ items: { resourceType: string; resourceId: string; code: string; retryable: boolean; fix?: string }[] }>('GET', `${base()}/failures`);
   expect(listed.status).toBe(200);
   expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceType: 'invoice', resourceId: invoiceId, code: 'customer_tax_location_invalid', retryable: false, fix: expect.stringMatching(/address/) }));
   expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore + 1);
 
   // The merchant fixes the address in Sequence, then retries.
-  await sequenceApi(h, 'PATCH', `/invoices/${invoiceId}`, { customerBillingAddress: SACRAMENTO });
-  const retry = await admin<{ requeued: number }>(h, 'POST', `${base()}/failures/retry`, { resourceType: 'invoice', resourceId: invoiceId });
+  await h.sequenceApi('PATCH', `/invoices/${invoiceId}`, { customerBillingAddress: SACRAMENTO });
+  const retry = await h.admin.call<{ requeued: number }>('POST', `${base()}/failures/retry`, { resourceType: 'invoice', resourceId: invoiceId });
   expect(retry.status).toBe(202);
   expect(retry.body.requeued).toBe(1);
-  await settle(h);
-  const record = await waitFor('recalculated record', async () => {
-    const r = await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`);
+  await h.settle();
+  const record = await eventually('recalculated record', async () => {
+    const r = await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`);
     return r.body.status === 'CALCULATED' ? r.body : undefined;
   });
   expect(record.totalTax).toBe('10.87');
-  const after = await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`);
+  const after = await h.admin.call<{ items: { resourceId: string }[] }>('GET', `${base()}/failures`);
   expect(after.body.items.map((f) => f.resourceId)).not.toContain(invoiceId);
   expect((await h.deps.connections.get(h.connection.id))!.counts.failures).toBe(failuresBefore);
-  const finalized = await admin<FinalizeBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+  const finalized = await h.admin.call<FinalizeBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
   expect(finalized.status).toBe(200);
   expect(finalized.body.invoice.status).toBe('FINAL');
 });
 
 it('answers 503 when Sphere is down after retries, leaves the invoice DRAFT, and keeps a retryable failure', async () => {
-  await settle(h);
+  await h.settle();
   const { invoiceId } = await seedTaxedInvoice('Outage Victim Co');
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
   try {
-    const response = await admin<{ error: { code: string; retryable: boolean } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const response = await h.admin.call<{ error: { code: string; retryable: boolean } }>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(response.status).toBe(503);
     expect(response.body.error).toMatchObject({ code: 'upstream_server_error', retryable: true });
     expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
   } finally {
     await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
   }
-  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
-  const listed = await admin<{ items: { resourceId: string; retryable: boolean; kind: string }[] }>(h, 'GET', `${base()}/failures`);
+  expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
+  const listed = await h.admin.call<{ items: { resourceId: string; retryable: boolean; kind: string }[] }>('GET', `${base()}/failures`);
   expect(listed.body.items).toContainEqual(expect.objectContaining({ resourceId: invoiceId, retryable: true, kind: 'retryable' }));
 
-  const retry = await admin<{ requeued: number }>(h, 'POST', `${base()}/failures/retry`, { all: true });
+  const retry = await h.admin.call<{ requeued: number }>('POST', `${base()}/failures/retry`, { all: true });
   expect(retry.status).toBe(202);
   expect(retry.body.requeued).toBeGreaterThanOrEqual(1);
-  await settle(h);
-  await waitFor('failure cleared', async () => !(await admin<{ items: { resourceId: string }[] }>(h, 'GET', `${base()}/failures`)).body.items.some((f) => f.resourceId === invoiceId));
-  expect((await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body.status).toBe('CALCULATED');
+  await h.settle();
+  await eventually('failure cleared', async () => !(await h.admin.call<{ items: { resourceId: string }[] }>('GET', `${base()}/failures`)).body.items.some((f) => f.resourceId === invoiceId));
+  expect((await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`)).body.status).toBe('CALCULATED');
 });
 
 it("re-taxes a customer's open drafts when its tax status changes (exemptions worker)", async () => {
   const { invoiceId, customerId } = await seedTaxedInvoice('Soon Exempt Foundation');
-  const taxed = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+  const taxed = await h.admin.call<TaxRecord>('POST', `${base()}/invoices/${invoiceId}/tax`);
   expect(taxed.body.totalTax).toBe('10.87');
 
-  const customer = await sequenceApi<Record<string, unknown>>(h, 'GET', `/customers/${customerId}`);
-  await sequenceApi(h, 'PUT', `/customers/${customerId}`, { ...customerBody('Soon Exempt Foundation', SACRAMENTO, 'TAX_EXEMPT'), contacts: (customer.contacts as Record<string, unknown>[]).map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })) });
+  const customer = await h.sequenceApi<Record<string, unknown>>('GET', `/customers/${customerId}`);
+  await h.sequenceApi('PUT', `/customers/${customerId}`, { ...customerBody('Soon Exempt Foundation', SACRAMENTO, 'TAX_EXEMPT'), contacts: (customer.contacts as Record<string, unknown>[]).map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })) });
   // The sync flow's message (shared/sync): the customer's tax treatment changed.
   await h.deps.queues.send('exemptions', {
     message: { kind: 'exemption_changed', connectionId: h.connection.id, trigger: 'webhook', customerId, previousTaxStatus: 'TAXED', taxStatus: 'TAX_EXEMPT', registrationsChanged: false },
     groupId: messageGroupId(h.connection.id, customerId),
     deduplicationId: randomUUID(),
   });
-  await settle(h);
-  const record = await waitFor('re-taxed record', async () => {
-    const r = await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`);
+  await h.settle();
+  const record = await eventually('re-taxed record', async () => {
+    const r = await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`);
     return r.body.reason === 'customer_exempt' ? r.body : undefined;
   });
   expect(record).toMatchObject({ totalTax: '0.00', taxStatus: 'TAX_EXEMPT' });
-  expect((await invoiceLines(h, invoiceId)).every((l) => l.totalTax === '0.00')).toBe(true);
-  expect((await getInvoice(h, invoiceId)).totalTax).toBe('0.00');
+  expect((await h.invoiceLines(invoiceId)).every((l) => l.totalTax === '0.00')).toBe(true);
+  expect((await h.getInvoice(invoiceId)).totalTax).toBe('0.00');
 });
 
 // Through the real chain: CUSTOMER_UPDATED webhook → ingest → customer-sync worker → exemptions worker → invoice-tax worker.
@@ -370,22 +341,22 @@ it("re-taxes a customer's open drafts when its tax status changes (exemptions wo
 it("re-taxes the open draft on every exemption change, even one repeating an earlier change's shape within SQS's 5-minute deduplication window", async () => {
   const { invoiceId, customerId } = await seedTaxedInvoice('Flip Flop Foundation');
   // The first calculation syncs (and tags) the customer: its link now says TAXED.
-  const first = await admin<TaxRecord>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+  const first = await h.admin.call<TaxRecord>('POST', `${base()}/invoices/${invoiceId}/tax`);
   expect(first.body).toMatchObject({ status: 'CALCULATED', taxStatus: 'TAXED', totalTax: '10.87' });
-  await registerWebhooks(h, ['CUSTOMER_UPDATED']);
+  await h.registerWebhooks(['CUSTOMER_UPDATED']);
 
   const expected = { TAXED: '10.87', TAX_EXEMPT: '0.00' } as const;
   for (const taxStatus of ['TAX_EXEMPT', 'TAXED', 'TAX_EXEMPT'] as const) {
-    await setCustomerTaxStatus(h, customerId, taxStatus);
-    await settle(h);
-    const record = (await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body;
+    await h.setCustomerTaxStatus(customerId, taxStatus);
+    await h.settle();
+    const record = (await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`)).body;
     expect({ taxStatus: record.taxStatus, totalTax: record.totalTax }).toEqual({ taxStatus, totalTax: expected[taxStatus] });
-    expect((await getInvoice(h, invoiceId)).totalTax).toBe(expected[taxStatus]);
+    expect((await h.getInvoice(invoiceId)).totalTax).toBe(expected[taxStatus]);
   }
 });
 
 it('validates the retry body and answers 404 when no failure matches', async () => {
-  expect((await admin(h, 'POST', `${base()}/failures/retry`, { bogus: 1 })).status).toBe(400);
-  expect((await admin(h, 'POST', `${base()}/failures/retry`, { resourceId: 'nothing-failed-here' })).status).toBe(404);
-  expect((await admin(h, 'GET', `/connections/conn_unknown/failures`)).status).toBe(404);
+  expect((await h.admin.call('POST', `${base()}/failures/retry`, { bogus: 1 })).status).toBe(400);
+  expect((await h.admin.call('POST', `${base()}/failures/retry`, { resourceId: 'nothing-failed-here' })).status).toBe(404);
+  expect((await h.admin.call('GET', `/connections/conn_unknown/failures`)).status).toBe(404);
 });

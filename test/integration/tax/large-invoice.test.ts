@@ -10,30 +10,27 @@
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { setUpstreamLatency } from '../../../local/upstream-waves';
 import { DEFAULT_OPTIONS } from '../../../shared/domain/connection';
-import { CATEGORY, type TaxHarness, admin, customerBody, getInvoice, invoiceLines, priceBody, seed, startTaxHarness } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, priceBody, useTaxHarness } from './harness';
 
-let h: TaxHarness;
 const BUDGET_MS = 3_000;
-
-beforeAll(async () => {
-  h = await startTaxHarness({
+const h = useTaxHarness(
+  {
     connection: { options: { ...DEFAULT_OPTIONS, calculateOnDraft: false } },
     env: { ADMIN_TAX_BUDGET_MS: String(BUDGET_MS) },
     // The worker's 600 line PUTs take ~25 s: the message must stay invisible meanwhile (deployed: 6 × 120 s).
-    queueOverrides: { visibilityTimeoutSeconds: 120 },
-  });
+    visibilityTimeoutSeconds: 120,
+  },
+  { beforeStop: (started) => setUpstreamLatency({ sequenceUrl: started.sequence.url, sphereUrl: started.sphere.url }, 0) },
+);
+
+beforeAll(async () => {
   await setUpstreamLatency({ sequenceUrl: h.sequence.url, sphereUrl: h.sphere.url }, 10);
 });
 
-afterAll(async () => {
-  if (h) await setUpstreamLatency({ sequenceUrl: h.sequence.url, sphereUrl: h.sphere.url }, 0);
-  await h?.stop();
-});
-
-const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+const { SACRAMENTO } = ADDRESSES;
 
 async function seedInvoice(lines: number): Promise<string> {
-  const seeded = await seed(h, {
+  const seeded = await h.seed({
     customers: [customerBody(`Large Buyer ${lines}`, SACRAMENTO)],
     products: [{ name: 'Widget', taxCategoryId: CATEGORY.standard }],
     prices: [priceBody('$products[0]', 'USD')],
@@ -49,10 +46,10 @@ async function seedInvoice(lines: number): Promise<string> {
 }
 
 async function expectTaxWrittenOnEveryLine(invoiceId: string, count: number): Promise<TaxRecord> {
-  const record = await admin<TaxRecord>(h, 'GET', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
+  const record = await h.admin.call<TaxRecord>('GET', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
   expect(record).toMatchObject({ status: 200, body: { status: 'CALCULATED', invoiceId } });
   expect(record.body.lines).toHaveLength(count);
-  const lines = await invoiceLines(h, invoiceId);
+  const lines = await h.invoiceLines(invoiceId);
   expect(lines).toHaveLength(count);
   const byId = new Map(record.body.lines.map((l) => [l.lineItemId, l]));
   for (const line of lines) expect(line.totalTax).toBe(byId.get(line.id)!.taxAmount);
@@ -63,12 +60,12 @@ async function expectTaxWrittenOnEveryLine(invoiceId: string, count: number): Pr
 it('answers 202 for a 600-line invoice whose every line changes, and the worker writes the tax', async () => {
   const invoiceId = await seedInvoice(600);
   const taxRecordUrl = `/connections/${h.connection.id}/invoices/${invoiceId}/tax`;
-  const answer = await admin<TaxRecord & { taxRecordUrl: string }>(h, 'POST', taxRecordUrl);
+  const answer = await h.admin.call<TaxRecord & { taxRecordUrl: string }>('POST', taxRecordUrl);
   expect(answer.status).toBe(202);
   expect(answer.body).toMatchObject({ status: 'PENDING', invoiceId, taxRecordUrl, reason: expect.stringContaining('worker finishes the calculation') });
   expect(answer.headers.get('location')).toBe(taxRecordUrl);
   // Following the URL shows the pending record until the worker is done.
-  expect((await admin<TaxRecord>(h, 'GET', taxRecordUrl)).body.status).toBe('PENDING');
+  expect((await h.admin.call<TaxRecord>('GET', taxRecordUrl)).body.status).toBe('PENDING');
 
   await h.runtime.drain({ timeoutMs: 110_000 });
   await expectTaxWrittenOnEveryLine(invoiceId, 600);
@@ -76,12 +73,12 @@ it('answers 202 for a 600-line invoice whose every line changes, and the worker 
 
 it('a handed-over "finalise with tax" leaves the invoice DRAFT until the worker has written the tax, then finalises it', async () => {
   const invoiceId = await seedInvoice(60);
-  const answer = await admin<{ invoice: { id: string; status: string }; taxRecord: TaxRecord; taxRecordUrl: string }>(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/finalize`);
+  const answer = await h.admin.call<{ invoice: { id: string; status: string }; taxRecord: TaxRecord; taxRecordUrl: string }>('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/finalize`);
   expect(answer.status).toBe(202);
   expect(answer.body).toMatchObject({ invoice: { id: invoiceId, status: 'DRAFT' }, taxRecord: { status: 'PENDING', reason: expect.stringContaining('then finalises the invoice') } });
-  expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+  expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
 
   await h.runtime.drain({ timeoutMs: 60_000 });
   await expectTaxWrittenOnEveryLine(invoiceId, 60);
-  expect((await getInvoice(h, invoiceId)).status).toBe('FINAL');
+  expect((await h.getInvoice(invoiceId)).status).toBe('FINAL');
 }, 120_000);

@@ -6,36 +6,14 @@
  * options.allowBesideNativeIntegration. The connector's own tags (a reconnect) are no such sign.
  * Everything goes through the deployed admin routes (local/wiring.ts), against both simulators.
  */
+import { type FailureView } from '../../../shared/failures';
 import { reconcileConnection } from '../../../shared/sync/reconcile';
-import { routes as deployedRoutes } from '../../../local/wiring';
-import {
-  CATEGORY,
-  SPHERE_KEY,
-  TAX_CODES,
-  type TaxHarness,
-  admin,
-  customerBody,
-  priceBody,
-  productSyncQueue,
-  seed,
-  sequenceApi,
-  settle,
-  sphereTransactions,
-  startTaxHarness,
-  waitFor,
-} from './harness';
+import { ADDRESSES, customerBody, invoiceSeed, SPHERE_KEY, TAX_CODES, useTaxHarness } from './harness';
+import { eventually } from '../../support/eventually';
 
-let h: TaxHarness;
+const h = useTaxHarness({ productSync: true });
 
-beforeAll(async () => {
-  h = await startTaxHarness({ routes: deployedRoutes, extraQueues: [productSyncQueue()] });
-});
-
-afterAll(async () => {
-  await h?.stop();
-});
-
-const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+const { SACRAMENTO } = ADDRESSES;
 const NATIVE_CODE = 'native_sphere_integration_detected';
 
 interface Warning {
@@ -49,19 +27,14 @@ interface ConnectionBody {
   options: Record<string, unknown>;
   warnings: Warning[];
 }
-interface FailureItem {
-  resourceType: string;
-  resourceId: string;
-  code: string;
-  reason: string;
-  fix?: string;
-}
+/** An item of GET …/failures, as the route answers it. */
+type FailureItem = FailureView;
 
 /** The connection currently live for the simulator's Sequence account (the harness's, then each reconnect). */
 let connectionId = '';
 
 async function connect(name: string): Promise<ConnectionBody> {
-  const response = await admin<ConnectionBody>(h, 'POST', '/connections', {
+  const response = await h.admin.call<ConnectionBody>('POST', '/connections', {
     name,
     sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
     sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
@@ -73,56 +46,51 @@ async function connect(name: string): Promise<ConnectionBody> {
 }
 
 async function disconnect(): Promise<void> {
-  const response = await admin(h, 'DELETE', `/connections/${connectionId}`);
+  const response = await h.admin.call('DELETE', `/connections/${connectionId}`);
   expect(response.status).toBe(200);
-  await settle(h);
+  await h.settle();
 }
 
 async function seedInvoice(name: string, integrationIds: { service: string; id: string }[] = []): Promise<{ invoiceId: string; customerId: string }> {
-  const seeded = await seed(h, {
-    customers: [{ ...customerBody(name, SACRAMENTO), integrationIds }],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: { ...customerBody(name, SACRAMENTO), integrationIds }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }] }));
   return { invoiceId: seeded.invoices[0]!.id, customerId: seeded.customers[0]! };
 }
 
 async function finalize(invoiceId: string): Promise<void> {
-  const finalized = await admin<{ invoice: { status: string } }>(h, 'POST', `/connections/${connectionId}/invoices/${invoiceId}/finalize`);
+  const finalized = await h.admin.call<{ invoice: { status: string } }>('POST', `/connections/${connectionId}/invoices/${invoiceId}/finalize`);
   expect(finalized.status).toBe(200);
   expect(finalized.body.invoice.status).toBe('FINAL');
-  await settle(h);
+  await h.settle();
 }
 
 async function failureOf(resourceId: string): Promise<FailureItem | undefined> {
-  return (await admin<{ items: FailureItem[] }>(h, 'GET', `/connections/${connectionId}/failures`)).body.items.find((f) => f.resourceId === resourceId);
+  return (await h.admin.call<{ items: FailureItem[] }>('GET', `/connections/${connectionId}/failures`)).body.items.find((f) => f.resourceId === resourceId);
 }
 
 async function recordedInSphere(invoiceId: string): Promise<boolean> {
-  return (await sphereTransactions(h)).some((t) => t.external_id === invoiceId);
+  return (await h.sphereTransactions()).some((t) => t.external_id === invoiceId);
 }
 
 it('a reconnect of the same account finds only the connector’s own tags: no warning, transactions recorded', async () => {
   connectionId = h.connection.id;
   const { invoiceId, customerId } = await seedInvoice('Own Tag Co');
   await finalize(invoiceId); // syncs and tags the customer with the connector's own Sphere id
-  await waitFor('the debit transaction', () => recordedInSphere(invoiceId));
-  const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[] }>(h, 'GET', `/customers/${customerId}`);
+  await eventually('the debit transaction', () => recordedInSphere(invoiceId));
+  const customer = await h.sequenceApi<{ integrationIds: { service: string; id: string }[] }>('GET', `/customers/${customerId}`);
   expect(customer.integrationIds).toContainEqual(expect.objectContaining({ service: 'Sphere', id: customerId }));
 
   await disconnect();
   const reconnected = await connect('Own Tag Co again');
   expect(reconnected.status).toBe('ACTIVE');
   expect(reconnected.warnings).toEqual([]);
-  const test = await admin<{ nativeIntegration: { ok: boolean } }>(h, 'POST', `/connections/${connectionId}/test`);
+  const test = await h.admin.call<{ nativeIntegration: { ok: boolean } }>('POST', `/connections/${connectionId}/test`);
   expect(test.body.nativeIntegration).toMatchObject({ ok: true });
 });
 
 it('a customer tagged by a native integration: connect and "Test credentials" warn, no transaction is recorded until the operator confirms', async () => {
   const { invoiceId, customerId } = await seedInvoice('Natively Linked Inc', [{ service: 'Sphere', id: 'sphere_cus_native_42' }]);
   // The connect form's "Test credentials", before anything is saved, already says so.
-  const before = await admin<{ nativeIntegration: { ok: boolean; code: string } }>(h, 'POST', '/connections/test-credentials', {
+  const before = await h.admin.call<{ nativeIntegration: { ok: boolean; code: string } }>('POST', '/connections/test-credentials', {
     sequence: { environment: 'sandbox', clientId: h.sequence.clientId, clientSecret: h.sequence.clientSecret, baseUrl: h.sequence.apiUrl },
     sphere: { apiKey: SPHERE_KEY, baseUrl: h.sphere.url },
   });
@@ -137,17 +105,17 @@ it('a customer tagged by a native integration: connect and "Test credentials" wa
       evidence: [{ resourceType: 'customer', resourceId: customerId, found: expect.stringContaining('sphere_cus_native_42') }],
     }),
   ]);
-  expect((await admin<ConnectionBody>(h, 'GET', `/connections/${connectionId}`)).body.warnings).toEqual(connected.warnings);
-  const test = await admin<{ nativeIntegration: { ok: boolean; code: string } }>(h, 'POST', `/connections/${connectionId}/test`);
+  expect((await h.admin.call<ConnectionBody>('GET', `/connections/${connectionId}`)).body.warnings).toEqual(connected.warnings);
+  const test = await h.admin.call<{ nativeIntegration: { ok: boolean; code: string } }>('POST', `/connections/${connectionId}/test`);
   expect(test.body.nativeIntegration).toMatchObject({ ok: false, code: NATIVE_CODE });
 
   // Finalised: tax is written, but Sphere gets no transaction, and the failure says why.
   await finalize(invoiceId);
-  const failure = await waitFor('the held-back transaction', () => failureOf(invoiceId));
+  const failure = await eventually('the held-back transaction', () => failureOf(invoiceId));
   expect(failure).toMatchObject({ code: NATIVE_CODE, reason: expect.stringContaining('Not recorded in Sphere'), fix: expect.stringContaining('allowBesideNativeIntegration') });
   expect(await recordedInSphere(invoiceId)).toBe(false);
   // The connector left the native integration's tag alone.
-  const customer = await sequenceApi<{ integrationIds: { service: string; id: string }[] }>(h, 'GET', `/customers/${customerId}`);
+  const customer = await h.sequenceApi<{ integrationIds: { service: string; id: string }[] }>('GET', `/customers/${customerId}`);
   expect(customer.integrationIds.map((i) => i.id)).toEqual(['sphere_cus_native_42']);
 
   // The hourly reconcile still sees it, and its stuck-invoice sweep does not queue the held-back invoice.
@@ -155,29 +123,29 @@ it('a customer tagged by a native integration: connect and "Test credentials" wa
   expect(swept).toMatchObject({ nativeIntegrationDetected: true, invoicesQueued: 0 });
 
   // The operator confirms running beside it and retries: recorded.
-  const patched = await admin<ConnectionBody>(h, 'PATCH', `/connections/${connectionId}`, { options: { allowBesideNativeIntegration: true } });
+  const patched = await h.admin.call<ConnectionBody>('PATCH', `/connections/${connectionId}`, { options: { allowBesideNativeIntegration: true } });
   expect(patched.status).toBe(200);
   expect(patched.body.options).toMatchObject({ allowBesideNativeIntegration: true });
   expect(patched.body.warnings).toEqual([expect.objectContaining({ code: NATIVE_CODE })]);
-  expect((await admin(h, 'POST', `/connections/${connectionId}/failures/retry`, { resourceType: 'invoice', resourceId: invoiceId })).status).toBe(202);
-  await settle(h);
-  await waitFor('the debit transaction once confirmed', () => recordedInSphere(invoiceId));
+  expect((await h.admin.call('POST', `/connections/${connectionId}/failures/retry`, { resourceType: 'invoice', resourceId: invoiceId })).status).toBe(202);
+  await h.settle();
+  await eventually('the debit transaction once confirmed', () => recordedInSphere(invoiceId));
   expect(await failureOf(invoiceId)).toBeUndefined();
 });
 
 it('the reconcile removes the warning once the native tag is gone, and an invoice linked to Sphere by another service raises it again', async () => {
-  const state = await sequenceApi<{ items: { id: string; integrationIds: { service: string; id: string }[] }[] }>(h, 'GET', '/customers?limit=100');
+  const state = await h.sequenceApi<{ items: { id: string; integrationIds: { service: string; id: string }[] }[] }>('GET', '/customers?limit=100');
   const native = state.items.find((c) => c.integrationIds.some((i) => i.service === 'Sphere' && i.id === 'sphere_cus_native_42'))!;
   await untag(native.id);
   const cleared = await reconcileConnection(h.deps, (await h.deps.connections.get(connectionId))!, { verifySphere: false });
   expect(cleared.nativeIntegrationDetected).toBe(false);
-  expect((await admin<ConnectionBody>(h, 'GET', `/connections/${connectionId}`)).body.warnings).toEqual([]);
+  expect((await h.admin.call<ConnectionBody>('GET', `/connections/${connectionId}`)).body.warnings).toEqual([]);
 
-  const seeded = await seed(h, {
+  const seeded = await h.seed({
     customers: [customerBody('Linked Invoice Ltd', SACRAMENTO)],
     invoices: [{ customerId: '$customers[0]', currency: 'USD', linkedServices: [{ externalId: 'sphere_txn_7', externalService: 'Sphere', syncTime: '2026-01-01T00:00:00Z' }] }],
   });
-  const test = await admin<{ nativeIntegration: { ok: boolean; code: string }; connection: ConnectionBody }>(h, 'POST', `/connections/${connectionId}/test`);
+  const test = await h.admin.call<{ nativeIntegration: { ok: boolean; code: string }; connection: ConnectionBody }>('POST', `/connections/${connectionId}/test`);
   expect(test.body.nativeIntegration).toMatchObject({ ok: false, code: NATIVE_CODE });
   expect(test.body.connection.warnings).toEqual([
     expect.objectContaining({ code: NATIVE_CODE, evidence: [{ resourceType: 'invoice', resourceId: seeded.invoices[0]!.id, found: 'linkedServices: Sphere "sphere_txn_7"' }] }),
@@ -186,9 +154,9 @@ it('the reconcile removes the warning once the native tag is gone, and an invoic
 
 /** The merchant removes the native integration's tag from a customer (a full PUT without it). */
 async function untag(customerId: string): Promise<void> {
-  const current = await sequenceApi<{ legalName: string; address: Record<string, string | null>; contacts: Record<string, unknown>[]; taxStatus: string }>(h, 'GET', `/customers/${customerId}`);
+  const current = await h.sequenceApi<{ legalName: string; address: Record<string, string | null>; contacts: Record<string, unknown>[]; taxStatus: string }>('GET', `/customers/${customerId}`);
   const address = Object.fromEntries(Object.entries(current.address).filter(([, v]) => v !== null)) as Record<string, string>;
-  await sequenceApi(h, 'PUT', `/customers/${customerId}`, {
+  await h.sequenceApi('PUT', `/customers/${customerId}`, {
     ...customerBody(current.legalName, address, current.taxStatus),
     contacts: current.contacts.map((c) => ({ name: c.name, email: c.email, billingPreference: c.billingPreference })),
     integrationIds: [],

@@ -10,30 +10,30 @@
  *    resource, and no key carries over to the next invocation of the same (warm) function.
  */
 import { LAMBDA_MODE_ENV, restoreEnv } from './lambda-mode-env'; // first: Powertools reads it at import
+// Next: the process's logger and metrics are built now, in Lambda mode, before the runtime sets its own namespace.
+import '../../../shared/runtime/observability';
 import type { Context } from 'aws-lambda';
 import { createLambdaContext } from '../../../local/runtime/lambda';
 import { SIM_SEQUENCE_ACCOUNT_ID } from '../../../local/sequence-sim/server';
 import { signatureHeader } from '../../../shared/webhooks/signature';
-import { type TaxHarness, CATEGORY, admin, customerBody, priceBody, seed, settle, startTaxHarness } from './harness';
+import { ADDRESSES, customerBody, invoiceSeed, useTaxHarness } from './harness';
 
 /** The namespace the process metrics were built with (the local runtime sets its own for handlers loaded later). */
 const NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE;
-let h: TaxHarness;
+const h = useTaxHarness({ env: LAMBDA_MODE_ENV });
 /** stdout and stderr, in order. */
 const stdout: string[] = [];
 const spies: jest.SpyInstance[] = [];
 
-beforeAll(async () => {
-  h = await startTaxHarness({ env: LAMBDA_MODE_ENV });
+beforeAll(() => {
   // Lambda sends both streams to CloudWatch; Powertools writes warnings and errors to stderr.
   for (const stream of [process.stdout, process.stderr]) {
     spies.push(jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (stdout.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')), true)));
   }
 });
 
-afterAll(async () => {
+afterAll(() => {
   for (const spy of spies) spy.mockRestore();
-  await h?.stop();
   restoreEnv();
 });
 
@@ -66,23 +66,17 @@ function published(lines: EmfLine[], name: string, dimensions: string[]): EmfLin
   );
 }
 
-const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
-const NOWHERE = { line1: '1 Unknown Rd', town: 'Nowhere', state: 'CA', postcode: '00000', country: 'US' };
+const { SACRAMENTO, NOWHERE } = ADDRESSES;
 
 async function seedInvoice(name: string, address: Record<string, string>): Promise<string> {
-  const seeded = await seed(h, {
-    customers: [customerBody(name, address)],
-    products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '50.00', taxRate: '0', priceId: '$prices[0]' }] }],
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody(name, address), lines: [{ title: 'Plan', quantity: '1', rate: '50.00' }] }));
   return seeded.invoices[0]!.id;
 }
 
 it('emits InvoicesTaxed when the admin route taxes an invoice', async () => {
   const invoiceId = await seedInvoice('Metric Taxed Co', SACRAMENTO);
   const from = stdout.length;
-  const response = await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
+  const response = await h.admin.call('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
   expect(response.status).toBe(200);
   const lines = published(emfLines(from), 'InvoicesTaxed', ['service']);
   expect(lines).toHaveLength(1);
@@ -92,7 +86,7 @@ it('emits InvoicesTaxed when the admin route taxes an invoice', async () => {
 it('emits Failures, Failures per connection and FailuresByCode when the admin route records a failure', async () => {
   const invoiceId = await seedInvoice('Metric Lost Address', NOWHERE);
   const from = stdout.length;
-  const response = await admin<{ error: { code: string } }>(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
+  const response = await h.admin.call<{ error: { code: string } }>('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
   expect(response.status).toBe(422);
   expect(response.body.error.code).toBe('customer_tax_location_invalid');
   const lines = emfLines(from);
@@ -148,7 +142,7 @@ describe('log keys', () => {
   it('every line of an admin tax call carries the connection id and the invoice as resource', async () => {
     const invoiceId = await seedInvoice('Log Keys Lost Address', NOWHERE);
     const from = stdout.length;
-    const response = await admin(h, 'POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
+    const response = await h.admin.call('POST', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`);
     expect(response.status).toBe(422);
     const lines = logLinesOf('admin-api', from);
     expect(lines).toContainEqual(expect.objectContaining({ message: 'Request failed', level: 'WARN' }));
@@ -169,7 +163,7 @@ describe('log keys', () => {
 
     // The local runtime hosts every function in this one process with one logger (on AWS each has its
     // own): let the invoice-tax worker finish the queued message so its keys cannot interleave.
-    await settle(h);
+    await h.settle();
 
     // The same warm function, a delivery that is rejected before its resource is read.
     const fromRejected = stdout.length;

@@ -14,25 +14,24 @@ import { INVOICE_TAX_TIMEOUT } from '../../../lib/constructs/invoice-tax';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import { CATEGORY, type TaxHarness, admin, customerBody, invoiceLines, priceBody, seed, sequenceApi, settle, sim, sphereTransactions, startTaxHarness, waitFor } from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, sim, useTaxHarness } from './harness';
+import { eventually } from '../../support/eventually';
 
 const STACK_VISIBILITY_TIMEOUT_SECONDS = INVOICE_TAX_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
 /** The target of issue 11: work resumes within a minute of the upstream coming back. */
 const RECOVERY_DEADLINE_MS = 60_000;
 
-let h: TaxHarness;
+const h = useTaxHarness(
+  { visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS },
+  {
+    async beforeStop(started) {
+      await sim(started.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 }).catch(() => undefined);
+      await sim(started.sequence.url, 'POST', '/_sim/faults', { failNext: 0, retryAfterSeconds: null }).catch(() => undefined);
+    },
+  },
+);
 
-beforeAll(async () => {
-  h = await startTaxHarness({ visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS });
-});
-
-afterAll(async () => {
-  await sim(h?.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 }).catch(() => undefined);
-  await sim(h?.sequence.url, 'POST', '/_sim/faults', { failNext: 0, retryAfterSeconds: null }).catch(() => undefined);
-  await h?.stop();
-});
-
-const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
+const { SACRAMENTO } = ADDRESSES;
 
 /** What webhook ingest queues for an invoice notification. */
 async function notifyInvoice(invoiceId: string, notificationType: string): Promise<void> {
@@ -43,63 +42,52 @@ async function notifyInvoice(invoiceId: string, notificationType: string): Promi
   });
 }
 
-const taxRecord = async (invoiceId: string) => (await admin<TaxRecord>(h, 'GET', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`)).body;
+const taxRecord = async (invoiceId: string) => (await h.admin.call<TaxRecord>('GET', `/connections/${h.connection.id}/invoices/${invoiceId}/tax`)).body;
 
 it('re-taxes a stale draft and records a pending transaction within 60 s of Sphere coming back, not after the 720 s visibility timeout', async () => {
   const invoiceTaxPoller = h.runtime.pollers.find((p) => p.binding.queueName === 'invoice-tax.fifo')!;
   expect(invoiceTaxPoller.binding.visibilityTimeoutSeconds).toBe(720);
-  const seeded = await seed(h, {
-    customers: [customerBody('Outage Survivor Corp', SACRAMENTO)],
-    products: [{ name: 'Outage plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [0, 1].map(() => ({
-      customerId: '$customers[0]',
-      currency: 'USD',
-      lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }],
-    })),
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Outage Survivor Corp', SACRAMENTO), product: { name: 'Outage plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }], invoices: 2 }));
   const [staleDraft, finalised] = seeded.invoices.map((i) => i.id) as [string, string];
   for (const id of [staleDraft, finalised]) await notifyInvoice(id, 'INVOICE_CREATED');
-  await settle(h);
+  await h.settle();
   for (const id of [staleDraft, finalised]) expect(await taxRecord(id)).toMatchObject({ status: 'CALCULATED', totalTax: '8.70' });
 
   // Sphere goes down. The draft changes (its tax is now stale) and the other invoice is finalised in Sequence.
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 1, statuses: [503] });
-  await sequenceApi(h, 'POST', `/invoices/${staleDraft}/line-items`, { title: 'Seats', quantity: '3', rate: '9.99', taxRate: '0', priceId: seeded.prices[0], externalIds: [] });
+  await h.sequenceApi('POST', `/invoices/${staleDraft}/line-items`, { title: 'Seats', quantity: '3', rate: '9.99', taxRate: '0', priceId: seeded.prices[0], externalIds: [] });
   await notifyInvoice(staleDraft, 'INVOICE_UPDATED');
-  await sequenceApi(h, 'POST', `/invoices/${finalised}/finalize`);
+  await h.sequenceApi('POST', `/invoices/${finalised}/finalize`);
   await notifyInvoice(finalised, 'INVOICE_FINALIZED');
 
   // Both messages fail on two receives: the second receive proves the first came back early.
   const failedBefore = invoiceTaxPoller.stats.failedRecords;
-  await waitFor('two failed receives of both messages', () => invoiceTaxPoller.stats.failedRecords - failedBefore >= 4, RECOVERY_DEADLINE_MS);
+  await eventually('two failed receives of both messages', () => invoiceTaxPoller.stats.failedRecords - failedBefore >= 4, { timeoutMs: RECOVERY_DEADLINE_MS });
   await sim(h.sphere.url, 'POST', '/_sim/faults', { errorRate: 0 });
 
   // Once Sphere is back: a 60 s deadline, polled.
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
-  const retaxed = await waitFor(
+  const retaxed = await eventually(
     'the stale draft re-taxed',
     async () => {
       const record = await taxRecord(staleDraft);
       return record.status === 'CALCULATED' && record.totalTax !== '8.70' ? record : undefined;
     },
-    Math.max(0, deadline - Date.now()),
-    250,
+    { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 250 },
   );
-  const transaction = await waitFor(
+  const transaction = await eventually(
     'the finalised invoice recorded in Sphere',
-    async () => (await sphereTransactions(h)).find((t) => t.external_id === finalised),
-    Math.max(0, deadline - Date.now()),
-    250,
+    async () => (await h.sphereTransactions()).find((t) => t.external_id === finalised),
+    { timeoutMs: Math.max(0, deadline - Date.now()), everyMs: 250 },
   );
 
   // 8.70 on 120.00 plus Sphere's 7.25 % of 29.97 (2.17), on the lines in Sequence too.
   expect(retaxed.totalTax).toBe('10.87');
-  expect((await invoiceLines(h, staleDraft)).map((l) => l.totalTax)).toEqual(['8.70', '2.17']);
+  expect((await h.invoiceLines(staleDraft)).map((l) => l.totalTax)).toEqual(['8.70', '2.17']);
   expect(transaction).toMatchObject({ type: 'debit', status: 'finalized', tax: '8.70' });
   expect(await new TransactionRepository(h.deps.db, h.deps.config.connectorTableName).get(h.connection.id, finalised)).toMatchObject({ state: 'RECORDED' });
   // Nothing was given up on: no failure records left, nothing in the DLQ.
-  const failures = (await admin<{ items: { resourceId: string }[] }>(h, 'GET', `/connections/${h.connection.id}/failures`)).body.items;
+  const failures = (await h.admin.call<{ items: { resourceId: string }[] }>('GET', `/connections/${h.connection.id}/failures`)).body.items;
   expect(failures.filter((f) => f.resourceId === staleDraft || f.resourceId === finalised)).toEqual([]);
   await h.runtime.drain({ timeoutMs: 10_000 });
 }, 180_000); // set-up, ~20 s of outage, then up to the 60 s deadline
@@ -113,12 +101,7 @@ interface LoggedRequest {
 
 it("returns a message rate-limited by Sequence to the queue: one call per receive, then the queue's delay (at least Retry-After)", async () => {
   const invoiceTaxPoller = h.runtime.pollers.find((p) => p.binding.queueName === 'invoice-tax.fifo')!;
-  const seeded = await seed(h, {
-    customers: [customerBody('Rate Limited Ltd', SACRAMENTO)],
-    products: [{ name: 'Limited plan', taxCategoryId: CATEGORY.saas }],
-    prices: [priceBody('$products[0]', 'USD')],
-    invoices: [0, 1].map(() => ({ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Plan', quantity: '1', rate: '120.00', taxRate: '0', priceId: '$prices[0]' }] })),
-  });
+  const seeded = await h.seed(invoiceSeed({ customer: customerBody('Rate Limited Ltd', SACRAMENTO), product: { name: 'Limited plan', taxCategoryId: CATEGORY.saas }, lines: [{ title: 'Plan', quantity: '1', rate: '120.00' }], invoices: 2 }));
   const [withoutRetryAfter, withRetryAfter] = seeded.invoices.map((i) => i.id) as [string, string];
 
   // Sequence's real 429 carries no Retry-After: the receive spends one call, and the message comes back later.
@@ -126,7 +109,7 @@ it("returns a message rate-limited by Sequence to the queue: one call per receiv
   const failedBefore = invoiceTaxPoller.stats.failedRecords;
   await sim(h.sequence.url, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: null });
   await notifyInvoice(withoutRetryAfter, 'INVOICE_CREATED');
-  await waitFor('the rate-limited draft taxed', async () => (await taxRecord(withoutRetryAfter)).status === 'CALCULATED', RECOVERY_DEADLINE_MS, 250);
+  await eventually('the rate-limited draft taxed', async () => (await taxRecord(withoutRetryAfter)).status === 'CALCULATED', { timeoutMs: RECOVERY_DEADLINE_MS, everyMs: 250 });
   const limited = (await sim<{ items: LoggedRequest[] }>(h.sequence.url, 'GET', '/_sim/requests')).items.filter((r) => r.status === 429);
   expect(limited).toHaveLength(1);
   expect(invoiceTaxPoller.stats.failedRecords - failedBefore).toBe(1); // the 429 failed the receive, not a quick retry
@@ -135,7 +118,7 @@ it("returns a message rate-limited by Sequence to the queue: one call per receiv
   await sim(h.sequence.url, 'DELETE', '/_sim/requests');
   await sim(h.sequence.url, 'POST', '/_sim/faults', { failNext: 1, statuses: [429], retryAfterSeconds: 8 });
   await notifyInvoice(withRetryAfter, 'INVOICE_CREATED');
-  await waitFor('the draft taxed after Retry-After', async () => (await taxRecord(withRetryAfter)).status === 'CALCULATED', RECOVERY_DEADLINE_MS, 250);
+  await eventually('the draft taxed after Retry-After', async () => (await taxRecord(withRetryAfter)).status === 'CALCULATED', { timeoutMs: RECOVERY_DEADLINE_MS, everyMs: 250 });
   const calls = (await sim<{ items: LoggedRequest[] }>(h.sequence.url, 'GET', '/_sim/requests')).items.filter((r) => !r.path.startsWith('/_sim'));
   const tooMany = calls.findIndex((r) => r.status === 429);
   expect(tooMany).toBeGreaterThanOrEqual(0);

@@ -3,67 +3,37 @@
  * one way (a simulator fault) and shows the stable error, the FAILED tax record, the failure record
  * and that the invoice is not finalised.
  */
+import { type FailureView } from '../../../shared/failures';
 import { randomUUID } from 'node:crypto';
 import { type TaxRecord } from '../../../shared/domain/invoice-tax';
 import { messageGroupId } from '../../../shared/runtime/queue-messages';
 import { TransactionRepository } from '../../../shared/store/transactions';
-import {
-  CATEGORY,
-  type TaxHarness,
-  admin,
-  customerBody,
-  getInvoice,
-  invoiceLines,
-  priceBody,
-  seed,
-  sequenceApi,
-  sequenceRequests,
-  settle,
-  sim,
-  sphereRequests,
-  sphereTransactions,
-  startTaxHarness,
-  waitFor,
-} from './harness';
+import { ADDRESSES, CATEGORY, customerBody, invoiceSeed, priceBody, sim, useTaxHarness } from './harness';
+import { eventually } from '../../support/eventually';
 
-let h: TaxHarness;
-
-beforeAll(async () => {
-  h = await startTaxHarness();
-});
-
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useTaxHarness();
 
 afterEach(async () => {
   await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'fraction_half_up' });
   await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: false, dropFields: [], creditRequiresOriginal: false });
 });
 
-const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
-const BERLIN = { line1: 'Unter den Linden 1', town: 'Berlin', postcode: '10117', country: 'DE' };
+const { SACRAMENTO, BERLIN } = ADDRESSES;
 
 const base = () => `/connections/${h.connection.id}`;
 
 interface ErrorBody {
   error: { code: string; message: string };
 }
-interface FailureItem {
-  resourceType: string;
-  resourceId: string;
-  code: string;
-  reason: string;
-  fix?: string;
-  retryable: boolean;
-}
+/** An item of GET …/failures, as the route answers it. */
+type FailureItem = FailureView;
 
 async function failureOf(resourceType: string, resourceId: string): Promise<FailureItem | undefined> {
-  return (await admin<{ items: FailureItem[] }>(h, 'GET', `${base()}/failures`)).body.items.find((f) => f.resourceType === resourceType && f.resourceId === resourceId);
+  return (await h.admin.call<{ items: FailureItem[] }>('GET', `${base()}/failures`)).body.items.find((f) => f.resourceType === resourceType && f.resourceId === resourceId);
 }
 
 async function taxRecord(invoiceId: string): Promise<TaxRecord> {
-  return (await admin<TaxRecord>(h, 'GET', `${base()}/invoices/${invoiceId}/tax`)).body;
+  return (await h.admin.call<TaxRecord>('GET', `${base()}/invoices/${invoiceId}/tax`)).body;
 }
 
 async function seedInvoice(name: string, options: { address?: Record<string, string>; taxStatus?: string; currency?: string; taxId?: string } = {}): Promise<string> {
@@ -75,7 +45,7 @@ async function seedInvoiceWithIds(
   options: { address?: Record<string, string>; taxStatus?: string; currency?: string; taxId?: string } = {},
 ): Promise<{ invoiceId: string; customerId: string; productId: string }> {
   const currency = options.currency ?? 'USD';
-  const seeded = await seed(h, {
+  const seeded = await h.seed({
     customers: [customerBody(name, options.address ?? SACRAMENTO, options.taxStatus ?? 'TAXED')],
     products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
     prices: [priceBody('$products[0]', currency)],
@@ -100,19 +70,19 @@ describe('§1 Sequence arithmetic is checked on every write (sequence_tax_mismat
     // A Sequence that reads taxRate as a percentage ("0.0725" = 0.0725 %).
     await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'percent' });
 
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('sequence_tax_mismatch');
     // The message carries the net, the taxRate written, Sphere's amount and Sequence's amount.
     expect(response.body.error.message).toMatch(/net 120\.00, taxRate written 0\.\d+\): Sphere 8\.70, Sequence 0\.\d\d/);
-    expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+    expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
     expect(await taxRecord(invoiceId)).toMatchObject({ status: 'FAILED', errorCode: 'sequence_tax_mismatch' });
     expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'sequence_tax_mismatch', retryable: false });
-    expect((await sequenceRequests(h)).some((r) => r.method === 'POST' && r.path.endsWith(`/invoices/${invoiceId}/finalize`))).toBe(false);
+    expect((await h.sequenceRequests()).some((r) => r.method === 'POST' && r.path.endsWith(`/invoices/${invoiceId}/finalize`))).toBe(false);
 
     // Sequence agrees again: the lines still show the old amounts, so they are written again and checked.
     await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'fraction_half_up' });
-    const finalized = await admin<{ invoice: { status: string; totalTax: string }; taxRecord: TaxRecord }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const finalized = await h.admin.call<{ invoice: { status: string; totalTax: string }; taxRecord: TaxRecord }>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(finalized.status).toBe(200);
     expect(finalized.body.invoice.status).toBe('FINAL');
     expect(finalized.body.invoice.totalTax).toBe(finalized.body.taxRecord.totalTax);
@@ -120,19 +90,20 @@ describe('§1 Sequence arithmetic is checked on every write (sequence_tax_mismat
   });
 
   it('catches a Sequence that truncates instead of rounding half-up', async () => {
-    const seeded = await seed(h, {
-      customers: [customerBody('Truncating Sequence LLC', SACRAMENTO)],
-      products: [{ name: 'Odd cents', taxCategoryId: CATEGORY.saas }],
-      prices: [priceBody('$products[0]', 'USD')],
+    const seeded = await h.seed(
+      invoiceSeed({
       // 10.05 × 7.25 % = 0.728625: half-up 0.73, truncated 0.72.
-      invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'Odd', quantity: '1', rate: '10.05', taxRate: '0', priceId: '$prices[0]' }] }],
-    });
+        customer: customerBody('Truncating Sequence LLC', SACRAMENTO),
+        product: { name: 'Odd cents', taxCategoryId: CATEGORY.saas },
+        lines: [{ title: 'Odd', quantity: '1', rate: '10.05' }],
+      }),
+    );
     const invoiceId = seeded.invoices[0]!.id;
     await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'fraction_round_down' });
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/tax`);
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('sequence_tax_mismatch');
-    const [line] = await invoiceLines(h, invoiceId);
+    const [line] = await h.invoiceLines(invoiceId);
     expect(response.body.error.message).toContain(`line ${line!.id} (net 10.05, taxRate written ${line!.taxRate}): Sphere 0.73, Sequence ${line!.totalTax}`);
     expect(await taxRecord(invoiceId)).toMatchObject({ status: 'FAILED', errorCode: 'sequence_tax_mismatch' });
   });
@@ -142,16 +113,16 @@ describe('§3 exempt and reverse-charged customers never get tax written', () =>
   it('writes nothing when Sphere charges VAT to a reverse-charged customer (reverse charge not enabled in the account)', async () => {
     const invoiceId = await seedInvoice('Berliner Software GmbH', { address: BERLIN, taxStatus: 'REVERSE_CHARGED', currency: 'EUR', taxId: 'DE123456789' });
     await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: true });
-    const before = (await sequenceRequests(h)).length;
+    const before = (await h.sequenceRequests()).length;
 
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('sphere_charged_exempt_customer');
     expect(response.body.error.message).toMatch(/enable reverse charge in your Sphere account/i);
-    const writes = (await sequenceRequests(h)).slice(before).filter((r) => r.method === 'PUT' || r.path.endsWith('/finalize'));
+    const writes = (await h.sequenceRequests()).slice(before).filter((r) => r.method === 'PUT' || r.path.endsWith('/finalize'));
     expect(writes.filter((r) => r.path.includes(invoiceId))).toEqual([]);
-    expect((await invoiceLines(h, invoiceId)).every((l) => l.taxRate === '0')).toBe(true);
-    expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+    expect((await h.invoiceLines(invoiceId)).every((l) => l.taxRate === '0')).toBe(true);
+    expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
     expect(await taxRecord(invoiceId)).toMatchObject({ status: 'FAILED', errorCode: 'sphere_charged_exempt_customer' });
     expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'sphere_charged_exempt_customer', retryable: false });
   });
@@ -159,20 +130,20 @@ describe('§3 exempt and reverse-charged customers never get tax written', () =>
   it('writes nothing when Sphere taxes a TAX_EXEMPT customer, and says to check the exemption in Sphere', async () => {
     const invoiceId = await seedInvoice('Public Library', { taxStatus: 'TAX_EXEMPT' });
     await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: true });
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/tax`);
     expect(response.status).toBe(422);
     expect(response.body.error).toMatchObject({ code: 'sphere_charged_exempt_customer', message: expect.stringMatching(/exemption in Sphere/) });
-    expect((await invoiceLines(h, invoiceId)).every((l) => l.taxRate === '0')).toBe(true);
+    expect((await h.invoiceLines(invoiceId)).every((l) => l.taxRate === '0')).toBe(true);
   });
 
   it('refuses a reverse-charged customer without a tax id before calling Sphere', async () => {
     const invoiceId = await seedInvoice('No VAT Number GmbH', { address: BERLIN, taxStatus: 'REVERSE_CHARGED', currency: 'EUR' });
-    const sphereBefore = (await sphereRequests(h)).length;
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const sphereBefore = (await h.sphereRequests()).length;
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('reverse_charge_without_tax_id');
-    expect((await sphereRequests(h)).length).toBe(sphereBefore);
-    expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+    expect((await h.sphereRequests()).length).toBe(sphereBefore);
+    expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
     expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'reverse_charge_without_tax_id' });
   });
 });
@@ -183,23 +154,23 @@ describe("§2 Sphere's writes are checked against what it echoes (sphere_field_n
     // A Sphere that does not know the field name: it ignores it and still answers 200.
     await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: ['tax_exempt'] });
 
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('sphere_field_not_accepted');
     expect(response.body.error.message).toContain(`customer ${customerId}: tax_exempt: sent "exempt", Sphere returned (missing)`);
-    expect((await getInvoice(h, invoiceId)).status).toBe('DRAFT');
+    expect((await h.getInvoice(invoiceId)).status).toBe('DRAFT');
     expect(await taxRecord(invoiceId)).toMatchObject({ status: 'FAILED', errorCode: 'sphere_field_not_accepted' });
     expect(await failureOf('invoice', invoiceId)).toMatchObject({ code: 'sphere_field_not_accepted' });
     const customerFailure = await failureOf('customer', customerId);
     expect(customerFailure).toMatchObject({ code: 'sphere_field_not_accepted', retryable: false, reason: expect.stringContaining('tax_exempt') });
 
     // Every later attempt is blocked by the same reason until Sphere keeps the field.
-    const again = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const again = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(again.body.error.code).toBe('sphere_field_not_accepted');
 
     // Once Sphere keeps the field, finalising again writes the customer, which clears its failure too.
     await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: [] });
-    const finalized = await admin<{ invoice: { status: string } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const finalized = await h.admin.call<{ invoice: { status: string } }>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(finalized.status).toBe(200);
     expect(finalized.body.invoice.status).toBe('FINAL');
     expect(await failureOf('customer', customerId)).toBeUndefined();
@@ -209,7 +180,7 @@ describe("§2 Sphere's writes are checked against what it echoes (sphere_field_n
   it("fails a product whose tax code Sphere dropped, on the product's failure record and the invoice's", async () => {
     const { invoiceId, productId } = await seedInvoiceWithIds('Dropped Tax Code Co');
     await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: ['tax_code'] });
-    const response = await admin<ErrorBody>(h, 'POST', `${base()}/invoices/${invoiceId}/tax`);
+    const response = await h.admin.call<ErrorBody>('POST', `${base()}/invoices/${invoiceId}/tax`);
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('sphere_field_not_accepted');
     expect(response.body.error.message).toMatch(/tax_code: sent "txcd_\d+", Sphere returned \(missing\)/);
@@ -220,10 +191,10 @@ describe("§2 Sphere's writes are checked against what it echoes (sphere_field_n
   it('fails the transaction record of a finalised invoice when Sphere drops its date, keeping a failure record', async () => {
     const { invoiceId } = await seedInvoiceWithIds('Dateless Filing Ltd');
     await sim(h.sphere.url, 'POST', '/_sim/faults', { dropFields: ['transaction_date'] });
-    const finalized = await admin<{ invoice: { status: string } }>(h, 'POST', `${base()}/invoices/${invoiceId}/finalize`);
+    const finalized = await h.admin.call<{ invoice: { status: string } }>('POST', `${base()}/invoices/${invoiceId}/finalize`);
     expect(finalized.status).toBe(200);
-    await settle(h);
-    const failure = await waitFor('the transaction failure', () => failureOf('invoice', invoiceId));
+    await h.settle();
+    const failure = await eventually('the transaction failure', () => failureOf('invoice', invoiceId));
     expect(failure).toMatchObject({ code: 'sphere_field_not_accepted', reason: expect.stringContaining(`transaction ${invoiceId}: transaction_date: sent "`) });
   });
 });
@@ -232,16 +203,16 @@ describe('§6 tax Sphere recorded vs the tax on the Sequence document', () => {
   it('keeps the difference on the transaction record when an invoice was finalised without the connector’s tax', async () => {
     const { invoiceId } = await seedInvoiceWithIds('Finalised By Hand Inc');
     // Finalised straight in Sequence, no calculation: the invoice shows zero tax, Sphere computes CA tax.
-    await sequenceApi(h, 'POST', `/invoices/${invoiceId}/finalize`);
+    await h.sequenceApi('POST', `/invoices/${invoiceId}/finalize`);
     const message = { kind: 'invoice' as const, connectionId: h.connection.id, trigger: 'webhook' as const, invoiceId, notificationType: 'INVOICE_UPDATED' };
     await h.deps.queues.send('invoiceTax', { message, groupId: messageGroupId(h.connection.id, invoiceId), deduplicationId: randomUUID() });
-    await settle(h);
+    await h.settle();
     const transactions = new TransactionRepository(h.deps.db, h.deps.config.connectorTableName);
-    const record = await waitFor('the transaction record', () => transactions.get(h.connection.id, invoiceId));
+    const record = await eventually('the transaction record', () => transactions.get(h.connection.id, invoiceId));
     expect(record).toMatchObject({ state: 'RECORDED', documentTax: '0.00', taxDifference: record.tax });
     expect(Number(record.taxDifference)).toBeGreaterThan(0);
     // Listed with the failures as a warning: nothing failed, nothing to retry.
-    const listed = await admin<{ items: FailureItem[]; warnings: (FailureItem & { severity: string; details: Record<string, string> })[] }>(h, 'GET', `${base()}/failures`);
+    const listed = await h.admin.call<{ items: FailureItem[]; warnings: (FailureItem & { severity: string; details: Record<string, string> })[] }>('GET', `${base()}/failures`);
     expect(listed.body.items.some((f) => f.resourceId === invoiceId)).toBe(false);
     expect(listed.body.warnings).toContainEqual(
       expect.objectContaining({
@@ -259,23 +230,23 @@ describe('§6 tax Sphere recorded vs the tax on the Sequence document', () => {
 
 describe('§6 a credit note created from scratch', () => {
   async function issueStandaloneCreditNote(name: string): Promise<string> {
-    const seeded = await seed(h, {
+    const seeded = await h.seed({
       customers: [customerBody(name, SACRAMENTO)],
       products: [{ name: `${name} plan`, taxCategoryId: CATEGORY.saas }],
       prices: [priceBody('$products[0]', 'USD')],
     });
-    const creditNote = await sequenceApi<{ id: string }>(h, 'POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0] });
-    await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Goodwill credit', quantity: '1', rate: '40.00', taxRate: '0', externalIds: [], priceId: seeded.prices[0] });
-    await sequenceApi(h, 'POST', `/credit-notes/${creditNote.id}/finalize`);
+    const creditNote = await h.sequenceApi<{ id: string }>('POST', '/credit-notes', { currency: 'USD', customerId: seeded.customers[0] });
+    await h.sequenceApi('POST', `/credit-notes/${creditNote.id}/line-items`, { title: 'Goodwill credit', quantity: '1', rate: '40.00', taxRate: '0', externalIds: [], priceId: seeded.prices[0] });
+    await h.sequenceApi('POST', `/credit-notes/${creditNote.id}/finalize`);
     const message = { kind: 'credit_note' as const, connectionId: h.connection.id, trigger: 'webhook' as const, creditNoteId: creditNote.id, notificationType: 'CREDIT_NOTE_ISSUED' };
     await h.deps.queues.send('invoiceTax', { message, groupId: messageGroupId(h.connection.id, creditNote.id), deduplicationId: randomUUID() });
-    await settle(h);
+    await h.settle();
     return creditNote.id;
   }
 
   it('is recorded as a standalone credit (no original transaction), not failed as the merchant’s error', async () => {
     const creditNoteId = await issueStandaloneCreditNote('Goodwill Credit LLC');
-    const credit = await waitFor('the standalone credit in Sphere', async () => (await sphereTransactions(h)).find((t) => t.external_id === creditNoteId));
+    const credit = await eventually('the standalone credit in Sphere', async () => (await h.sphereTransactions()).find((t) => t.external_id === creditNoteId));
     expect(credit).toMatchObject({ type: 'credit', status: 'finalized', currency: 'usd' });
     expect(credit.original_transaction_id ?? undefined).toBeUndefined();
     expect(credit.line_items).toEqual([expect.objectContaining({ amount: '40.00' })]);
@@ -289,8 +260,8 @@ describe('§6 a credit note created from scratch', () => {
   it('fails visibly when Sphere insists on an original transaction', async () => {
     await sim(h.sphere.url, 'POST', '/_sim/faults', { creditRequiresOriginal: true });
     const creditNoteId = await issueStandaloneCreditNote('Strict Sphere Credit Co');
-    const failure = await waitFor('the credit note failure', () => failureOf('credit_note', creditNoteId));
+    const failure = await eventually('the credit note failure', () => failureOf('credit_note', creditNoteId));
     expect(failure.reason).toContain('original_transaction_id');
-    expect((await sphereTransactions(h)).some((t) => t.external_id === creditNoteId)).toBe(false);
+    expect((await h.sphereTransactions()).some((t) => t.external_id === creditNoteId)).toBe(false);
   });
 });

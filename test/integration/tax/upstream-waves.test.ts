@@ -9,25 +9,20 @@
 import { clearUpstreamCalls, describeWaves, readUpstreamCalls, setUpstreamLatency, upstreamWaves } from '../../../local/upstream-waves';
 import { DEFAULT_OPTIONS } from '../../../shared/domain/connection';
 import { LEASE_CLOCK_MARGIN_MS } from '../../../shared/tax/calculate';
-import { CATEGORY, type TaxHarness, admin, customerBody, priceBody, seed, sequenceApi, startTaxHarness } from './harness';
+import { CATEGORY, customerBody, priceBody, useTaxHarness } from './harness';
 
-let h: TaxHarness;
 // Far above the scheduling jitter of a loaded machine (CI once stalled > 100 ms between two
 // parallel reads), so calls that go out together stay together.
 const LATENCY_MS = 250;
 
-beforeAll(async () => {
-  h = await startTaxHarness({ connection: { options: { ...DEFAULT_OPTIONS, calculateOnDraft: false } } });
-});
-
-afterAll(async () => {
-  if (h) await setUpstreamLatency({ sequenceUrl: h.sequence.url, sphereUrl: h.sphere.url }, 0);
-  await h?.stop();
-});
+const h = useTaxHarness(
+  { connection: { options: { ...DEFAULT_OPTIONS, calculateOnDraft: false } } },
+  { beforeStop: (started) => setUpstreamLatency({ sequenceUrl: started.sequence.url, sphereUrl: started.sphere.url }, 0) },
+);
 
 it('calculates in four dependent upstream waves, and confirms an unchanged invoice in two', async () => {
   const sims = { sequenceUrl: h.sequence.url, sphereUrl: h.sphere.url };
-  const seeded = await seed(h, {
+  const seeded = await h.seed({
     customers: [customerBody('Capitol Widgets', { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' })],
     products: [
       { name: 'Cloud seat', taxCategoryId: CATEGORY.saas },
@@ -48,7 +43,7 @@ it('calculates in four dependent upstream waves, and confirms an unchanged invoi
   const invoiceId = seeded.invoices[0]!.id;
   const taxPath = `/connections/${h.connection.id}/invoices/${invoiceId}/tax`;
   // The first calculation puts the customer and products in Sphere (more waves: the ensure step).
-  expect((await admin(h, 'POST', taxPath)).status).toBe(200);
+  expect((await h.admin.call('POST', taxPath)).status).toBe(200);
 
   await setUpstreamLatency(sims, LATENCY_MS);
   const calculateAndReadWaves = async () => {
@@ -56,7 +51,7 @@ it('calculates in four dependent upstream waves, and confirms an unchanged invoi
     // claimed count (closer to another holder's release they are made again: tested in leases.test.ts).
     await new Promise((resolve) => setTimeout(resolve, LEASE_CLOCK_MARGIN_MS + 50));
     await clearUpstreamCalls(sims);
-    const response = await admin<{ status: string }>(h, 'POST', taxPath);
+    const response = await h.admin.call<{ status: string }>('POST', taxPath);
     expect(response).toMatchObject({ status: 200, body: { status: 'CALCULATED' } });
     return describeWaves(upstreamWaves(await readUpstreamCalls(sims))).map((wave) => wave.split(' + ').sort());
   };
@@ -67,7 +62,7 @@ it('calculates in four dependent upstream waves, and confirms an unchanged invoi
     ['GET /customers/{id}', 'GET /products/{id}', 'GET /products/{id}', 'GET /tax-registrations/for-customer/{id}'],
   ]);
 
-  await sequenceApi(h, 'PUT', `/invoices/${invoiceId}/line-items/${seeded.invoices[0]!.lineItemIds[0]}`, {
+  await h.sequenceApi('PUT', `/invoices/${invoiceId}/line-items/${seeded.invoices[0]!.lineItemIds[0]}`, {
     title: 'Seats',
     quantity: '4',
     rate: '19.99',

@@ -9,7 +9,8 @@ import { SIM_SEQUENCE_ACCOUNT_ID } from '../../../local/sequence-sim/server';
 import { logger } from '../../../shared/runtime/observability';
 import { signatureHeader } from '../../../shared/webhooks/signature';
 import { captured } from '../../fixtures/handlers/exemptions-capture';
-import { type Harness, type TestConnection, createConnection, customerBody, settle, sim, startHarness, waitFor } from '../sync/harness';
+import { createConnection, customerBody, type Harness, sim, startHarness, type TestConnection } from '../sync/harness';
+import { eventually } from '../../support/eventually';
 
 let h: Harness;
 let c: TestConnection;
@@ -127,7 +128,7 @@ it('accepts a signed delivery (202), queues one customer sync, and answers an ex
   // The same signed request again (our first answer was lost, say): same bytes, same signature.
   const again = await post(body, { t: t0 });
   expect(again).toEqual({ status: 200, body: { status: 'duplicate' } });
-  await settle(h);
+  await h.settle();
   const poller = h.runtime.pollers.find((p) => p.binding.queueName === 'customer-sync.fifo')!;
   expect(poller.stats.received - before).toBe(1);
   // The worker synced it (the route reached the real customer-sync worker).
@@ -139,7 +140,7 @@ it('routes invoice notifications to the invoice-tax queue', async () => {
   captured.length = 0;
   const res = await post(JSON.stringify({ notificationType: 'INVOICE_CREATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceType: 'Invoice', resourceId: 'inv-1', resource: { id: 'inv-1', updatedAt: '2026-01-01T00:00:00Z' } }));
   expect(res.status).toBe(202);
-  await waitFor('invoice message', () => captured.find((m) => m.invoiceId === 'inv-1'));
+  await eventually('invoice message', () => captured.find((m) => m.invoiceId === 'inv-1'));
   expect(captured).toContainEqual({ kind: 'invoice', connectionId: c.connection.id, trigger: 'webhook', invoiceId: 'inv-1', notificationType: 'INVOICE_CREATED' });
 });
 
@@ -162,7 +163,7 @@ it('keys on resource.id, not resourceId, and treats a new resource version as a 
   const a = await post(JSON.stringify({ notificationType: 'INVOICE_UPDATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceId: 'schedule-9', resource: { id: 'inv-2', updatedAt: '2026-01-01T00:00:00Z' } }));
   const b = await post(JSON.stringify({ notificationType: 'INVOICE_UPDATED', sequenceAccountId: SIM_SEQUENCE_ACCOUNT_ID, resourceId: 'schedule-9', resource: { id: 'inv-2', updatedAt: '2026-01-01T00:00:01Z' } }));
   expect([a.status, b.status]).toEqual([202, 202]);
-  await waitFor('two invoice messages', () => captured.filter((m) => m.invoiceId === 'inv-2').length === 2);
+  await eventually('two invoice messages', () => captured.filter((m) => m.invoiceId === 'inv-2').length === 2);
 });
 
 it('a retry of a versioned event signed anew is still a duplicate (the key is the resource version)', async () => {
@@ -184,7 +185,7 @@ it('a customer changed A → B → A is queued three times though the third body
   expect(await post(taxed, { t: t0 + 2_000 })).toEqual({ status: 202, body: { status: 'accepted' } });
   // An exact redelivery of the third is still a duplicate.
   expect(await post(taxed, { t: t0 + 2_000 })).toEqual({ status: 200, body: { status: 'duplicate' } });
-  await settle(h);
+  await h.settle();
   expect(poller().stats.received - before).toBe(3);
 });
 

@@ -1,13 +1,4 @@
-import {
-  ConnectorBugError,
-  ConnectorError,
-  RetryableUpstreamError,
-  UpstreamRateLimitedError,
-  UpstreamUnavailableError,
-  UserActionRequiredError,
-  classifyError,
-  isRetryableHttpStatus,
-} from '../../../shared/domain/errors';
+import { ConnectorBugError, ConnectorError, RetryableUpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError, UserActionRequiredError, classifyError, isRetryableHttpStatus } from '../../../shared/domain/errors';
 
 describe('error taxonomy', () => {
   it('classifies user errors as not retryable and keeps the fix for the operator', () => {

@@ -1,11 +1,4 @@
-import {
-  NATIVE_SPHERE_WARNING_CODE,
-  customerNativeEvidence,
-  invoiceNativeEvidence,
-  nativeLinkBlocksTransactions,
-  catalogueNativeEvidence,
-  warningsAfterScan,
-} from '../../../shared/domain/native-integration';
+import { NATIVE_SPHERE_WARNING_CODE, customerNativeEvidence, invoiceNativeEvidence, nativeLinkBlocksTransactions, catalogueNativeEvidence, warningsAfterScan } from '../../../shared/domain/native-integration';
 
 describe('signs of a native Sequence↔Sphere integration', () => {
   it('a customer tagged with its own id is the connector’s tag; any other Sphere id is not', () => {

@@ -1,14 +1,5 @@
 import fc from 'fast-check';
-import {
-  DEFAULT_BACKOFF,
-  QUEUE_RETRY_BACKOFF,
-  SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
-  backoffDelayMs,
-  parseRateLimitReset,
-  parseRetryAfter,
-  queueRetryDelaySeconds,
-  retriesInProcess,
-} from '../../../shared/domain/retry-policy';
+import { DEFAULT_BACKOFF, QUEUE_RETRY_BACKOFF, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, backoffDelayMs, parseRateLimitReset, parseRetryAfter, queueRetryDelaySeconds, retriesInProcess } from '../../../shared/domain/retry-policy';
 
 describe('backoff', () => {
   it('grows exponentially with full jitter and never exceeds the cap', () => {

@@ -1,4 +1,5 @@
 import { ConnectorError } from '../../../shared/domain/errors';
+import { thrownBy } from '../../support/thrown';
 import {
   SequenceTaxMismatchError,
   assertNoTaxForExemptCustomer,
@@ -9,15 +10,7 @@ import {
   recordedTaxDifference,
 } from '../../../shared/domain/tax-write-check';
 
-function thrown(fn: () => void): ConnectorError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConnectorError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConnectorError');
-}
+const thrown = (fn: () => void): ConnectorError => thrownBy(fn, ConnectorError);
 
 describe('Sequence tax checks (sequence_tax_mismatch)', () => {
   const targets = [

@@ -1,16 +1,9 @@
 import { ConfigError, config, loadConfig, requireQueueUrl, resetConfigCache } from '../../../shared/runtime/config';
+import { thrownBy } from '../../support/thrown';
 
 const base = { CONNECTOR_TABLE_NAME: 'connector', IDEMPOTENCY_TABLE_NAME: 'idem' };
 
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = (fn: () => unknown): ConfigError => thrownBy(fn, ConfigError);
 
 describe('loadConfig', () => {
   it('parses a minimal environment with defaults', () => {

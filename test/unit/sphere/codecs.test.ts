@@ -1,13 +1,5 @@
 import fc from 'fast-check';
-import {
-  calculateTaxMoney,
-  decodeCustomer,
-  decodeTransaction,
-  encodeCalculateTaxRequest,
-  encodeCustomer,
-  encodeTransaction,
-  v1Money,
-} from '../../../shared/sphere/codecs';
+import { calculateTaxMoney, decodeCustomer, decodeTransaction, encodeCalculateTaxRequest, encodeCustomer, encodeTransaction, v1Money } from '../../../shared/sphere/codecs';
 import { CalculateTaxRequestWireSchema, CustomerResponseWireSchema, TransactionResponseWireSchema } from '../../../shared/sphere/schemas';
 
 describe('Sphere money codecs', () => {
