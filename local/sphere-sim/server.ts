@@ -132,6 +132,7 @@ const FaultsSchema = z
     ignoreExemption: z.boolean().optional(),
     dropFields: z.array(z.string().min(1)).optional(),
     creditRequiresOriginal: z.boolean().optional(),
+    lineQuantityDecimals: z.object({ places: z.number().int().min(0), beyond: z.enum(['reject', 'round']) }).nullish(),
     // Part of the fault body architecture §5.3 names for both simulators; Sphere sends no webhooks,
     // so they are accepted (one body fits both) and have no effect here.
     duplicateWebhooks: z.boolean().optional(),
@@ -338,8 +339,14 @@ export async function startSphereSimulator(options: SphereSimulatorOptions = {})
     } else if (original) {
       errors[X.originalTransactionId] = ['Only credit transactions may reference an original transaction.'];
     }
+    const quantityDecimals = state.faults.lineQuantityDecimals;
     req[X.lineItems].forEach((line, i) => {
       if (!state.products.has(line[L.productId])) errors[`${X.lineItems}.${i}.${L.productId}`] = [`No product with external_id '${line[L.productId]}'.`];
+      const quantity = line[L.quantity];
+      if (quantityDecimals && quantity && new Decimal(quantity).decimalPlaces() > quantityDecimals.places) {
+        if (quantityDecimals.beyond === 'reject') errors[`${X.lineItems}.${i}.${L.quantity}`] = [`Ensure that there are no more than ${quantityDecimals.places} decimal places.`];
+        else line[L.quantity] = new Decimal(quantity).toFixed(quantityDecimals.places);
+      }
     });
     const existing = state.transactions.get(id);
     if (existing) {

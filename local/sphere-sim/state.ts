@@ -38,6 +38,11 @@ export interface SimFaults {
   dropFields: string[];
   /** A `type: credit` without `original_transaction_id` is refused (400): the reading of Sphere's docs the connector does not rely on. */
   creditRequiresOriginal: boolean;
+  /**
+   * A line `quantity` is a DRF DecimalField with this many decimal places (null: any quantity is kept
+   * as sent). A longer one is refused with DRF's 400 (`reject`) or silently rounded (`round`).
+   */
+  lineQuantityDecimals: { places: number; beyond: 'reject' | 'round' } | null;
 }
 
 export const DEFAULT_FAULTS: SimFaults = {
@@ -51,6 +56,7 @@ export const DEFAULT_FAULTS: SimFaults = {
   ignoreExemption: false,
   dropFields: [],
   creditRequiresOriginal: false,
+  lineQuantityDecimals: null,
 };
 
 export interface SimRequestRecord {

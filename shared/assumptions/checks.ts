@@ -4,7 +4,7 @@
  * judges what the real service did: `confirmed`, `refuted` (the service differs: the evidence says
  * how) or `unknown` (it could not be observed here, and why).
  */
-import { SphereFieldNotAcceptedError, type EchoDifference } from '../domain/echo-checks';
+import { SphereFieldNotAcceptedError, type EchoDifference, echoDifferences } from '../domain/echo-checks';
 import { IntegrationIdsSchema } from '../connections/native-integration';
 import { customerEchoFingerprint } from '../domain/customer-echo';
 import { SPHERE_SERVICE, customerNativeEvidence } from '../domain/native-integration';
@@ -14,7 +14,7 @@ import { SEQUENCE_REQUEST_ID_HEADER } from '../sequence';
 import { SphereFieldNames, type SphereTaxCalculation } from '../sphere';
 import { DEFAULT_TOLERANCE_MS, SIGNATURE_HEADER, verifySignature } from '../webhooks/signature';
 import { ASSUMPTIONS } from './registry';
-import { type ReceivedWebhook, SPHERE_VERIFY_IDS, STEPS, StepFailed, VERIFY_LINE, type VerifySession, type WireEntry } from './verify-session';
+import { type ReceivedWebhook, SPHERE_VERIFY_IDS, STEPS, StepFailed, VERIFY_LINE, VERIFY_LONG_QUANTITY, type VerifySession, type WireEntry } from './verify-session';
 
 export type Verdict = 'confirmed' | 'refuted' | 'unknown';
 
@@ -29,7 +29,7 @@ const confirmed = (evidence: string): CheckResult => ({ verdict: 'confirmed', ev
 const refuted = (evidence: string): CheckResult => ({ verdict: 'refuted', evidence });
 const unknown = (evidence: string): CheckResult => ({ verdict: 'unknown', evidence });
 
-const { TAXABILITY_REASONS, TAXABILITY_REASON_FIELD, REQUEST_ID_HEADER } = SphereFieldNames;
+const { TAXABILITY_REASONS, TAXABILITY_REASON_FIELD, REQUEST_ID_HEADER, TRANSACTION_FIELDS, TRANSACTION_LINE_FIELDS } = SphereFieldNames;
 
 /** A quote refused because Sphere does not know the product (calculate_tax's `invalid_product_tax_code` for a missing product), not for its code. */
 function productNotRecognised(error: StepFailed): boolean {
@@ -225,6 +225,25 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     const cancelled = await owningWrite(STEPS.cancelTransaction, () => s.cancelledTransaction());
     if (isResult(cancelled)) return cancelled;
     return confirmed(`after POST …/cancel, GET ${cancelled.externalId} reads status "${cancelled.status}"`);
+  },
+
+  'SPHERE-V1-LINE-QUANTITY-PRECISION': async (s) => {
+    const sentAs = `quantity "${VERIFY_LONG_QUANTITY}" on a transaction line`;
+    try {
+      const { sent, echoed, readBack } = await s.sphereLongQuantityTransaction();
+      const only = { only: [`${TRANSACTION_FIELDS.lineItems}.*.${TRANSACTION_LINE_FIELDS.quantity}`] };
+      const changed = echoDifferences(sent, echoed, only);
+      if (changed.length > 0) return refuted(`Sphere accepted ${sentAs} but answered ${changed.map((d) => `${d.field} ${d.echoed}`).join('; ')}: it rounds or drops usage quantities`);
+      const stored = echoDifferences(sent, readBack, only);
+      if (stored.length > 0) return refuted(`Sphere echoed ${sentAs} unchanged, but GET reads ${stored.map((d) => `${d.field} ${d.echoed}`).join('; ')}: it stores usage quantities rounded`);
+      return confirmed(`${sentAs} was accepted, echoed and read back by GET unchanged`);
+    } catch (error) {
+      if (error instanceof StepFailed && error.step === STEPS.sphereLongQuantity && error.cause instanceof SphereFieldNotAcceptedError) {
+        const answered = error.cause.differences.map((d) => `${d.field}: ${d.echoed}`).join('; ');
+        return refuted(`Sphere refused ${sentAs} with HTTP ${error.cause.upstream?.status ?? '400'} (${answered}): invoices with such quantities fail with sphere_field_not_accepted until the connector rounds them`);
+      }
+      throw error;
+    }
   },
 
   'SPHERE-CREDIT-WITHOUT-ORIGINAL': async (s) => {

@@ -162,6 +162,16 @@ export const ASSUMPTIONS: readonly Assumption[] = [
     verify: 'Record a finalized transaction for a taxed invoice and compare its tax with the invoice totalTax.',
   },
   {
+    id: 'SPHERE-V1-LINE-QUANTITY-PRECISION',
+    upstream: 'sphere',
+    statement: 'A v1 transaction line takes the Sequence line quantity as sent, a usage quantity with up to 12 decimals included, and keeps it unchanged (it is informational: the tax follows amount).',
+    reliedOnAt: ['shared/tax/transactions.ts', 'shared/sphere/field-names.ts'],
+    runtimeCheck: SPHERE_ECHO_CHECK,
+    ifWrong:
+      "A refusal (400 naming line_items.N.quantity) fails the document with sphere_field_not_accepted naming the field and the value sent, not as the merchant's error; the connector must then round the quantity. A silently rounded quantity is harmless for the tax (not echo-checked at run time); only sphere-connector verify shows it.",
+    verify: 'POST /v1/transactions with a line quantity of "1.123456789012", then GET it back.',
+  },
+  {
     id: 'SPHERE-CREDIT-WITHOUT-ORIGINAL',
     upstream: 'sphere',
     statement: 'A type credit transaction without original_transaction_id is accepted as a standalone credit (a Sequence credit note created from scratch).',

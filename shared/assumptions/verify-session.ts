@@ -57,6 +57,8 @@ export const VERIFY_EU_TAX_ID = { type: 'eu_vat', value: 'DE123456789' } as cons
 export const VERIFY_LINE = { rate: '10.10', taxRate: '0.05', currency: 'USD' } as const;
 /** The amount of the Sphere quotes and the transaction, in minor units (100.00). */
 export const VERIFY_AMOUNT_MINOR = 10_000;
+/** A usage-like line quantity: Sequence sends metered quantities with this many decimals, and the connector passes them on. */
+export const VERIFY_LONG_QUANTITY = '1.123456789012';
 
 export interface WireEntry {
   service: 'sequence' | 'sphere';
@@ -107,6 +109,7 @@ export const STEPS = {
   sphereTransaction: 'record a Sphere test transaction',
   cancelTransaction: 'cancel the Sphere test transaction',
   sphereStandaloneCredit: 'record a standalone Sphere test credit (no original transaction)',
+  sphereLongQuantity: `record a Sphere test transaction whose line quantity is ${VERIFY_LONG_QUANTITY}`,
   nativeLinkScan: 'read customers, products, prices and invoices for signs of a native Sphere link',
 } as const;
 
@@ -213,6 +216,13 @@ function recordingFetch(service: WireEntry['service'], log: WireEntry[], inner: 
     });
     return response;
   };
+}
+
+/** A transaction as sent and as Sphere answered the write and a GET after it, raw (the checks judge the wire). */
+export interface SphereTransactionRoundTrip {
+  sent: unknown;
+  echoed: unknown;
+  readBack: unknown;
 }
 
 export interface SphereVerifyInputs {
@@ -541,17 +551,45 @@ export class VerifySession {
     return this.once(STEPS.sphereStandaloneCredit, async () => {
       await Promise.all([this.sphereProduct(), this.sphereTaxableCustomer()]);
       const externalId = `${this.sphereInputs.transaction.externalId}-credit`;
-      this.onCleanup(`Sphere transaction ${externalId} (cancel it)`, async () => {
-        try {
-          await this.sphere.cancelTransaction(externalId);
-        } catch (error) {
-          if (error instanceof SphereNotFoundError) return; // refused: nothing to cancel
-          // The cancel went through and only its status reads differently: SPHERE-V1-CANCELLED-STATUS reports that.
-          if (error instanceof SphereFieldNotAcceptedError) return;
-          throw error;
-        }
-      });
+      this.cancelOnCleanup(externalId);
       return this.sphere.createTransaction({ ...this.sphereInputs.transaction, externalId, type: 'credit' });
+    });
+  }
+
+  /**
+   * The test transaction under its own id (a refusal must not hide the other transaction checks), its
+   * line carrying VERIFY_LONG_QUANTITY as the connector passes a usage quantity on. Read back by GET
+   * too: a write may answer the value as validated while the record stores it rounded.
+   */
+  sphereLongQuantityTransaction(): Promise<SphereTransactionRoundTrip> {
+    return this.once(STEPS.sphereLongQuantity, async () => {
+      await Promise.all([this.sphereProduct(), this.sphereTaxableCustomer()]);
+      const { transactions } = SphereFieldNames.SPHERE_PATHS;
+      const input: SphereTransactionInput = {
+        ...this.sphereInputs.transaction,
+        externalId: `${this.sphereInputs.transaction.externalId}-quantity`,
+        lineItems: this.sphereInputs.transaction.lineItems.map((line) => ({ ...line, quantity: VERIFY_LONG_QUANTITY })),
+      };
+      this.cancelOnCleanup(input.externalId);
+      await this.sphere.createTransaction(input);
+      const echoed = JSON.parse(this.lastWire('sphere', 'POST', transactions)?.body ?? 'null') as unknown;
+      await this.sphere.getTransaction(input.externalId);
+      const readBack = JSON.parse(this.lastWire('sphere', 'GET', `${transactions}/${encodeURIComponent(input.externalId)}`)?.body ?? 'null') as unknown;
+      return { sent: encodeTransaction(input), echoed, readBack };
+    });
+  }
+
+  /** Cancels a test transaction at the end, if Sphere took it. */
+  private cancelOnCleanup(externalId: string): void {
+    this.onCleanup(`Sphere transaction ${externalId} (cancel it)`, async () => {
+      try {
+        await this.sphere.cancelTransaction(externalId);
+      } catch (error) {
+        if (error instanceof SphereNotFoundError) return; // refused: nothing to cancel
+        // The cancel went through and only its status reads differently: SPHERE-V1-CANCELLED-STATUS reports that.
+        if (error instanceof SphereFieldNotAcceptedError) return;
+        throw error;
+      }
     });
   }
 

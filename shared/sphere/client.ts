@@ -45,8 +45,8 @@ import {
   type SphereTransaction,
   type SphereTransactionInput,
 } from './types';
-import { ConnectorBugError } from '../domain/errors';
-import { type EchoCheckOptions, assertEchoed } from '../domain/echo-checks';
+import { ConnectorBugError, ConnectorError } from '../domain/errors';
+import { type EchoCheckOptions, SphereFieldNotAcceptedError, assertEchoed, refusedFields } from '../domain/echo-checks';
 
 /** Any 2xx body (including none): for answers whose shape is undocumented or checked field by field. */
 const AnyBodySchema = z.unknown();
@@ -74,6 +74,17 @@ export const SPHERE_ECHO_CHECKED: Record<'customer' | 'product' | 'transaction',
     ],
     caseInsensitive: [TRANSACTION_FIELDS.currency],
   },
+};
+
+/**
+ * Fields the connector sends as Sequence has them, which no merchant input can make acceptable: a 400
+ * naming one is `sphere_field_not_accepted` (run `sphere-connector verify`), not the merchant's error.
+ * A line quantity: usage quantities carry many decimals (assumption SPHERE-V1-LINE-QUANTITY-PRECISION).
+ */
+export const SPHERE_SENT_AS_IS: Record<keyof typeof SPHERE_ECHO_CHECKED, readonly string[]> = {
+  customer: [],
+  product: [],
+  transaction: [`${TRANSACTION_FIELDS.lineItems}.*.${TRANSACTION_LINE_FIELDS.quantity}`],
 };
 
 export const DEFAULT_SPHERE_BASE_URL = 'https://server.getsphere.com';
@@ -225,7 +236,7 @@ export class SphereClient {
 
   private async upsert<I extends { externalId: string }, M, W>(resource: V1Resource<I, M, W>, input: I): Promise<M> {
     const body = validateRequest(resource.request, resource.encode(input), resource.kind);
-    return resource.decode(await this.writeChecked(resource.kind, input.externalId, resource.path, body, resource.response, SPHERE_ECHO_CHECKED[resource.kind]));
+    return resource.decode(await this.writeChecked(resource.kind, input.externalId, resource.path, body, resource.response));
   }
 
   private async read<I extends { externalId: string }, M, W>(resource: V1Resource<I, M, W>, externalId: string): Promise<M | null> {
@@ -249,9 +260,17 @@ export class SphereClient {
    * A v1 write (upsert): the answer is compared with what was sent before it is decoded, so a field
    * Sphere dropped or changed is `sphere_field_not_accepted` naming it, not a silently wrong record.
    */
-  private async writeChecked<W>(resource: string, externalId: string, path: string, body: Record<string, unknown>, schema: ZodType<W>, checked: EchoCheckOptions): Promise<W> {
-    const echoed = await this.#writes.request({ method: 'POST', path, body, schema: AnyBodySchema });
-    assertEchoed(resource, externalId, body, echoed, checked);
+  private async writeChecked<W>(resource: keyof typeof SPHERE_ECHO_CHECKED, externalId: string, path: string, body: Record<string, unknown>, schema: ZodType<W>): Promise<W> {
+    let echoed: unknown;
+    try {
+      echoed = await this.#writes.request({ method: 'POST', path, body, schema: AnyBodySchema });
+    } catch (error) {
+      const refusal = error instanceof ConnectorError && error.upstream?.status === 400 ? error.upstream : undefined;
+      const refused = refusal ? refusedFields(body, refusal.body, SPHERE_SENT_AS_IS[resource]) : [];
+      if (refused.length > 0) throw new SphereFieldNotAcceptedError(resource, externalId, refused, refusal);
+      throw error;
+    }
+    assertEchoed(resource, externalId, body, echoed, SPHERE_ECHO_CHECKED[resource]);
     const parsed = schema.safeParse(echoed);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);

@@ -114,7 +114,7 @@ export const TRANSACTION_LINE_FIELDS = {
   productId: 'product_id', // [I] (by analogy with calculate_tax)
   amount: 'amount', // [C] (`line_items.0.amount`); a major-unit decimal string [C]
   discountAmount: 'discount_amount', // [I]
-  quantity: 'quantity', // [I] decimal string, informational
+  quantity: 'quantity', // [I] decimal string, informational, sent as Sequence has it (SPHERE-V1-LINE-QUANTITY-PRECISION)
   description: 'description', // [I]
   /** Tax computed for the line, returned once finalized. [I] */
   tax: 'tax', // [I]

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type SequenceSimulator, startSequenceSimulator } from '../../../local/sequence-sim/server';
 import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim';
-import { runChecks } from '../../../shared/assumptions/checks';
+import { CHECKS, runChecks } from '../../../shared/assumptions/checks';
 import { ASSUMPTIONS } from '../../../shared/assumptions/registry';
 import { VerifySession } from '../../../shared/assumptions/verify-session';
 import { type CliIo, runCli } from '../../../cli/commands';
@@ -125,8 +125,8 @@ it('confirms every assumption against the simulators, as JSON, and removes what 
   expect(Object.values(sequence.state.customers).map((c) => [c.archivedAt, c.integrationIds])).toEqual([[expect.any(String), []]]);
   expect(Object.values(sequence.state.policies)).toEqual([]);
   const sphereState = (await (await fetch(`${sphere.url}/_sim/state`)).json()) as { transactions: { status: string }[] };
-  // The test debit and the standalone test credit, both cancelled.
-  expect(sphereState.transactions.map((t) => t.status)).toEqual(['cancelled', 'cancelled']);
+  // The test debit, the long-quantity test debit and the standalone test credit, all cancelled.
+  expect(sphereState.transactions.map((t) => t.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
 });
 
 it('refutes what a differing Sphere drops (dropFields), reports what it then cannot check as unknown, and a webhook that never arrives as unknown', async () => {
@@ -236,6 +236,27 @@ it('refutes the request-id header, the zero-tax reason location and the cancelle
   // Nothing was left behind (the cancel went through; only its read-back differed).
   expect(session.cleanupFailures).toEqual([]);
   expect(results.filter((r) => r.verdict === 'refuted').map((r) => r.id).sort()).toEqual(['SPHERE-REQUEST-ID-HEADER', 'SPHERE-TAXABILITY-REASON-LOCATION', 'SPHERE-V1-CANCELLED-STATUS']);
+});
+
+it('refutes SPHERE-V1-LINE-QUANTITY-PRECISION when Sphere refuses or rounds a long line quantity (lineQuantityDecimals), with what it did', async () => {
+  const outcomes = {
+    reject: 'Sphere refused quantity "1.123456789012" on a transaction line with HTTP 400 (line_items.0.quantity: "Ensure that there are no more than 6 decimal places.")',
+    round: 'Sphere accepted quantity "1.123456789012" on a transaction line but answered line_items.0.quantity "1.123457"',
+  };
+  try {
+    for (const [beyond, evidence] of Object.entries(outcomes)) {
+      await sphereFaults({ lineQuantityDecimals: { places: 6, beyond } });
+      const session = sessionThrough(fetch);
+      try {
+        await expect(CHECKS['SPHERE-V1-LINE-QUANTITY-PRECISION']!(session)).resolves.toEqual({ verdict: 'refuted', evidence: expect.stringContaining(evidence) });
+      } finally {
+        await session.cleanup();
+      }
+      expect(session.cleanupFailures).toEqual([]);
+    }
+  } finally {
+    await sphereFaults({ lineQuantityDecimals: null });
+  }
 });
 
 /** A Sequence whose customer list leaves out integration ids (a proxy in front of the simulator). */

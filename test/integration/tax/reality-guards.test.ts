@@ -15,7 +15,7 @@ const h = useTaxHarness();
 
 afterEach(async () => {
   await sim(h.sequence.url, 'POST', '/_sim/faults', { lineTaxRule: 'fraction_half_up' });
-  await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: false, dropFields: [], creditRequiresOriginal: false });
+  await sim(h.sphere.url, 'POST', '/_sim/faults', { ignoreExemption: false, dropFields: [], creditRequiresOriginal: false, lineQuantityDecimals: null });
 });
 
 const { SACRAMENTO, BERLIN } = ADDRESSES;
@@ -196,6 +196,30 @@ describe("§2 Sphere's writes are checked against what it echoes (sphere_field_n
     await h.settle();
     const failure = await eventually('the transaction failure', () => failureOf('invoice', invoiceId));
     expect(failure).toMatchObject({ code: 'sphere_field_not_accepted', reason: expect.stringContaining(`transaction ${invoiceId}: transaction_date: sent "`) });
+  });
+});
+
+describe('a usage quantity Sphere refuses (SPHERE-V1-LINE-QUANTITY-PRECISION)', () => {
+  it("fails the transaction as sphere_field_not_accepted naming the quantity sent, not as the merchant's error, and says to run verify", async () => {
+    const seeded = await h.seed({
+      customers: [customerBody('Metered Usage GmbH', SACRAMENTO)],
+      products: [{ name: 'Metered API calls', taxCategoryId: CATEGORY.saas }],
+      prices: [priceBody('$products[0]', 'USD')],
+      invoices: [{ customerId: '$customers[0]', currency: 'USD', lineItems: [{ title: 'API calls', quantity: '1234.567891234567', rate: '0.002', taxRate: '0', priceId: '$prices[0]' }] }],
+    });
+    const invoiceId = seeded.invoices[0]!.id;
+    // Sphere's quantity as a DRF DecimalField with 6 places.
+    await sim(h.sphere.url, 'POST', '/_sim/faults', { lineQuantityDecimals: { places: 6, beyond: 'reject' } });
+    const finalized = await h.admin.call<{ invoice: { status: string } }>('POST', `${base()}/invoices/${invoiceId}/finalize`);
+    expect(finalized.status).toBe(200);
+    await h.settle();
+    const failure = await eventually('the transaction failure', () => failureOf('invoice', invoiceId));
+    expect(failure).toMatchObject({
+      code: 'sphere_field_not_accepted',
+      reason: expect.stringContaining(`transaction ${invoiceId} over a field the connector sends as Sequence has it, not over data the merchant can correct: line_items.0.quantity: sent "1234.567891234567", Sphere answered "Ensure that there are no more than 6 decimal places."`),
+    });
+    expect(failure.reason).toContain('Run `sphere-connector verify`');
+    expect((await h.sphereTransactions()).some((t) => t.external_id === invoiceId)).toBe(false);
   });
 });
 

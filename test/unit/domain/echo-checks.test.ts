@@ -1,4 +1,4 @@
-import { SphereFieldNotAcceptedError, assertEchoed, echoDifferences } from '../../../shared/domain/echo-checks';
+import { SphereFieldNotAcceptedError, assertEchoed, echoDifferences, refusedFields } from '../../../shared/domain/echo-checks';
 
 describe('echoDifferences', () => {
   it('finds nothing when every field sent came back, amounts by value and extra fields ignored', () => {
@@ -43,5 +43,21 @@ describe('assertEchoed', () => {
     expect((error as Error).message).toBe('Sphere did not keep what the connector wrote to customer c1: tax_exempt: sent "reverse", Sphere returned (missing)');
     expect((error as SphereFieldNotAcceptedError).fix).toMatch(/field-names\.ts/);
     expect(() => assertEchoed('customer', 'c1', { a: '1' }, { a: '1.0' })).not.toThrow();
+  });
+});
+
+describe('refusedFields', () => {
+  const sent = { currency: 'usd', line_items: [{ amount: '1.00', quantity: '2' }, { amount: '3.00', quantity: '0.000000000001' }] };
+
+  it("names the fields of the patterns a v1 400 body names, dotted or nested, with the value sent and Sphere's messages", () => {
+    const expected = [{ field: 'line_items.1.quantity', sent: '"0.000000000001"', echoed: '"Too many digits. Really."' }];
+    expect(refusedFields(sent, { 'line_items.1.quantity': ['Too many digits.', 'Really.'], currency: ['Bad.'] }, ['line_items.*.quantity'])).toEqual(expected);
+    expect(refusedFields(sent, { line_items: [{}, { quantity: ['Too many digits.', 'Really.'] }] }, ['line_items.*.quantity'])).toEqual(expected);
+  });
+
+  it('finds nothing when the body names other fields or is not a field-error body', () => {
+    expect(refusedFields(sent, { 'line_items.0.amount': ['Bad.'] }, ['line_items.*.quantity'])).toEqual([]);
+    expect(refusedFields(sent, { type: 'api_error', code: 'validation_errors', message: 'x' }, ['line_items.*.quantity'])).toEqual([]);
+    expect(refusedFields(sent, 'Bad Request', ['line_items.*.quantity'])).toEqual([]);
   });
 });

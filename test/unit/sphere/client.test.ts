@@ -258,6 +258,27 @@ describe('SphereClient', () => {
     await expect(client.createTransaction(sent)).rejects.toMatchObject({ code: 'sphere_field_not_accepted', message: expect.stringContaining('transaction_date: sent "2026-11-30", Sphere returned (missing)') });
   });
 
+  it("files a 400 over a line quantity (sent as Sequence has it) as sphere_field_not_accepted naming the value sent, not as the merchant's validation_errors", async () => {
+    const line = { id: 'l1', productId: 'p1', amount: '100.00', quantity: '1.123456789012' };
+    const sent = { externalId: 'inv_1', type: 'debit' as const, status: 'finalized' as const, customerId: 'cus_1', currency: 'USD', lineItems: [{ ...line, quantity: '2' }, line] };
+    const tooLong = ['Ensure that there are no more than 6 decimal places.'];
+    const { client } = setup([
+      { status: 400, body: { 'line_items.1.quantity': tooLong } },
+      { status: 400, body: { line_items: [{}, { quantity: tooLong }] } }, // DRF's nested default
+      { status: 400, body: { 'line_items.1.product_id': ["No product with external_id 'p1'."] } },
+    ]);
+    for (let i = 0; i < 2; i++) {
+      const error = (await client.createTransaction(sent).catch((e: unknown) => e)) as ConnectorError;
+      expect(error).toMatchObject({ code: 'sphere_field_not_accepted', kind: 'user', upstream: { status: 400 } });
+      expect(error.message).toContain('line_items.1.quantity: sent "1.123456789012", Sphere answered "Ensure that there are no more than 6 decimal places."');
+      expect(error.message).toContain('not over data the merchant can correct');
+      expect(error.message).toContain('sphere-connector verify');
+      expect(error.fix).toContain('npx sphere-connector verify');
+    }
+    // A field the merchant's data decides stays the merchant's error.
+    await expect(client.createTransaction(sent)).rejects.toMatchObject({ code: 'validation_errors' });
+  });
+
   it('fingerprints the key (sha256) and never exposes it', () => {
     const { client } = setup([]);
     expect(client.keyFingerprint).toBe(sphereKeyFingerprint(KEY));
