@@ -3,18 +3,25 @@
  * worker's RUNNING is never overwritten; resume of an unfinished run) is the sync flow's.
  */
 import { type Connection } from '../domain/connection';
-import { type Dependencies } from '../runtime/dependencies';
+import { type FlowLogger } from '../runtime/ports';
 import { type Trigger } from '../runtime/queue-messages';
-import { queueBackfill as queueSyncBackfill } from '../sync/backfill';
+import { type ConnectionLookup, type ConnectionUpdates } from '../store/ports';
+import { type BackfillKickDeps, queueBackfill as queueSyncBackfill } from '../sync/backfill';
 import { requireConnection } from './lookup';
 import { describeFailure } from './webhook-policy';
+
+/** What the admin trigger uses: the sync flow's kick, plus the connection read back or marked with the error. */
+export interface BackfillTriggerDeps extends BackfillKickDeps {
+  connections: BackfillKickDeps['connections'] & ConnectionLookup & Pick<ConnectionUpdates, 'update'>;
+  logger: FlowLogger;
+}
 
 /**
  * Queue the backfill (resuming an unfinished run, or a new one with `restart`) through the sync
  * flow's one way of doing it; on failure the backfill progress is left as it was and `lastError`
  * says why. Never throws for a queue failure.
  */
-export async function queueBackfill(deps: Dependencies, connection: Connection, trigger: Trigger, options: { restart?: boolean } = {}): Promise<Connection> {
+export async function queueBackfill(deps: BackfillTriggerDeps, connection: Connection, trigger: Trigger, options: { restart?: boolean } = {}): Promise<Connection> {
   const previous = connection.backfill;
   try {
     const { runId, resumed } = await queueSyncBackfill(deps, connection, trigger, options);
@@ -42,7 +49,7 @@ export interface StartBackfillOptions {
  * because the run item and the FIFO group serialise the pages); otherwise a new run starts.
  * `restart` always starts a new run.
  */
-export async function startBackfill(deps: Dependencies, connectionId: string, options: StartBackfillOptions = {}): Promise<Connection> {
+export async function startBackfill(deps: BackfillTriggerDeps, connectionId: string, options: StartBackfillOptions = {}): Promise<Connection> {
   const connection = await requireConnection(deps, connectionId, { live: 'be backfilled' });
   if (connection.backfill.state === 'QUEUED' && !options.restart) return connection;
   return queueBackfill(deps, connection, 'admin', { restart: options.restart === true });

@@ -18,17 +18,35 @@ import { randomUUID } from 'node:crypto';
 import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../domain/connection';
 import { type CreateConnectionInput } from '../domain/connection-input';
 import { ConnectorError, RequestError, RetryableUpstreamError, UserActionRequiredError } from '../domain/errors';
-import { type Dependencies } from '../runtime/dependencies';
+import { type ConnectorConfig } from '../runtime/config';
+import { type ClientFactory, type FlowLogger, type SecretStore } from '../runtime/ports';
 import { type ConnectionSecrets } from '../secrets';
 import { sequenceBaseUrlFor } from '../sequence';
 import { DEFAULT_SPHERE_BASE_URL } from '../sphere';
 import { AccountAlreadyConnectedError } from '../store/connections';
+import { type ConnectionRegistry, type ConnectionUpdates } from '../store/ports';
 import { warningsAfterScan } from '../domain/native-integration';
-import { queueBackfill } from './backfill';
+import { type BackfillTriggerDeps, queueBackfill } from './backfill';
 import { checkBoth, requireBoth } from './credentials';
 import { scanForNativeLink } from './native-integration';
 import { requireTaxCodesAccepted } from './tax-codes-check';
 import { describeFailure, newWebhookSigningSecret, registerWebhookPolicy, requirePublicUrl } from './webhook-policy';
+
+/** The deployment settings the connection flows read: where webhooks go, the base-URL overrides. */
+export type ConnectionSettings = Pick<ConnectorConfig, 'publicUrl' | 'sequenceBaseUrl' | 'sphereBaseUrl'>;
+
+/** Registering the webhook policy moves the connection to ACTIVE or ERROR. */
+export interface ActivationDeps {
+  connections: ConnectionUpdates;
+  logger: FlowLogger;
+}
+
+/** What connecting uses: the credential check's clients, the vault, the connection record, the backfill trigger. */
+export interface CreateConnectionDeps extends BackfillTriggerDeps, ActivationDeps, ClientFactory {
+  config: ConnectionSettings;
+  connections: BackfillTriggerDeps['connections'] & ConnectionUpdates & Pick<ConnectionRegistry, 'list' | 'create'>;
+  vault: Pick<SecretStore, 'put' | 'scheduleDeletion'>;
+}
 
 /** Secrets Manager's shortest recovery window; the local vault mirrors it. */
 export const SECRET_RECOVERY_WINDOW_DAYS = 7;
@@ -44,7 +62,7 @@ export function sphereBaseUrlFor(override?: string): string {
 
 /** Base URLs: the body wins, then the deployment's override (simulators under `npm start`), then the environment default. */
 export function resolveBaseUrls(
-  config: Dependencies['config'],
+  config: Pick<ConnectionSettings, 'sequenceBaseUrl' | 'sphereBaseUrl'>,
   input: { environment: Connection['environment']; sequenceBaseUrl?: string; sphereBaseUrl?: string },
 ): { sequenceBaseUrl: string; sphereBaseUrl: string } {
   return {
@@ -66,7 +84,7 @@ export interface CreateConnectionOptions {
   checkDeadlineMs?: number;
 }
 
-export async function createConnection(deps: Dependencies, input: CreateConnectionInput, options: CreateConnectionOptions = {}): Promise<Connection> {
+export async function createConnection(deps: CreateConnectionDeps, input: CreateConnectionInput, options: CreateConnectionOptions = {}): Promise<Connection> {
   const publicUrl = requirePublicUrl(deps.config);
   const environment = input.sequence.environment;
   const { sequenceBaseUrl, sphereBaseUrl } = resolveBaseUrls(deps.config, { environment, sequenceBaseUrl: input.sequence.baseUrl, sphereBaseUrl: input.sphere.baseUrl });
@@ -158,7 +176,7 @@ export async function createConnection(deps: Dependencies, input: CreateConnecti
 
 /** Register the policy and move to ACTIVE, or to ERROR with the reason. Never throws for an upstream failure. */
 export async function activate(
-  deps: Pick<Dependencies, 'connections' | 'logger'>,
+  deps: ActivationDeps,
   connection: Connection,
   sequence: Parameters<typeof registerWebhookPolicy>[0],
   publicUrl: string,

@@ -13,13 +13,22 @@
  */
 import { type Connection } from '../domain/connection';
 import { ConnectorError } from '../domain/errors';
-import { type Dependencies } from '../runtime/dependencies';
+import { type FlowLogger, type SecretStore, type UpstreamRunner } from '../runtime/ports';
+import { type SequenceClient } from '../sequence';
+import { type ConnectionLookup, type ConnectionRegistry, type ConnectionUpdates } from '../store/ports';
 import { ConnectionSecretMissingError } from '../secrets';
 import { SECRET_RECOVERY_WINDOW_DAYS } from './create-connection';
 import { requireConnection } from './lookup';
 import { describeFailure, removeWebhookPolicy } from './webhook-policy';
 
-export async function disconnectConnection(deps: Dependencies, connectionId: string): Promise<Connection> {
+/** What disconnecting uses: the record and its account lock, the policy removal, the secret's deletion. */
+export interface DisconnectConnectionDeps extends UpstreamRunner<{ sequence: Pick<SequenceClient, 'deleteNotificationPolicy'> }> {
+  connections: ConnectionLookup & Pick<ConnectionUpdates, 'update'> & Pick<ConnectionRegistry, 'releaseAccount'>;
+  vault: Pick<SecretStore, 'scheduleDeletion'>;
+  logger: FlowLogger;
+}
+
+export async function disconnectConnection(deps: DisconnectConnectionDeps, connectionId: string): Promise<Connection> {
   let connection = await requireConnection(deps, connectionId);
   const firstTime = connection.status !== 'DISCONNECTED';
   if (firstTime) {

@@ -1,4 +1,4 @@
-/** The connection lifecycle use cases (admin API §5.1); each takes the Dependencies object. */
+/** The connection lifecycle use cases (admin API §5.1); each takes its own deps type (the factory's Dependencies fit them all). */
 export { createConnection, activate, newConnectionId, resolveBaseUrls, SECRET_RECOVERY_WINDOW_DAYS, type CreateConnectionOptions } from './create-connection';
 export { updateConnection, type UpdateConnectionOptions } from './update-connection';
 export { checkCredentials, testConnection, type TestReport, type SideReport } from './test-connection';

@@ -15,7 +15,9 @@ import {
   catalogueNativeEvidence,
   warningsAfterScan,
 } from '../domain/native-integration';
-import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type FlowLogger } from '../runtime/ports';
+import { type SequenceClient } from '../sequence';
+import { type ConnectionUpdates } from '../store/ports';
 import * as z from 'zod';
 
 /** Only what the scan reads of a price (or a customer, by verify): a shape the connector does not otherwise use cannot break the scan. */
@@ -41,7 +43,7 @@ function collect<T>(items: readonly T[], evidenceOf: (item: T) => NativeLinkEvid
 }
 
 /** Prices and invoices (first page each): the connector never tags the one nor links the other. */
-export async function scanPricesAndInvoices(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
+export async function scanPricesAndInvoices(clients: { sequence: Pick<SequenceClient, 'paginate' | 'listInvoices'> }): Promise<NativeLinkEvidence[]> {
   const limit = { limit: SCAN_PAGE_SIZE };
   const [prices, invoices] = await Promise.all([
     firstPage(clients.sequence.paginate('/prices', IntegrationIdsSchema, {}, limit)),
@@ -50,8 +52,13 @@ export async function scanPricesAndInvoices(clients: Pick<UpstreamClients, 'sequ
   return [...collect(prices, (p) => catalogueNativeEvidence('price', p)), ...collect(invoices, invoiceNativeEvidence)];
 }
 
+/** The Sequence listings the scans read. */
+export interface NativeScanClients {
+  sequence: Pick<SequenceClient, 'paginate' | 'listInvoices' | 'listCustomers' | 'listProducts'>;
+}
+
 /** Connect and "Test credentials": the first page of customers, products, prices and invoices. */
-export async function scanForNativeLink(clients: Pick<UpstreamClients, 'sequence'>): Promise<NativeLinkEvidence[]> {
+export async function scanForNativeLink(clients: NativeScanClients): Promise<NativeLinkEvidence[]> {
   const [customers, products, others] = await Promise.all([
     firstPage(clients.sequence.listCustomers({}, { limit: SCAN_PAGE_SIZE })),
     firstPage(clients.sequence.listProducts({ limit: SCAN_PAGE_SIZE })),
@@ -68,7 +75,7 @@ export function productNativeEvidence(product: { id: string }): NativeLinkEviden
 }
 
 /** Store the finding on the connection (only when it changes what the connection shows). */
-export async function applyNativeLinkFinding(deps: Pick<Dependencies, 'connections' | 'logger'>, connection: Connection, evidence: readonly NativeLinkEvidence[]): Promise<Connection> {
+export async function applyNativeLinkFinding(deps: { connections: Pick<ConnectionUpdates, 'update'>; logger: FlowLogger }, connection: Connection, evidence: readonly NativeLinkEvidence[]): Promise<Connection> {
   const had = connection.warnings?.some((w) => w.code === NATIVE_SPHERE_WARNING_CODE) ?? false;
   if (!had && evidence.length === 0) return connection;
   const warnings = warningsAfterScan(connection, evidence, new Date().toISOString());

@@ -10,7 +10,8 @@
 import { type Connection, type ConnectionWarning, type TaxCodeMapping } from '../domain/connection';
 import { type CheckCredentialsInput } from '../domain/connection-input';
 import { ConnectorError } from '../domain/errors';
-import { type Dependencies } from '../runtime/dependencies';
+import { type ClientFactory, type FlowLogger, type SecretStore } from '../runtime/ports';
+import { type ConnectionLookup, type ConnectionUpdates } from '../store/ports';
 import { SequenceNotFoundError } from '../sequence';
 import { type SphereClient } from '../sphere';
 import { type SideResult, checkBoth } from './credentials';
@@ -18,7 +19,7 @@ import { TAX_CODE_FIX, checkTaxCodes, describeRejections } from './tax-codes-che
 import { requireConnection } from './lookup';
 import { applyNativeLinkFinding, scanForNativeLink } from './native-integration';
 import { NATIVE_SPHERE_WARNING_CODE, warningsAfterScan } from '../domain/native-integration';
-import { resolveBaseUrls } from './create-connection';
+import { type ConnectionSettings, resolveBaseUrls } from './create-connection';
 import { describeFailure } from './webhook-policy';
 
 export interface SideReport {
@@ -60,7 +61,7 @@ async function taxCodesReport(sphere: SphereClient, mapping: TaxCodeMapping): Pr
  * that change nothing, each side's result reported. Stores nothing, so no audit entries either.
  */
 export async function checkCredentials(
-  deps: Dependencies,
+  deps: ClientFactory & { config: Pick<ConnectionSettings, 'sequenceBaseUrl' | 'sphereBaseUrl'> },
   input: CheckCredentialsInput,
   options: { checkDeadlineMs?: number } = {},
 ): Promise<Pick<TestReport, 'sequence' | 'sphere' | 'nativeIntegration'> & Partial<Pick<TestReport, 'taxCodes'>>> {
@@ -100,7 +101,14 @@ async function nativeIntegrationReport(scan: () => Promise<ConnectionWarning | u
 
 const NO_NATIVE_LINK: SideReport = { ok: true, message: 'No sign of a native Sequence↔Sphere integration' };
 
-export async function testConnection(deps: Dependencies, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {
+/** What testing a saved connection uses: its secret, clients for it, the record it updates. */
+export interface TestConnectionDeps extends ClientFactory {
+  connections: ConnectionLookup & ConnectionUpdates;
+  vault: Pick<SecretStore, 'get'>;
+  logger: FlowLogger;
+}
+
+export async function testConnection(deps: TestConnectionDeps, connectionId: string, options: { checkDeadlineMs?: number } = {}): Promise<{ report: TestReport; connection: Connection }> {
   const connection = await requireConnection(deps, connectionId, { live: 'be tested' });
   const secrets = await deps.vault.get(connection.id, { forceRefresh: true });
   const clients = deps.clientsFor({

@@ -8,19 +8,27 @@
 import { type Connection } from '../domain/connection';
 import { type UpdateConnectionInput } from '../domain/connection-input';
 import { UserActionRequiredError } from '../domain/errors';
-import { type Dependencies } from '../runtime/dependencies';
+import { type ClientFactory, type SecretStore } from '../runtime/ports';
+import { type ConnectionUpdates } from '../store/ports';
 import { type ConnectionSecrets } from '../secrets';
-import { queueBackfill } from './backfill';
-import { activate, definedOnly, resolveBaseUrls } from './create-connection';
+import { type BackfillTriggerDeps, queueBackfill } from './backfill';
+import { type ActivationDeps, type ConnectionSettings, activate, definedOnly, resolveBaseUrls } from './create-connection';
 import { checkSequence, checkSphere } from './credentials';
 import { requireConnection } from './lookup';
 import { requirePublicUrl } from './webhook-policy';
+
+/** What a change uses: the vault (rotation), clients to check new credentials, the record, activation and backfill. */
+export interface UpdateConnectionDeps extends BackfillTriggerDeps, ActivationDeps, ClientFactory {
+  config: ConnectionSettings;
+  connections: BackfillTriggerDeps['connections'] & ConnectionUpdates;
+  vault: Pick<SecretStore, 'get' | 'put'>;
+}
 
 export interface UpdateConnectionOptions {
   checkDeadlineMs?: number;
 }
 
-export async function updateConnection(deps: Dependencies, connectionId: string, input: UpdateConnectionInput, options: UpdateConnectionOptions = {}): Promise<Connection> {
+export async function updateConnection(deps: UpdateConnectionDeps, connectionId: string, input: UpdateConnectionInput, options: UpdateConnectionOptions = {}): Promise<Connection> {
   const connection = await requireConnection(deps, connectionId, { live: 'be changed' });
   const deadline = options.checkDeadlineMs ? { deadlineMs: options.checkDeadlineMs } : {};
 
@@ -66,7 +74,7 @@ export async function updateConnection(deps: Dependencies, connectionId: string,
     deps.logger.info('Connection credentials rotated', { connectionId: connection.id, sequence: sequenceChanged, sphere: sphereChanged });
   }
 
-  const fields: Parameters<Dependencies['connections']['update']>[1] = {
+  const fields: Parameters<ConnectionUpdates['update']>[1] = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(baseUrls.sequenceBaseUrl !== connection.sequenceBaseUrl ? { sequenceBaseUrl: baseUrls.sequenceBaseUrl } : {}),
     ...(baseUrls.sphereBaseUrl !== connection.sphereBaseUrl ? { sphereBaseUrl: baseUrls.sphereBaseUrl } : {}),

@@ -54,7 +54,7 @@ export async function registerWebhookPolicy(sequence: SequenceClient, connection
 }
 
 /** Delete the policy; one that is already gone counts as deleted. */
-export async function removeWebhookPolicy(sequence: SequenceClient, policyId: string): Promise<void> {
+export async function removeWebhookPolicy(sequence: Pick<SequenceClient, 'deleteNotificationPolicy'>, policyId: string): Promise<void> {
   try {
     await sequence.deleteNotificationPolicy(policyId);
   } catch (error) {

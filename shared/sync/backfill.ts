@@ -15,10 +15,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Connection } from '../domain/connection';
-import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type FlowLogger, type QueueSender, type UpstreamRunner } from '../runtime/ports';
 import { type BackfillMessage, type Trigger, messageGroupId, perResource } from '../runtime/queue-messages';
 import { type BackfillPhase, type BackfillRun } from '../store/backfill';
+import { type BackfillRunStore, type ConnectionBackfillProgress, type RegistrationSnapshotWriter } from '../store/ports';
 import { type SnapshotRegistration } from '../store/registration-snapshots';
+import { type SequenceClient } from '../sequence';
+
+/** The Sequence listings a backfill pages through. */
+export interface BackfillClients {
+  sequence: Pick<SequenceClient, 'customerPages' | 'productPages' | 'taxRegistrationPages'>;
+}
+
+/** Starting or resuming a run: its state, the progress the connection shows, the page queue. */
+export interface BackfillKickDeps {
+  backfill: Pick<BackfillRunStore, 'get'>;
+  connections: ConnectionBackfillProgress;
+  queues: QueueSender;
+}
+
+/** What a backfill page uses: the run, the registrations snapshot, the sync queues, the connection's clients. */
+export interface BackfillDeps extends BackfillKickDeps, UpstreamRunner<BackfillClients> {
+  backfill: BackfillRunStore;
+  registrationSnapshots: RegistrationSnapshotWriter;
+  logger: FlowLogger;
+}
 
 export const BACKFILL_PAGE_SIZE = 100;
 /** A RUNNING backfill whose run item has not moved for this long is re-kicked by reconcile. */
@@ -37,19 +58,19 @@ async function firstPage<T>(pages: AsyncGenerator<{ items: T[]; nextCursor?: str
   return { items: page.value.items, nextCursor: page.value.nextCursor, totalResultSize: page.value.pagination.totalResultSize ?? undefined };
 }
 
-async function totals(clients: UpstreamClients): Promise<{ customersTotal: number; productsTotal: number }> {
+async function totals(clients: BackfillClients): Promise<{ customersTotal: number; productsTotal: number }> {
   const [customers, products] = await Promise.all([firstPage(clients.sequence.customerPages({}, { limit: 1 })), firstPage(clients.sequence.productPages({ limit: 1 }))]);
   return { customersTotal: customers.totalResultSize ?? 0, productsTotal: products.totalResultSize ?? 0 };
 }
 
-async function readPage(clients: UpstreamClients, phase: Exclude<BackfillPhase, 'registrations'>, cursor: string | undefined, limit: number) {
+async function readPage(clients: BackfillClients, phase: Exclude<BackfillPhase, 'registrations'>, cursor: string | undefined, limit: number) {
   const options = { limit, ...(cursor ? { after: cursor } : {}) };
   const page = await firstPage<{ id: string }>(phase === 'customers' ? clients.sequence.customerPages({}, options) : clients.sequence.productPages(options));
   return { ids: page.items.map((i) => i.id), nextCursor: page.nextCursor, totalResultSize: page.totalResultSize };
 }
 
 /** Registrations phase: one page of the account's tax registrations into the run's snapshot (the merchant's are skipped). */
-async function snapshotRegistrationPage(deps: Dependencies, connection: Connection, clients: UpstreamClients, run: BackfillRun, limit: number) {
+async function snapshotRegistrationPage(deps: Pick<BackfillDeps, 'registrationSnapshots'>, connection: Connection, clients: BackfillClients, run: BackfillRun, limit: number) {
   const page = await firstPage(clients.sequence.taxRegistrationPages({ limit, ...(run.cursor ? { after: run.cursor } : {}) }));
   const customers: SnapshotRegistration[] = [];
   for (const r of page.items) {
@@ -59,13 +80,13 @@ async function snapshotRegistrationPage(deps: Dependencies, connection: Connecti
   return { nextCursor: page.nextCursor, registrations: customers.length };
 }
 
-async function sendNext(deps: Dependencies, connectionId: string, runId: string, trigger: Trigger, phase: BackfillPhase, pageIndex: number): Promise<void> {
+async function sendNext(deps: Pick<BackfillDeps, 'queues'>, connectionId: string, runId: string, trigger: Trigger, phase: BackfillPhase, pageIndex: number): Promise<void> {
   const message: BackfillMessage = { kind: 'backfill', connectionId, trigger, phase, runId };
   await deps.queues.send('backfill', { message, groupId: backfillGroup(connectionId), deduplicationId: `${runId}:${phase}:${pageIndex}` });
 }
 
 /** Process one backfill page message. */
-export async function processBackfillPage(deps: Dependencies, connection: Connection, message: BackfillMessage, options: { pageSize?: number } = {}): Promise<BackfillPageOutcome> {
+export async function processBackfillPage(deps: BackfillDeps, connection: Connection, message: BackfillMessage, options: { pageSize?: number } = {}): Promise<BackfillPageOutcome> {
   const { backfill } = deps;
   const pageSize = options.pageSize ?? BACKFILL_PAGE_SIZE;
   return deps.withUpstream(connection, async (clients) => {
@@ -145,7 +166,7 @@ export async function processBackfillPage(deps: Dependencies, connection: Connec
  * starts a new run. Returns the run id.
  */
 export async function queueBackfill(
-  deps: Dependencies,
+  deps: BackfillKickDeps,
   connection: Connection,
   trigger: Trigger,
   options: { restart?: boolean } = {},

@@ -9,17 +9,32 @@
  * On the way it looks for a native Sequence↔Sphere integration (shared/connections/native-integration.ts)
  * and sets or clears the connection's warning.
  */
-import { applyNativeLinkFinding, productNativeEvidence, scanPricesAndInvoices } from '../connections/native-integration';
+import { type NativeScanClients, applyNativeLinkFinding, productNativeEvidence, scanPricesAndInvoices } from '../connections/native-integration';
 import { classifyError } from '../domain/errors';
 import { type NativeLinkEvidence, customerNativeEvidence } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { mapCustomerToSphere, productContentHash } from '../domain/customer-mapping';
 import { sphereTaxCodeFor } from '../domain/tax-codes';
-import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type KeyedLogger, type UpstreamRunner } from '../runtime/ports';
 import { perResource } from '../runtime/queue-messages';
-import { type TaxRegistration, TaxRegistrationSchema } from '../sequence';
-import { queueStuckInvoices } from '../tax/stuck-invoices';
-import { STALLED_BACKFILL_MS, queueBackfill } from './backfill';
+import { type SequenceClient, type TaxRegistration, TaxRegistrationSchema } from '../sequence';
+import { type SphereClient } from '../sphere';
+import { type ConnectionBackfillProgress, type ConnectionRegistry, type ConnectionUpdates, type LinkSweep, type SphereLinkStore } from '../store/ports';
+import { type StuckInvoiceClients, type StuckInvoiceDeps, queueStuckInvoices } from '../tax/stuck-invoices';
+import { type BackfillKickDeps, STALLED_BACKFILL_MS, queueBackfill } from './backfill';
+
+/** The upstream reads of the sweep: Sequence's listings, Sphere's copies. */
+export interface ReconcileClients extends StuckInvoiceClients {
+  sequence: StuckInvoiceClients['sequence'] & NativeScanClients['sequence'] & Pick<SequenceClient, 'listAll'>;
+  sphere: Pick<SphereClient, 'getCustomer' | 'getProduct'>;
+}
+
+/** What the sweep uses: the links it compares, the queues it fills, the invoice sweep's and the backfill kick's ports. */
+export interface ReconcileDeps extends StuckInvoiceDeps, BackfillKickDeps, UpstreamRunner<ReconcileClients> {
+  connections: Pick<ConnectionRegistry, 'list'> & Pick<ConnectionUpdates, 'update'> & ConnectionBackfillProgress;
+  links: LinkSweep & Pick<SphereLinkStore, 'getCustomer'>;
+  logger: KeyedLogger;
+}
 
 export interface ReconcileCounts {
   connectionId: string;
@@ -39,7 +54,7 @@ export interface ReconcileOptions {
   now?: number;
 }
 
-async function registrationsByCustomer(clients: UpstreamClients): Promise<Map<string, TaxRegistration[]>> {
+async function registrationsByCustomer(clients: Pick<ReconcileClients, 'sequence'>): Promise<Map<string, TaxRegistration[]>> {
   const all = await clients.sequence.listAll('/tax-registrations', TaxRegistrationSchema);
   const map = new Map<string, TaxRegistration[]>();
   for (const r of all) {
@@ -62,7 +77,7 @@ async function needsSync(upToDate: boolean, askSphere: boolean, readFromSphere: 
   return true;
 }
 
-export async function reconcileConnection(deps: Dependencies, connection: Connection, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
+export async function reconcileConnection(deps: ReconcileDeps, connection: Connection, options: ReconcileOptions = {}): Promise<ReconcileCounts> {
   const { links, backfill } = deps;
   const verifySphere = options.verifySphere ?? true;
   const stamp = new Date(options.now ?? Date.now()).toISOString();
@@ -140,7 +155,7 @@ export interface ReconcileSummary {
 }
 
 /** Every ACTIVE connection; one connection's failure is logged and does not stop the others. */
-export async function reconcileAll(deps: Dependencies, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
+export async function reconcileAll(deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { connections: [], failed: [], totals: { checked: 0, customersQueued: 0, productsQueued: 0, invoicesQueued: 0 } };
   for (const connection of await deps.connections.list()) {
     if (connection.status !== 'ACTIVE') continue;

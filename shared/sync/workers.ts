@@ -5,16 +5,22 @@
  */
 import { type Connection } from '../domain/connection';
 import { isExpectedCustomerEcho } from '../domain/customer-echo';
-import { type Dependencies } from '../runtime/dependencies';
+import { type UpstreamRunner } from '../runtime/ports';
 import { type CustomerSyncMessage, type ProductSyncMessage } from '../runtime/queue-messages';
-import { syncCustomerToSphere, syncProductToSphere, type CustomerSyncOutcome, type ProductSyncOutcome } from './ensure';
+import { type CustomerLinkMarks, type SphereLinkStore } from '../store/ports';
+import { syncCustomerToSphere, syncProductToSphere, type CustomerSyncOutcome, type ProductSyncOutcome, type SphereSyncClients, type SphereSyncDeps } from './ensure';
+
+/** What the sync workers use: the ensure step's ports, the worker's own link marks, the connection's clients. */
+export interface SyncWorkerDeps extends SphereSyncDeps, UpstreamRunner<SphereSyncClients> {
+  links: SphereLinkStore & CustomerLinkMarks;
+}
 
 /**
  * The echo of our own tag PUT shows the state we have just synced: skip it, once, without a
  * Sequence call (shared/domain/customer-echo.ts). The conditional consume makes a second delivery
  * (or a concurrent full sync) fall through to the normal re-read.
  */
-async function isEchoOfOurTag(deps: Dependencies, connection: Connection, message: CustomerSyncMessage): Promise<boolean> {
+async function isEchoOfOurTag(deps: Pick<SyncWorkerDeps, 'links'>, connection: Connection, message: CustomerSyncMessage): Promise<boolean> {
   if (!message.resourceFingerprint) return false;
   const { links } = deps;
   const link = await links.getCustomer(connection.id, message.customerId);
@@ -23,7 +29,7 @@ async function isEchoOfOurTag(deps: Dependencies, connection: Connection, messag
 }
 
 export async function handleCustomerSync(
-  deps: Dependencies,
+  deps: SyncWorkerDeps,
   connection: Connection,
   message: CustomerSyncMessage,
 ): Promise<CustomerSyncOutcome | { archived: true } | { echo: true }> {
@@ -51,7 +57,7 @@ export async function handleCustomerSync(
   return outcome;
 }
 
-export async function handleProductSync(deps: Dependencies, connection: Connection, message: ProductSyncMessage): Promise<ProductSyncOutcome> {
+export async function handleProductSync(deps: SyncWorkerDeps, connection: Connection, message: ProductSyncMessage): Promise<ProductSyncOutcome> {
   const outcome = await deps.withUpstream(connection, (clients) => syncProductToSphere(deps, connection, clients, message.productId));
   deps.logger.info(outcome.changed ? 'Product written to Sphere' : 'Product unchanged; no Sphere write', { productId: message.productId, taxCode: outcome.taxCode });
   return outcome;

@@ -20,10 +20,26 @@
 import { nativeLinkBlocksTransactions } from '../domain/native-integration';
 import { type Connection } from '../domain/connection';
 import { customerTreatmentDrifted } from '../domain/invoice-tax';
-import { type Dependencies, type UpstreamClients } from '../runtime/dependencies';
+import { type ConnectorConfig } from '../runtime/config';
+import { type FlowLogger, type QueueSender } from '../runtime/ports';
 import { perResource } from '../runtime/queue-messages';
-import { type InvoiceStatus } from '../sequence';
+import { type InvoiceStatus, type SequenceClient } from '../sequence';
 import { type CustomerLink } from '../store/links';
+import { type SphereLinkStore, type TaxRecordStore, type TransactionStore } from '../store/ports';
+
+/** What the sweep reads (the invoice's records, the customer's link) and where it queues. */
+export interface StuckInvoiceDeps {
+  config: Pick<ConnectorConfig, 'queueUrls'>;
+  taxRecords: Pick<TaxRecordStore, 'get'>;
+  transactions: Pick<TransactionStore, 'get'>;
+  links: Pick<SphereLinkStore, 'getCustomer'>;
+  queues: QueueSender;
+  logger: FlowLogger;
+}
+
+export interface StuckInvoiceClients {
+  sequence: Pick<SequenceClient, 'invoicePages'>;
+}
 
 export const MAX_PAGES_PER_STATUS = 10;
 
@@ -34,7 +50,7 @@ export interface StuckInvoiceCounts {
 
 type Verdict = (connection: Connection, invoice: { id: string; customerId: string }) => Promise<boolean>;
 
-export async function queueStuckInvoices(deps: Dependencies, connection: Connection, clients: UpstreamClients, stamp: string): Promise<StuckInvoiceCounts> {
+export async function queueStuckInvoices(deps: StuckInvoiceDeps, connection: Connection, clients: StuckInvoiceClients, stamp: string): Promise<StuckInvoiceCounts> {
   const { taxRecords, transactions, links } = deps;
   const counts: StuckInvoiceCounts = { invoicesChecked: 0, invoicesQueued: 0 };
   if (!deps.config.queueUrls.invoiceTax) return counts;

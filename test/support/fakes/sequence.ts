@@ -22,6 +22,7 @@ import {
   type LineItemRequest,
   type ListInvoicesQuery,
   type Product,
+  type SequencePage,
   type TaxRegistration,
   CreditNoteLineItemSchema,
   CreditNoteSchema,
@@ -96,6 +97,13 @@ export class FakeSequence implements TaxSequencePort {
     if (query.status) params.set('invoiceStatus', query.status);
     if (query.customerId) params.set('customerId', query.customerId);
     yield* await this.answer('GET', `/invoices?${params.toString()}`, InvoiceSchema.array(), () => this.resources.invoices.list(params));
+  }
+
+  /** The listing above as one page (a fake world holds a few invoices), for the reconcile's invoice sweep. */
+  async *invoicePages(query: ListInvoicesQuery = {}): AsyncGenerator<SequencePage<Invoice>> {
+    const items: Invoice[] = [];
+    for await (const invoice of this.listInvoices(query)) items.push(invoice);
+    yield { items, pagination: { totalResultSize: items.length } };
   }
 
   getCreditNote(id: string): Promise<CreditNote> {
