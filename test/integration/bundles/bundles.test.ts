@@ -155,6 +155,12 @@ test('there is at least one function to bundle (functions/*/handler.ts)', () => 
   expect(functions.map((f) => f.name)).not.toEqual([]);
 });
 
+// A renamed function must not silently drop its invocation cases (admin-api once lost two this way).
+test('every invocation case names a bundled function', () => {
+  const bundled = new Set(functions.map((f) => f.name));
+  expect(Object.keys(CASES).filter((name) => !bundled.has(name))).toEqual([]);
+});
+
 for (const { name } of functions) {
   describe(`functions/${name} bundled as deployed`, () => {
     test('bundles as ESM with the stack options, without esbuild warnings', () => {
