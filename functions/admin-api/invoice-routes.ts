@@ -15,7 +15,7 @@ import { type TaxRecord } from '../../shared/domain/invoice-tax';
 import { json } from '../../shared/runtime/api-response';
 import { type Dependencies, dependencies } from '../../shared/runtime/dependencies';
 import { type AdminRoute } from '../../shared/runtime/http-handler';
-import { TAX_WORK, type TaxContext, calculateInvoiceTax, finalizeInvoiceWithTax, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
+import { type TaxContext, calculateInvoiceTax, finalizeInvoiceWithTax, requireTaxConnection, taxContext, withInvoiceFailureRecord } from '../../shared/tax';
 
 /** 202: the worker finishes; the tax record to follow (PENDING until then). */
 function handedOff(connectionId: string, invoiceId: string, record: TaxRecord, invoice?: { id: string; status: string }): APIGatewayProxyResultV2 {
@@ -30,8 +30,7 @@ export function createInvoiceRoutes(getContext: () => TaxContext<Dependencies>):
       path: '/connections/{id}/invoices/{invoiceId}/tax',
       handle: async ({ params }) => {
         const ctx = getContext();
-        ctx.deps.prefetchCredentials(params.id!);
-        const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
+        const connection = await requireTaxConnection(ctx, params.id!);
         const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
         const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, (clearFailure) =>
           calculateInvoiceTax(ctx, connection, params.invoiceId!, { onStored: clearFailure, deadline }),
@@ -56,8 +55,7 @@ export function createInvoiceRoutes(getContext: () => TaxContext<Dependencies>):
       path: '/connections/{id}/invoices/{invoiceId}/finalize',
       handle: async ({ params }) => {
         const ctx = getContext();
-        ctx.deps.prefetchCredentials(params.id!);
-        const connection = await requireConnection(ctx.deps, params.id!, { live: TAX_WORK });
+        const connection = await requireTaxConnection(ctx, params.id!);
         const deadline = Date.now() + ctx.deps.config.adminTaxBudgetMs;
         const outcome = await withInvoiceFailureRecord(ctx, connection, params.invoiceId!, () => finalizeInvoiceWithTax(ctx, connection, params.invoiceId!, { deadline }));
         if (outcome.handedOff) return handedOff(connection.id, params.invoiceId!, outcome.record, { id: outcome.invoice.id, status: outcome.invoice.status });

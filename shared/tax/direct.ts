@@ -13,14 +13,13 @@
  *   500 {statusCode, error:{code:"internal_error", message}}
  */
 import * as z from 'zod';
-import { requireConnection } from '../connections/lookup';
 import { classifyError, invalidRequest } from '../domain/errors';
 import { SEQUENCE_ID_PATTERN } from '../domain/ids';
 import { type TaxRecord } from '../domain/invoice-tax';
 import { toErrorBody } from '../runtime/api-response';
 import { calculateInvoiceTax, finalizeInvoiceWithTax } from './calculate';
 import { type TaxContext } from './context';
-import { TAX_WORK, withInvoiceFailureRecord } from './synchronous';
+import { requireTaxConnection, withInvoiceFailureRecord } from './synchronous';
 
 export const DirectInvocationSchema = z.object({
   connectionId: z.string().min(1),
@@ -53,8 +52,7 @@ export async function handleDirectInvocation(ctx: TaxContext, event: unknown): P
   const { connectionId, invoiceId, finalize } = parsed.data;
   try {
     ctx.deps.logger.appendKeys({ connectionId, resourceType: 'invoice', resourceId: invoiceId });
-    ctx.deps.prefetchCredentials(connectionId);
-    const connection = await requireConnection(ctx.deps, connectionId, { live: TAX_WORK });
+    const connection = await requireTaxConnection(ctx, connectionId);
     const result = await withInvoiceFailureRecord(ctx, connection, invoiceId, async () => {
       if (finalize) {
         const out = await finalizeInvoiceWithTax(ctx, connection, invoiceId);

@@ -5,8 +5,10 @@
  * clears it. (The queue worker does the same
  * through shared/runtime/sqs-worker.ts.) Both emit the same failure metrics (recordFailureMetrics).
  */
+import { requireConnection } from '../connections/lookup';
 import { type Connection } from '../domain/connection';
 import { UserActionRequiredError, classifyError } from '../domain/errors';
+import { isConnectionId } from '../domain/ids';
 import { afterCallsLeave } from '../runtime/concurrency';
 import { recordFailureMetrics } from '../runtime/observability';
 import { type TaxContext } from './context';
@@ -14,6 +16,16 @@ import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
 
 /** What the connection guard says a disconnected connection cannot do (requireConnection's `live`). */
 export const TAX_WORK = 'calculate tax';
+
+/**
+ * The live connection a synchronous tax call works for, with its secret read started beside the
+ * lookup (one round trip before the first upstream wave, not two). Only an id that can exist is
+ * prefetched: a hostile one must not reach the vault (the guard answers it without a read).
+ */
+export function requireTaxConnection(ctx: TaxContext, connectionId: string): Promise<Connection> {
+  if (isConnectionId(connectionId)) ctx.deps.prefetchCredentials(connectionId);
+  return requireConnection(ctx.deps, connectionId, { live: TAX_WORK });
+}
 
 /**
  * Run invoice work; keep a failure record on failure (not for "not a draft" or "busy"), clear it on
