@@ -23,6 +23,11 @@ export interface RateLimit {
 export interface SharedRateGate {
   /** Resolves when one more call fits in the credential's shared budget. */
   acquire(): Promise<void>;
+  /**
+   * Calls are about to follow: reserve their slots now, so the reservation's round trip overlaps
+   * whatever the caller does first. Optional: a gate may decline (a strict limit wastes no slots).
+   */
+  prepare?(): void;
 }
 
 /** Builds the gate for one credential scope (e.g. `sphere-v1-write:<fingerprint>`) at the same rate as its local bucket. */

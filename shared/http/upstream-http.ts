@@ -94,6 +94,11 @@ export class UpstreamHttp {
     this.random = options.random ?? Math.random;
   }
 
+  /** Calls are about to follow: the shared budget reserves their slots now (SharedRateGate.prepare). */
+  prepare(): void {
+    this.options.sharedRateGate?.prepare?.();
+  }
+
   async request<T = unknown>(req: UpstreamRequest<T>): Promise<T> {
     const maxAttempts = req.retry === false ? 1 : this.backoff.maxAttempts;
     for (let attempt = 1; ; attempt++) {

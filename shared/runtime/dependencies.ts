@@ -64,7 +64,9 @@ export interface Dependencies {
   withUpstream<T>(connection: Connection, work: (clients: UpstreamClients) => Promise<T>): Promise<T>;
   /**
    * Start reading the connection's secret now, beside the connection lookup: the next `withUpstream`
-   * for it (within a second) uses this read instead of starting its own after the lookup.
+   * for it (within a second) uses this read instead of starting its own after the lookup. For a
+   * connection this container has called before, the first Sequence calls' shared-pace slots are
+   * reserved now too (SharedRateGate.prepare).
    */
   prefetchCredentials(connectionId: string): void;
   /** Clients for explicit credentials (connect/test before anything is stored). */
@@ -82,6 +84,8 @@ export interface DependencyOverrides {
 const CREDENTIAL_ERRORS = new Set(['sequence_credentials_rejected', 'sphere_credentials_rejected']);
 /** How long a prefetched secret read may stand in for one made now. */
 const CREDENTIAL_PREFETCH_MS = 1_000;
+/** Base URLs remembered for the pace warm-up: a bound, not a cache policy (a container serves a few merchants). */
+const MAX_REMEMBERED_CONNECTIONS = 1_000;
 
 /**
  * Audit-log writes run beside the flow they record, so they never slow it down or break it; but
@@ -179,12 +183,23 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
   };
 
   const prefetched = new Map<string, { at: number; secrets: Promise<ConnectionSecrets> }>();
+  /** The Sequence base URL each connection had when this container last called it (the pace's scope needs it). */
+  const sequenceBaseUrls = new Map<string, string>();
   const prefetchCredentials = (connectionId: string) => {
     // Reads nobody took (an unknown connection) are dropped, so the map stays small.
     for (const [id, read] of prefetched) if (Date.now() - read.at >= CREDENTIAL_PREFETCH_MS) prefetched.delete(id);
     const secrets = (async () => vault.get(connectionId))();
     secrets.catch(() => undefined); // an unknown connection's lookup answers; withUpstream rethrows for a known one
     prefetched.set(connectionId, { at: Date.now(), secrets });
+    // A connection this container has called before: its first Sequence calls' shared-pace slots are
+    // reserved beside the lookup too. If the base URL changed meanwhile, the slots go unused (stale in 1 s).
+    const baseUrl = sequenceBaseUrls.get(connectionId);
+    if (baseUrl) {
+      void secrets.then(
+        (s) => new SequenceClient({ baseUrl, clientId: s.sequence.clientId, clientSecret: s.sequence.clientSecret, sharedRateGates }).prepareCalls(),
+        () => undefined,
+      );
+    }
   };
 
   async function clientsForConnection(connection: Connection, forceRefresh: boolean): Promise<UpstreamClients> {
@@ -192,6 +207,8 @@ export function createDependencies(cfg: ConnectorConfig, overrides: DependencyOv
     prefetched.delete(connection.id);
     const fresh = !forceRefresh && early !== undefined && Date.now() - early.at < CREDENTIAL_PREFETCH_MS;
     const secrets = await (fresh ? early.secrets : vault.get(connection.id, { forceRefresh }));
+    if (sequenceBaseUrls.size >= MAX_REMEMBERED_CONNECTIONS) sequenceBaseUrls.clear();
+    sequenceBaseUrls.set(connection.id, connection.sequenceBaseUrl);
     return clientsFor({
       connectionId: connection.id,
       sequence: { baseUrl: connection.sequenceBaseUrl, clientId: secrets.sequence.clientId, clientSecret: secrets.sequence.clientSecret },

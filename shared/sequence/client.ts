@@ -170,6 +170,11 @@ export class SequenceClient {
     });
   }
 
+  /** Calls are about to follow: reserve their place in the credential's shared pace now (UpstreamHttp.prepare). */
+  prepareCalls(): void {
+    this.http.prepare();
+  }
+
   /** One call with a validated response. Writes that are not idempotent pass `retry: false`. */
   request<T>(method: HttpMethod, path: string, schema: z.ZodType<T>, options: { query?: Query; body?: unknown; retry?: boolean } = {}): Promise<T> {
     return this.http.request({ method, path, schema, query: options.query, body: options.body, retry: options.retry });

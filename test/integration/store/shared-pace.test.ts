@@ -2,15 +2,23 @@
  * Upstream budgets shared across processes, on DynamoDB (dynalite): separate gates for one scope
  * (as in separate Lambda instances) hand out distinct slots one interval apart after the burst, and
  * two "instances" of the Sphere client writing for one key at once stay inside Sphere's 10
- * writes/s with the gates, where without them they draw 429s from the simulator.
+ * writes/s with the gates, where without them they draw 429s from the simulator. A burst-friendly
+ * pace (Sequence's) reserves the next calls' slots ahead when told they are coming (prepare), which
+ * the synchronous tax routes do beside the connection lookup (Dependencies.prefetchCredentials).
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type EmbeddedDynamo, startDynamo } from '../../../local/runtime/dynamo';
 import { type SphereSimulator, startSphereSimulator } from '../../../local/sphere-sim/server';
 import { TokenBucketRateLimiter } from '../../../shared/http/rate-limiter';
 import { type UpstreamCallRecord } from '../../../shared/http/upstream-http';
 import { SPHERE_V1_WRITE_PACE, SphereClient } from '../../../shared/sphere';
-import { DynamoSharedPace, dynamoRateGates } from '../../../shared/store/shared-pace';
+import { type Connection, DEFAULT_OPTIONS, zeroCounts } from '../../../shared/domain/connection';
+import { loadConfig } from '../../../shared/runtime/config';
+import { createDependencies } from '../../../shared/runtime/dependencies';
+import { type CredentialVault } from '../../../shared/secrets/vault';
+import { credentialFingerprint } from '../../../shared/sequence';
+import { DynamoSharedPace, RATE_PACE_SK, dynamoRateGates, ratePk } from '../../../shared/store/shared-pace';
+import { eventually } from '../../support/eventually';
 
 let dynamo: EmbeddedDynamo;
 let db: DynamoDBDocumentClient;
@@ -67,6 +75,36 @@ it('a wave of parallel calls waits for one reservation, not one per batch of slo
   expect(reservations).toBeGreaterThanOrEqual(1);
 }, 10_000);
 
+it('prepare() reserves the next calls\' slots ahead: the calls that follow wait for no round trip of their own', async () => {
+  // Every reservation after the first is held back: the calls must get through on the prepared one.
+  const sends: Promise<unknown>[] = [];
+  let letThrough!: () => void;
+  const held = new Promise<void>((resolve) => (letThrough = resolve));
+  const heldDb = {
+    send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      sends.push(sends.length === 0 ? db.send(command) : held.then(() => db.send(command)));
+      return sends.at(-1)!;
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const sequenceLike = { limit: 1475, intervalMs: 60_000, burst: 25 };
+  const gate = new DynamoSharedPace(heldDb, dynamo.tables.connector, 'test-scope:prepare', sequenceLike, { sleep: async () => undefined });
+
+  gate.prepare();
+  await eventually('the reservation prepare() started, before any call', () => sends.length === 1, { timeoutMs: 5_000, everyMs: 5 });
+  // These resolve only if they need no reservation beyond the prepared one (any later one is held).
+  await Promise.all(Array.from({ length: 3 }, () => gate.acquire()));
+  letThrough();
+
+  // A strict limit (Sphere's writes) wastes no slots on a guess: its calls reserve their own.
+  const strictSends: unknown[] = [];
+  const countingDb = { send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => (strictSends.push(command), db.send(command)) } as unknown as DynamoDBDocumentClient;
+  const strict = new DynamoSharedPace(countingDb, dynamo.tables.connector, 'test-scope:prepare-strict', { limit: 10, intervalMs: 1000, burst: 2 }, { sleep: async () => undefined });
+  strict.prepare();
+  expect(strictSends).toHaveLength(0);
+  await strict.acquire();
+  expect(strictSends).toHaveLength(1);
+});
+
 it('lets calls through, and says so, when the table cannot be used', async () => {
   const problems: unknown[] = [];
   const gate = new DynamoSharedPace(db, 'no-such-table', 'test-scope:down', { limit: 1, intervalMs: 1000 }, { onUnavailable: (e: unknown) => problems.push(e) });
@@ -111,5 +149,30 @@ describe('two processes writing to Sphere with one key', () => {
     const calls = await writeFromTwoInstances('gated', true);
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
     expect(calls.filter((c) => c.status !== undefined && c.status < 300)).toHaveLength(40);
+  });
+});
+
+describe('the pace warm-up beside the connection lookup (Dependencies.prefetchCredentials)', () => {
+  const connection: Connection = {
+    id: 'conn_pacewarmup', name: 'acme', status: 'ACTIVE', environment: 'sandbox', sequenceAccountId: 'acc',
+    sequenceBaseUrl: 'http://sequence.test/api', sphereBaseUrl: 'http://sphere.test',
+    taxCodes: { default: 'txcd_10000000', byTaxCategory: {} }, options: DEFAULT_OPTIONS, counts: zeroCounts(),
+    backfill: { state: 'NOT_STARTED', done: 0, total: 0 }, createdAt: '2026-12-03T00:00:00Z', updatedAt: '2026-12-03T00:00:00Z',
+  };
+  const stored = { sequence: { clientId: 'id_warm', clientSecret: 'secret_warm' }, sphere: { apiKey: 'sph_warm' }, webhookSigningSecret: 'whsec_x' };
+  const vault: CredentialVault = { get: async () => stored, put: async () => undefined, scheduleDeletion: async () => undefined };
+  const paceItem = () =>
+    db.send(new GetCommand({ TableName: dynamo.tables.connector, Key: { PK: ratePk(`sequence:${credentialFingerprint(connection.sequenceBaseUrl, stored.sequence.clientId, stored.sequence.clientSecret)}`), SK: RATE_PACE_SK } }));
+
+  it('reserves the first Sequence calls\' slots for a connection this container has called before, and not for one it has not', async () => {
+    const deps = createDependencies(loadConfig({ CONNECTOR_TABLE_NAME: dynamo.tables.connector, IDEMPOTENCY_TABLE_NAME: dynamo.tables.idempotency, STAGE: 'test', SECRETS_BACKEND: 'local-vault' }), { dynamo: dynamo.client, vault });
+
+    deps.prefetchCredentials(connection.id); // never called: the pace's scope (its base URL) is unknown here
+    await deps.withUpstream(connection, async () => undefined); // takes that read; no call made
+    expect((await paceItem()).Item).toBeUndefined();
+
+    deps.prefetchCredentials(connection.id);
+    const item = await eventually('the pace reservation the warm-up started', async () => (await paceItem()).Item);
+    expect(Number(item.tat)).toBeGreaterThan(Date.now() - 60_000);
   });
 });
