@@ -19,6 +19,7 @@ import { type LocalRuntime, type LocalRuntimeOptions, type SimulatorStarter, sta
 import { loadFauxqs } from './runtime/esm';
 import type { HttpRoute, QueueBinding } from './runtime/types';
 import { type SequenceSimulator, type SequenceSimulatorOptions, startSequenceSimulator } from './sequence-sim/server';
+import { type ThreadedSequenceSimulator, type ThreadedSphereSimulator, startSimulatorsThread } from './simulators-thread';
 import { type SphereSimulator, type SphereSimulatorOptions, startSphereSimulator } from './sphere-sim/server';
 import { queues as wiredQueues, routes as wiredRoutes } from './wiring';
 
@@ -45,6 +46,12 @@ export interface StackOptions {
   sequence?: SequenceSimulatorOptions | false;
   /** Sphere simulator options (default: the simulator's API key, any free port); `false`: no simulator (a real Sphere). */
   sphere?: SphereSimulatorOptions | false;
+  /**
+   * Both simulators on a worker thread of their own, as the real APIs are other machines (the tax
+   * latency bench: local/simulators-thread). Their handles then offer URLs, credentials,
+   * `webhooksIdle()` and `stop()` only; control goes through `/_sim/`.
+   */
+  simulatorsOnThread?: boolean;
   /** Passed to the runtime as they are (env, log, pollWaitSeconds, recordAwsCalls, adminToken, publicUrl, …). */
   runtime?: Omit<LocalRuntimeOptions, 'routes' | 'queues' | 'simulators' | 'dataDir' | 'fresh' | 'port' | 'host' | 'inMemory'>;
 }
@@ -63,6 +70,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** A stack whose simulators run on their own thread (`simulatorsOnThread`). */
+export type ThreadedStack = Omit<Stack, 'sequence' | 'sphere'> & { sequence: ThreadedSequenceSimulator; sphere: ThreadedSphereSimulator };
+
 /** A stack where a simulator may be left out (`sequence: false` / `sphere: false`). */
 export type StackWithUpstreams = Omit<Stack, 'sequence' | 'sphere'> & { sequence?: SequenceSimulator; sphere?: SphereSimulator };
 
@@ -75,14 +85,15 @@ function simulatorStarter(sim: { url: string; apiUrl?: string; stop(): Promise<v
   return { start: async () => ({ url: sim.url, ...(sim.apiUrl ? { apiUrl: sim.apiUrl } : {}), stop: () => sim.stop() }) };
 }
 
-export function startStack(options?: StackOptions & { sequence?: SequenceSimulatorOptions; sphere?: SphereSimulatorOptions }): Promise<Stack>;
+export function startStack(options: StackOptions & { simulatorsOnThread: true; sequence?: SequenceSimulatorOptions; sphere?: SphereSimulatorOptions }): Promise<ThreadedStack>;
+export function startStack(options?: StackOptions & { simulatorsOnThread?: false; sequence?: SequenceSimulatorOptions; sphere?: SphereSimulatorOptions }): Promise<Stack>;
 export function startStack(options: StackOptions): Promise<StackWithUpstreams>;
-export async function startStack(options: StackOptions = {}): Promise<StackWithUpstreams> {
+export async function startStack(options: StackOptions = {}): Promise<StackWithUpstreams | ThreadedStack> {
   const dataDir = options.data ? path.resolve(options.data.dir) : mkdtempSync(path.join(os.tmpdir(), 'sphere-connector-stack-'));
   const { interceptLocalhostDns } = await loadFauxqs();
   const restoreDns = interceptLocalhostDns();
-  let sequence: SequenceSimulator | undefined;
-  let sphere: SphereSimulator | undefined;
+  let sequence: SequenceSimulator | ThreadedSequenceSimulator | undefined;
+  let sphere: SphereSimulator | ThreadedSphereSimulator | undefined;
   let runtime: LocalRuntime | undefined;
   let deps: Dependencies | undefined;
   let stopped = false;
@@ -107,10 +118,15 @@ export async function startStack(options: StackOptions = {}): Promise<StackWithU
     if (!options.data) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    if (options.sequence !== false) {
-      sequence = await startSequenceSimulator({ port: 0, clientId: SIM_DEFAULTS.sequenceClientId, clientSecret: SIM_DEFAULTS.sequenceClientSecret, ...options.sequence });
+    const sequenceOptions = options.sequence === false ? undefined : { port: 0, clientId: SIM_DEFAULTS.sequenceClientId, clientSecret: SIM_DEFAULTS.sequenceClientSecret, ...options.sequence };
+    const sphereOptions = options.sphere === false ? undefined : { port: 0, apiKeys: [SIM_DEFAULTS.sphereApiKey], ...options.sphere };
+    if (options.simulatorsOnThread) {
+      if (!sequenceOptions || !sphereOptions) throw new TypeError('simulatorsOnThread runs both simulators; it cannot leave one out');
+      ({ sequence, sphere } = await startSimulatorsThread({ sequence: sequenceOptions, sphere: sphereOptions }));
+    } else {
+      if (sequenceOptions) sequence = await startSequenceSimulator(sequenceOptions);
+      if (sphereOptions) sphere = await startSphereSimulator(sphereOptions);
     }
-    if (options.sphere !== false) sphere = await startSphereSimulator({ port: 0, apiKeys: [SIM_DEFAULTS.sphereApiKey], ...options.sphere });
     runtime = await startLocalRuntime({
       pollWaitSeconds: 1,
       ...options.runtime,
@@ -139,5 +155,6 @@ export async function startStack(options: StackOptions = {}): Promise<StackWithU
       await started.drain({ timeoutMs });
     }
   };
-  return { runtime, sequence, sphere, deps, admin: new AdminClient({ baseUrl: runtime.url, token: runtime.adminToken }), settle, stop };
+  // Which handles these are follows from `simulatorsOnThread` (the overloads say so to the caller).
+  return { runtime, sequence, sphere, deps, admin: new AdminClient({ baseUrl: runtime.url, token: runtime.adminToken }), settle, stop } as StackWithUpstreams;
 }

@@ -7,14 +7,15 @@
  * compete with the workers for the CPU.
  *
  * Everything runs in ONE Node process (as `npm start` does): the handlers, the emulators and the
- * simulators share the event loop and the heap. Say so next to any figure measured here.
+ * simulators share the event loop and the heap. Say so next to any figure measured here. With
+ * `simulatorsOnThread` the simulators run on a worker thread of their own (the tax latency bench).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type HttpRoute, type QueueBinding } from '../../local/runtime';
 import { type SequenceSimulatorOptions } from '../../local/sequence-sim/server';
 import { type SphereSimulatorOptions } from '../../local/sphere-sim/server';
-import { type Stack, startStack } from '../../local/stack';
+import { type Stack, type ThreadedStack, startStack } from '../../local/stack';
 import { machineInfo } from './machine';
 import { callSequenceApi, callSimulator } from '../../local/sim-client';
 
@@ -30,6 +31,8 @@ export interface BenchStackOptions {
   /** Override fields of the wiring's bindings (e.g. a shorter visibility timeout). */
   queueOverrides?: Partial<QueueBinding>;
   routes?: HttpRoute[];
+  /** Both simulators on their own thread (local/simulators-thread); their state is then reached over `/_sim/` only. */
+  simulatorsOnThread?: boolean;
 }
 
 export interface BenchConnection {
@@ -38,7 +41,14 @@ export interface BenchConnection {
   webhookUrl: string;
 }
 
-export interface BenchStack extends Stack {
+/** What every benchmark stack offers, whichever thread its simulators run on. */
+export type AnyBenchStack = BenchStack | ThreadedBenchStack;
+
+export type ThreadedBenchStack = ThreadedStack & BenchStackMethods;
+
+export interface BenchStack extends Stack, BenchStackMethods {}
+
+interface BenchStackMethods {
   /** Sequence's public API on the simulator (Basic auth). */
   sequenceApi<T = Record<string, unknown>>(method: string, apiPath: string, body?: unknown): Promise<T>;
   /** A simulator's /_sim control surface. */
@@ -52,19 +62,22 @@ export const BENCH_SETTLE_TIMEOUT_MS = 120_000;
 
 const RECORDER = () => import('./stack-recorder');
 
-export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
+export function startBenchStack(options: BenchStackOptions & { simulatorsOnThread: true }): Promise<ThreadedBenchStack>;
+export function startBenchStack(options?: BenchStackOptions & { simulatorsOnThread?: false }): Promise<BenchStack>;
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<AnyBenchStack> {
   const record = options.recordQueues ?? [];
-  const stack = await startStack({
+  const stackOptions = {
     sequence: { webhookRetryDelaysMs: [100, 500, 2000], ...options.sequence },
     sphere: options.sphere ?? {},
-    queue: (q) => ({
+    queue: (q: QueueBinding) => ({
       ...q,
       ...options.queueOverrides,
       ...(record === 'all' || record.includes(q.queueName) ? { functionName: `${q.functionName}-recorder`, load: RECORDER } : {}),
     }),
     ...(options.routes ? { routes: options.routes } : {}),
     runtime: { log: () => undefined },
-  });
+  };
+  const stack: Stack | ThreadedStack = options.simulatorsOnThread ? await startStack({ ...stackOptions, simulatorsOnThread: true }) : await startStack(stackOptions);
   const { runtime, sequence, sphere, deps, admin } = stack;
   return {
     ...stack,
