@@ -302,6 +302,11 @@ export interface TaxRecord {
    * tell a draft taxed for registrations the customer no longer has.
    */
   registrationsHash?: string;
+  /**
+   * The Sequence products the invoice's lines used when it was last calculated: the next calculation
+   * reads them (and the customer) beside the invoice instead of after it (shared/tax/calculate.ts).
+   */
+  sequenceProductIds?: string[];
   calculatedAt?: string;
   updatedAt: string;
 }

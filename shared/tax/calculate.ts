@@ -18,10 +18,12 @@
  *  7. store the tax record (§5.1) with the input hash.
  * Latency (issue 15): against the real APIs each call costs tens of ms, so what counts is how many
  * stand one after another. The waves are {invoice, line items, groups} → {customer, registrations,
- * products; the stored record and the Sphere links from DynamoDB} → (ensure, only when the links
- * show a change; otherwise it runs beside the next call) → calculate_tax → {line PUTs, metadata
- * PATCH} → {tax record, counter, failure record}. The invoice lease is claimed while the first wave
- * is read (withLeasedInvoice); the audit log is written beside the calls (shared/runtime/dependencies.ts).
+ * products; the Sphere links from DynamoDB} → (ensure, only when the links show a change; otherwise
+ * it runs beside the next call) → calculate_tax → {line PUTs, metadata PATCH} → {tax record,
+ * counter, failure record}. An invoice calculated before skips the second wave: the stored record
+ * names the customer and products it had, so they are read beside the first wave (ForeseenReads)
+ * and used where the invoice still names them. The invoice lease is claimed while the first wave is
+ * read (withLeasedInvoice); the audit log is written beside the calls (shared/runtime/dependencies.ts).
  * A failure stores a FAILED record (reason + code, no hash, so the next attempt recalculates) and is
  * rethrown with its classification (user → 422 / failure record; retryable → retried / 503).
  */
@@ -44,9 +46,10 @@ import {
 import { assertNoTaxForExemptCustomer, assertReverseChargeHasTaxId, assertSequenceTaxMatches, invoiceTaxMismatch, lineTaxMismatches } from '../domain/tax-write-check';
 import { messageGroupId } from '../runtime/queue-messages';
 import { deduplicationIdFor } from '../runtime/queue-publisher';
-import { type Invoice, type LineItem, type LineItemGroup, InvoiceSchema, SEQUENCE_RATE_LIMIT_PER_MINUTE, lineItemToRequest } from '../sequence';
+import { type Customer, type Invoice, type LineItem, type LineItemGroup, type Product, type TaxRegistration, InvoiceSchema, SEQUENCE_RATE_LIMIT_PER_MINUTE, lineItemToRequest } from '../sequence';
+import { type SphereCopies } from '../sync/ensure';
 import { type TaxClients, type TaxContext } from './context';
-import { type LineProducts, ensurePlannedProducts, loadProducts } from './line-products';
+import { type LineProducts, ensurePlannedProducts, loadProducts, productIdsOf } from './line-products';
 
 /** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
 export const CALCULATION_ID_METADATA_KEY = 'sphere_tax_calculation_id';
@@ -105,12 +108,56 @@ function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId
     const readStartedAt = Date.now();
     const early = readInvoiceWithLines(clients, invoiceId);
     early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
+    // The stored record, and through it the second wave's reads, beside the first wave.
+    const stored = afterCallsLeave(() => ctx.taxRecords.get(connection.id, invoiceId));
+    stored.catch(() => undefined);
+    const foreseen = stored.then(
+      (record) => (record ? foreseeReads(ctx, connection, clients, record) : undefined),
+      () => undefined,
+    );
     // Claimed once the reads (and the pace reservation they wait for) are out: the lease is not on the path.
     return afterCallsLeave(() => leaseInvoice(ctx, connection, invoiceId, async (lease) => {
       const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
-      return work(clients, fresh ? await early : await readInvoiceWithLines(clients, invoiceId), lease);
+      return work(clients, fresh ? { ...(await early), stored, foreseen } : await readInvoiceWithLines(clients, invoiceId), lease);
     }));
   });
+}
+
+/**
+ * The second wave's reads, started from the stored record beside the first wave: the customer the
+ * invoice had when it was last calculated, its registrations, the Sequence products its lines used
+ * and their Sphere links. calculateLoaded takes each only where the invoice still names the same
+ * customer (and, for the products' links, exactly the same products); anything else is read after
+ * the first wave, as without them. A read nobody takes is dropped (its failure too).
+ */
+interface ForeseenReads {
+  customerId: string;
+  customer: Promise<Customer>;
+  registrations: Promise<TaxRegistration[]>;
+  products: ReadonlyMap<string, Promise<Product>>;
+  copies: Promise<SphereCopies>;
+}
+
+function foreseeReads(ctx: TaxContext, connection: Connection, clients: TaxClients, record: TaxRecord): ForeseenReads | undefined {
+  // A record from before the product ids were kept: the products would still cost a second wave.
+  if (!record.sequenceProductIds) return undefined;
+  const productIds = record.sequenceProductIds;
+  const dropped = <R>(read: Promise<R>): Promise<R> => {
+    read.catch(() => undefined);
+    return read;
+  };
+  return {
+    customerId: record.customerId,
+    customer: dropped(clients.sequence.getCustomer(record.customerId)),
+    registrations: dropped(clients.sequence.listTaxRegistrationsForCustomer(record.customerId)),
+    products: new Map(productIds.map((id) => [id, dropped(clients.sequence.getProduct(id))])),
+    copies: dropped(afterCallsLeave(() => ctx.sync.readCopies(ctx.deps, connection, record.customerId, productIds))),
+  };
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((id) => set.has(id));
 }
 
 /** The invoice, every line item (paged) and the groups: all keyed by the invoice id, read side by side. */
@@ -145,6 +192,10 @@ interface LoadedInvoice {
   invoice: Invoice;
   lines: LineItem[];
   groups: LineItemGroup[];
+  /** The stored tax record, when it was read beside the invoice. */
+  stored?: Promise<TaxRecord | undefined>;
+  /** Reads started from the stored record beside the invoice (withLeasedInvoice). */
+  foreseen?: Promise<ForeseenReads | undefined>;
 }
 
 /**
@@ -166,6 +217,7 @@ async function storeInterimRecord(
     lines: previous?.lines ?? [],
     totalTax: previous?.totalTax ?? minorUnitsToDecimal(0, invoice.currency),
     ...state,
+    ...(previous?.sequenceProductIds ? { sequenceProductIds: previous.sequenceProductIds } : {}),
     ...(previous?.calculatedAt ? { calculatedAt: previous.calculatedAt } : {}),
     updatedAt: new Date().toISOString(),
   };
@@ -237,13 +289,18 @@ async function confirmSequenceTotal(ctx: TaxContext, connection: Connection, cli
 async function calculateLoaded(ctx: TaxContext, connection: Connection, clients: TaxClients, loaded: LoadedInvoice, hooks: CalculationHooks): Promise<CalculationOutcome> {
   const { deps } = ctx;
   const { invoice, lines, groups } = loaded;
-  const productIds = lines.flatMap((l) => (l.productId ? [l.productId] : []));
+  const productIds = productIdsOf(lines);
+  // Settled long before the first wave answers (one DynamoDB read): whatever it foresaw correctly is used.
+  const foreseen = await loaded.foreseen;
+  const sameCustomer = foreseen?.customerId === invoice.customerId ? foreseen : undefined;
   const [customer, registrations, products, stored, copies] = await Promise.all([
-    clients.sequence.getCustomer(invoice.customerId),
-    clients.sequence.listTaxRegistrationsForCustomer(invoice.customerId),
-    loadProducts(clients, lines),
-    afterCallsLeave(() => ctx.taxRecords.get(connection.id, invoice.id)),
-    afterCallsLeave(() => ctx.sync.readCopies(deps, connection, invoice.customerId, productIds)),
+    sameCustomer?.customer ?? clients.sequence.getCustomer(invoice.customerId),
+    sameCustomer?.registrations ?? clients.sequence.listTaxRegistrationsForCustomer(invoice.customerId),
+    loadProducts(clients, lines, sameCustomer?.products),
+    loaded.stored ?? afterCallsLeave(() => ctx.taxRecords.get(connection.id, invoice.id)),
+    sameCustomer && sameIds([...sameCustomer.products.keys()], productIds)
+      ? sameCustomer.copies
+      : afterCallsLeave(() => ctx.sync.readCopies(deps, connection, invoice.customerId, productIds)),
   ]);
   assertReverseChargeHasTaxId({ invoiceId: invoice.id, customerId: invoice.customerId, taxStatus: customer.taxStatus, taxId: taxIdFor(customer.taxStatus, invoice, registrations) });
   const plans = planLineProducts({ lines, groups, products, requireTaxCategory: customer.taxStatus === 'TAXED', taxCodes: connection.taxCodes });
@@ -266,6 +323,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
       totalTax: minorUnitsToDecimal(0, invoice.currency),
       reason: 'no_lines',
       inputHash,
+      sequenceProductIds: [],
       calculatedAt: now,
       updatedAt: now,
     };
@@ -319,6 +377,7 @@ async function calculateLoaded(ctx: TaxContext, connection: Connection, clients:
     ...(application.reason ? { reason: application.reason } : {}),
     inputHash,
     registrationsHash: registrationsHash(registrations),
+    sequenceProductIds: productIds,
     calculatedAt: now,
     updatedAt: now,
   };
@@ -382,8 +441,13 @@ export async function calculateDraftInvoice(
 ): Promise<CalculationOutcome> {
   if (invoice.status !== 'DRAFT') throw new InvoiceNotDraftError(invoice.id, invoice.status);
   try {
-    const [lines, groups] = read ? [read.lines, read.groups] : await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
-    return await calculateLoaded(ctx, connection, clients, { invoice, lines, groups }, hooks);
+    let loaded: Omit<LoadedInvoice, 'invoice'>;
+    if (read) loaded = read;
+    else {
+      const [lines, groups] = await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
+      loaded = { lines, groups };
+    }
+    return await calculateLoaded(ctx, connection, clients, { invoice, ...loaded }, hooks);
   } catch (error) {
     await storeFailure(ctx, connection, invoice, error).catch((e: unknown) => ctx.deps.logger.error('Could not store the FAILED tax record', { error: String(e) }));
     throw error;

@@ -25,12 +25,22 @@ export const PRODUCT_READ_CONCURRENCY = 8;
 /** lineItemId → external id of the Sphere product the line is taxed and filed as. */
 export type LineProducts = Map<string, string>;
 
-/** The Sequence products of the lines, by id. */
-export async function loadProducts(clients: TaxClients, lines: readonly LineLike[]): Promise<Map<string, Product>> {
-  const ids = [...new Set(lines.map((l) => l.productId).filter((id): id is string => Boolean(id)))];
+/** The distinct Sequence products the lines use. */
+export function productIdsOf(lines: readonly LineLike[]): string[] {
+  return [...new Set(lines.map((l) => l.productId).filter((id): id is string => Boolean(id)))];
+}
+
+/** The Sequence products of the lines, by id; `started` holds reads already under way (by product id). */
+export async function loadProducts(clients: TaxClients, lines: readonly LineLike[], started?: ReadonlyMap<string, Promise<Product>>): Promise<Map<string, Product>> {
   const products = new Map<string, Product>();
+  const ids = productIdsOf(lines);
+  const early = ids.filter((id) => started?.has(id));
+  const rest = ids.filter((id) => !started?.has(id));
   // In parallel: the client's per-key bucket lets a second's worth of calls go back to back.
-  await forEachLimited(ids, PRODUCT_READ_CONCURRENCY, async (id) => products.set(id, await clients.sequence.getProduct(id)));
+  await Promise.all([
+    forEachLimited(rest, PRODUCT_READ_CONCURRENCY, async (id) => products.set(id, await clients.sequence.getProduct(id))),
+    ...early.map(async (id) => products.set(id, await started!.get(id)!)),
+  ]);
   return products;
 }
 

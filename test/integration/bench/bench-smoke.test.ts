@@ -52,8 +52,8 @@ it('tax latency bench: depth and upstream waves per scenario, with the wave stru
   expect(result).toMatchObject({ ...SHAPE, name: 'tax-latency' });
   for (const size of ['lines10', 'lines100'] as const) {
     const m = (result.metrics as Record<string, Record<string, { depth: number; waves: { max: number }; upstreamCalls: { max: number } }>>)[size]!;
-    expect(m.unchanged).toMatchObject({ depth: expect.any(Number), waves: { max: 2 } });
-    expect(m.oneLineChanged).toMatchObject({ depth: expect.any(Number), waves: { max: 4 } });
+    expect(m.unchanged).toMatchObject({ depth: expect.any(Number), waves: { max: 1 } });
+    expect(m.oneLineChanged).toMatchObject({ depth: expect.any(Number), waves: { max: 3 } });
   }
   expect(result.meetsTargets).toMatchObject({ wavesOneLineChanged: true, wavesUnchanged: true });
 }, 120_000);

@@ -7,7 +7,7 @@
 import { SIM_TAX_CATEGORY_IDS } from '../../../local/sequence-sim/store';
 import { Decimal } from '../../../shared/domain/decimal';
 import { minorUnitsToDecimal } from '../../../shared/domain/money';
-import { CALCULATION_ID_METADATA_KEY, calculateInvoiceTax } from '../../../shared/tax/calculate';
+import { CALCULATION_ID_METADATA_KEY, LEASE_CLOCK_MARGIN_MS, calculateInvoiceTax } from '../../../shared/tax/calculate';
 import { type FakeWorld, SPHERE_CODES, fakeWorld } from '../../support/fakes';
 
 const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
@@ -113,4 +113,67 @@ it('refuses an invoice that is no longer a draft, without touching it', async ()
   await expect(calculateInvoiceTax(w.ctx, w.connection, invoice.id)).rejects.toMatchObject({ code: 'invoice_not_draft' });
   expect(w.sphere.calls).toEqual([]);
   expect(lineWrites(invoice.id)).toEqual([]);
+});
+
+describe('the second wave read beside the first (the customer and products the stored record names)', () => {
+  const customerReads = (id: string) => w.sequence.callsTo(`GET /customers/${id}`);
+  // Reads made within the clock margin of the last lease release are made again (withLeasedInvoice).
+  const leaseQuiet = () => new Promise((resolve) => setTimeout(resolve, LEASE_CLOCK_MARGIN_MS + 10));
+
+  it('uses those reads when the invoice still names the same customer and products: no second read', async () => {
+    const invoice = seedDraft();
+    await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+    const line = w.sequence.resources.invoices.lines(invoice.id)[0]!;
+    w.sequence.resources.invoices.updateLine(invoice.id, line.id, { title: line.title, quantity: '4', rate: line.rate, priceId: line.priceId, taxRate: '0', externalIds: [] });
+    const [customerBefore, productBefore] = [customerReads(invoice.customerId).length, w.sequence.callsTo(`GET /products/${line.productId}`).length];
+    await leaseQuiet();
+
+    const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+    expect(outcome).toMatchObject({ calculated: true, linesWritten: 1 });
+    expect(outcome.record.sequenceProductIds).toEqual([line.productId]);
+    expect(customerReads(invoice.customerId)).toHaveLength(customerBefore + 1);
+    expect(w.sequence.callsTo(`GET /products/${line.productId}`)).toHaveLength(productBefore + 1);
+  });
+
+  it('reads a product the record did not name after the first wave, and puts it in Sphere before calculating', async () => {
+    // Only product lines (no stand-in): the calculation may skip the ensure step when the links say Sphere is current.
+    const customer = w.seed.customer('Capitol Widgets', SACRAMENTO);
+    const seat = w.seed.product('Cloud seat', 'USD', SIM_TAX_CATEGORY_IDS.saas);
+    const invoice = w.seed.invoice(customer.id, 'USD', [{ title: 'Seats', quantity: '3', rate: '19.99', priceId: seat.priceId }]);
+    await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+    const { priceId } = w.seed.product('Storage', 'USD', SIM_TAX_CATEGORY_IDS.saas);
+    const added = w.sequence.resources.invoices.createLine(invoice.id, { title: 'Storage', quantity: '5', rate: '2.10', taxRate: '0', externalIds: [], priceId }, { silent: true });
+    await leaseQuiet();
+
+    const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+    expect(w.sequence.callsTo(`GET /products/${added.productId}`)).toHaveLength(1);
+    expect(w.sphere.products.get(added.productId!)).toMatchObject({ taxCode: SPHERE_CODES.saasBusiness });
+    expect(outcome.record.lines.find((l) => l.lineItemId === added.id)).toMatchObject({ sphereProductId: added.productId });
+    expect(outcome.record.sequenceProductIds?.sort()).toEqual([...new Set(w.sequence.resources.invoices.lines(invoice.id).map((l) => l.productId!))].sort());
+  });
+
+  it('taxes an invoice that now names another customer for that customer, though the old one was read (and is gone)', async () => {
+    const invoice = seedDraft();
+    await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+    const elsewhere = w.seed.customer('Puget Widgets', { line1: '400 Broad St', town: 'Seattle', state: 'WA', postcode: '98109', country: 'US' });
+    // However the invoice came to name another customer, the record's customer must not be used; its
+    // read beside the invoice fails (the customer is gone) and that failure must not surface either.
+    const before = invoice.customerId;
+    w.sequence.state.invoices[invoice.id]!.customerId = elsewhere.id;
+    delete w.sequence.state.customers[before];
+    await leaseQuiet();
+
+    const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+    expect(customerReads(before)).toHaveLength(2); // read again beside the invoice (and failed): the first calculation's, and this one's
+    expect(outcome).toMatchObject({ calculated: true, record: { status: 'CALCULATED', customerId: elsewhere.id } });
+    // The new customer was read and put in Sphere for this calculation.
+    expect(customerReads(elsewhere.id)).toHaveLength(1);
+    expect(w.sphere.customers.get(elsewhere.id)!.billingAddress).toMatchObject({ city: 'Seattle', state: 'WA' });
+    for (const line of w.sequence.resources.invoices.lines(invoice.id)) {
+      expect(line.totalTax).toBe(outcome.record.lines.find((l) => l.lineItemId === line.id)!.taxAmount);
+    }
+  });
 });
