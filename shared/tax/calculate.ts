@@ -429,23 +429,30 @@ async function writeCalculationId(clients: TaxClients, invoice: Invoice, calcula
 
 /**
  * Calculate (or confirm) the tax of an invoice already read and known to be DRAFT; its lines and
- * groups too when the caller read them with it.
+ * groups too when the caller read them with it. A caller that read only the invoice may pass the
+ * stored record's read (started beside the invoice's, under the lease): the reads it foresees then
+ * go out with the lines and groups (the queue worker: process-message.ts).
  */
 export async function calculateDraftInvoice(
   ctx: TaxContext,
   connection: Connection,
   clients: TaxClients,
   invoice: Invoice,
-  read?: Omit<LoadedInvoice, 'invoice'>,
+  read?: Omit<LoadedInvoice, 'invoice'> | { stored: Promise<TaxRecord | undefined> },
   hooks: CalculationHooks = {},
 ): Promise<CalculationOutcome> {
   if (invoice.status !== 'DRAFT') throw new InvoiceNotDraftError(invoice.id, invoice.status);
   try {
     let loaded: Omit<LoadedInvoice, 'invoice'>;
-    if (read) loaded = read;
+    if (read && 'lines' in read) loaded = read;
     else {
-      const [lines, groups] = await Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
-      loaded = { lines, groups };
+      const both = Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
+      const foreseen = read?.stored.then(
+        (record) => (record ? foreseeReads(ctx, connection, clients, record) : undefined),
+        () => undefined,
+      );
+      const [lines, groups] = await both;
+      loaded = { lines, groups, ...(read ? { stored: read.stored, foreseen } : {}) };
     }
     return await calculateLoaded(ctx, connection, clients, { invoice, ...loaded }, hooks);
   } catch (error) {

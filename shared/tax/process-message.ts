@@ -10,6 +10,7 @@
  */
 import { type Connection } from '../domain/connection';
 import { type CreditNoteMessage, type InvoiceMessage } from '../runtime/queue-messages';
+import { afterCallsLeave } from '../runtime/concurrency';
 import { SequenceNotFoundError } from '../sequence';
 import { calculateDraftInvoice, finalizeAfterCalculation, withInvoiceLease } from './calculate';
 import { type TaxClients, type TaxContext } from './context';
@@ -55,7 +56,11 @@ function fromTransaction(action: string): MessageOutcome {
 }
 
 async function processInvoice(ctx: TaxContext, connection: Connection, clients: TaxClients, message: InvoiceMessage): Promise<MessageOutcome> {
-  const invoice = await readOrGone(() => clients.sequence.getInvoice(message.invoiceId));
+  const reading = readOrGone(() => clients.sequence.getInvoice(message.invoiceId));
+  // Beside the invoice (under the lease): a draft's calculation reads what the record foresees with its lines.
+  const stored = afterCallsLeave(() => ctx.taxRecords.get(connection.id, message.invoiceId));
+  stored.catch(() => undefined);
+  const invoice = await reading;
   if (!invoice) {
     ctx.deps.logger.info('Invoice no longer exists; nothing to do', { connectionId: connection.id, invoiceId: message.invoiceId });
     return 'gone';
@@ -63,9 +68,9 @@ async function processInvoice(ctx: TaxContext, connection: Connection, clients: 
   switch (invoice.status) {
     case 'DRAFT': {
       const asked = message.trigger === 'admin' || message.trigger === 'retry' || message.trigger === 'redrive';
-      const taxedBefore = message.trigger === 'exemption_change' && (await ctx.taxRecords.get(connection.id, invoice.id)) !== undefined;
+      const taxedBefore = message.trigger === 'exemption_change' && (await stored) !== undefined;
       if (!connection.options.calculateOnDraft && !asked && !taxedBefore) return 'calculation_off';
-      const outcome = await calculateDraftInvoice(ctx, connection, clients, invoice);
+      const outcome = await calculateDraftInvoice(ctx, connection, clients, invoice, { stored });
       if (message.finalize) {
         await finalizeAfterCalculation(ctx, connection, clients, invoice.id, outcome.record);
         return 'finalized';
