@@ -106,15 +106,16 @@ export class DynamoSharedPace implements SharedRateGate {
   }
 
   /**
-   * Reserve the next batch now, ahead of the calls about to follow (SharedRateGate.prepare), where
-   * unused slots cost little (Sequence's burst of 25); they are the ones the next acquire() takes.
-   * Unused, they go stale within a second.
+   * Reserve slots now, ahead of the calls about to follow (SharedRateGate.prepare), where unused
+   * slots cost little (Sequence's burst of 25): two batches, enough for a tax calculation's first
+   * wave and the reads its stored record foresees, so neither waits for a round trip of its own.
+   * They are the ones the next acquire() takes; unused, they go stale within a second.
    */
   prepare(): void {
     if (this.burst < 2 * MAX_BATCH) return;
     const turn = this.queue.then(() => {
       const now = this.dropStale();
-      if (this.granted.length === 0 && !this.next) this.next = this.reserve(now, this.batch);
+      if (this.granted.length === 0 && !this.next) this.next = this.reserve(now, 2 * MAX_BATCH);
     });
     this.queue = turn.catch(() => undefined);
   }
