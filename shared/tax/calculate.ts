@@ -49,7 +49,7 @@ import { deduplicationIdFor } from '../runtime/queue-publisher';
 import { type Customer, type Invoice, type LineItem, type LineItemGroup, type Product, type TaxRegistration, InvoiceSchema, SEQUENCE_RATE_LIMIT_PER_MINUTE, lineItemToRequest } from '../sequence';
 import { type SphereCopies } from '../sync/ensure';
 import { type TaxClients, type TaxContext } from './context';
-import { type LineProducts, ensurePlannedProducts, loadProducts, productIdsOf } from './line-products';
+import { type LineProducts, PRODUCT_READ_CONCURRENCY, ensurePlannedProducts, loadProducts, productIdsOf } from './line-products';
 
 /** The metadata key carrying Sphere's calculation id on the Sequence invoice. */
 export const CALCULATION_ID_METADATA_KEY = 'sphere_tax_calculation_id';
@@ -141,7 +141,8 @@ interface ForeseenReads {
 function foreseeReads(ctx: TaxContext, connection: Connection, clients: TaxClients, record: TaxRecord): ForeseenReads | undefined {
   // A record from before the product ids were kept: the products would still cost a second wave.
   if (!record.sequenceProductIds) return undefined;
-  const productIds = record.sequenceProductIds;
+  // No more product reads in flight than loadProducts allows itself; the rest are read after the first wave.
+  const productIds = record.sequenceProductIds.slice(0, PRODUCT_READ_CONCURRENCY);
   const dropped = <R>(read: Promise<R>): Promise<R> => {
     read.catch(() => undefined);
     return read;

@@ -8,6 +8,7 @@ import { SIM_TAX_CATEGORY_IDS } from '../../../local/sequence-sim/store';
 import { Decimal } from '../../../shared/domain/decimal';
 import { minorUnitsToDecimal } from '../../../shared/domain/money';
 import { CALCULATION_ID_METADATA_KEY, LEASE_CLOCK_MARGIN_MS, calculateInvoiceTax } from '../../../shared/tax/calculate';
+import { PRODUCT_READ_CONCURRENCY } from '../../../shared/tax/line-products';
 import { type FakeWorld, SPHERE_CODES, fakeWorld } from '../../support/fakes';
 
 const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
@@ -152,6 +153,28 @@ describe('the second wave read beside the first (the customer and products the s
     expect(w.sphere.products.get(added.productId!)).toMatchObject({ taxCode: SPHERE_CODES.saasBusiness });
     expect(outcome.record.lines.find((l) => l.lineItemId === added.id)).toMatchObject({ sphereProductId: added.productId });
     expect(outcome.record.sequenceProductIds?.sort()).toEqual([...new Set(w.sequence.resources.invoices.lines(invoice.id).map((l) => l.productId!))].sort());
+  });
+
+  it('reads no more products beside the invoice than it would after it (8 at a time); the rest follow the first wave', async () => {
+    const customer = w.seed.customer('Capitol Widgets', SACRAMENTO);
+    const lines = Array.from({ length: 10 }, (_, i) => ({ title: `Item ${i}`, quantity: '1', rate: '10.00', priceId: w.seed.product(`Product ${i}`, 'USD', SIM_TAX_CATEGORY_IDS.saas).priceId }));
+    const invoice = w.seed.invoice(customer.id, 'USD', lines);
+    await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+    const line = w.sequence.resources.invoices.lines(invoice.id)[0]!;
+    w.sequence.resources.invoices.updateLine(invoice.id, line.id, { title: line.title, quantity: '2', rate: line.rate, priceId: line.priceId, taxRate: '0', externalIds: [] });
+    await leaseQuiet();
+    // Line reads answer a turn later; product reads asked before that went out beside the invoice.
+    let linesAnswered = false;
+    let productsBeside = 0;
+    const [readLines, readProduct] = [w.sequence.listLineItems.bind(w.sequence), w.sequence.getProduct.bind(w.sequence)];
+    w.sequence.listLineItems = (id) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => readLines(id)).then((read) => ((linesAnswered = true), read));
+    w.sequence.getProduct = (id) => ((productsBeside += linesAnswered ? 0 : 1), readProduct(id));
+
+    const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+
+    expect(productsBeside).toBe(PRODUCT_READ_CONCURRENCY);
+    expect(outcome).toMatchObject({ calculated: true, linesWritten: 1 });
+    expect(outcome.record.sequenceProductIds).toHaveLength(10);
   });
 
   it('taxes an invoice that now names another customer for that customer, though the old one was read (and is gone)', async () => {
