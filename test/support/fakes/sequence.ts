@@ -60,6 +60,27 @@ export class FakeSequence implements TaxSequencePort {
     }
   }
 
+  /**
+   * Hold line-item reads until `release()` (or `fallbackMs`, so a flow that waits for its lines before
+   * asking for anything else still finishes): what a flow asks for while they are held, it asked for
+   * beside them, not after them. `answered` says whether a held read has answered yet.
+   */
+  holdLineReads(fallbackMs = 2_000): { readonly answered: boolean; release(): void } {
+    const read = this.listLineItems.bind(this);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hold = { answered: false, release: () => release() };
+    this.listLineItems = async (invoiceId) => {
+      const fallback = setTimeout(release, fallbackMs);
+      await held;
+      clearTimeout(fallback);
+      const lines = await read(invoiceId);
+      hold.answered = true;
+      return lines;
+    };
+    return hold;
+  }
+
   /** Calls whose "METHOD path" starts with `prefix`. */
   callsTo(prefix: string): string[] {
     return this.calls.filter((c) => c.startsWith(prefix));

@@ -163,12 +163,15 @@ describe('the second wave read beside the first (the customer and products the s
     const line = w.sequence.resources.invoices.lines(invoice.id)[0]!;
     w.sequence.resources.invoices.updateLine(invoice.id, line.id, { title: line.title, quantity: '2', rate: line.rate, priceId: line.priceId, taxRate: '0', externalIds: [] });
     await leaseQuiet();
-    // Line reads answer a turn later; product reads asked before that went out beside the invoice.
-    let linesAnswered = false;
+    // The line reads answer once a product read is asked: those asked before went out beside the invoice.
+    const held = w.sequence.holdLineReads();
     let productsBeside = 0;
-    const [readLines, readProduct] = [w.sequence.listLineItems.bind(w.sequence), w.sequence.getProduct.bind(w.sequence)];
-    w.sequence.listLineItems = (id) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => readLines(id)).then((read) => ((linesAnswered = true), read));
-    w.sequence.getProduct = (id) => ((productsBeside += linesAnswered ? 0 : 1), readProduct(id));
+    const readProduct = w.sequence.getProduct.bind(w.sequence);
+    w.sequence.getProduct = (id) => {
+      if (!held.answered) productsBeside += 1;
+      held.release();
+      return readProduct(id);
+    };
 
     const outcome = await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
 

@@ -83,20 +83,19 @@ it('drops the message of a draft deleted meanwhile, saying so', async () => {
 
 it('reads the customer a recalculated draft\'s record names with its lines, not after them (one wave fewer)', async () => {
   const invoice = draft();
-  // Line reads answer a turn later; each customer read notes whether the lines had answered by then.
-  let linesAnswered = false;
-  const customerAskedAfterLines: boolean[] = [];
-  const readLines = w.sequence.listLineItems.bind(w.sequence);
-  const readCustomer = w.sequence.getCustomer.bind(w.sequence);
-  w.sequence.listLineItems = (id) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => readLines(id)).then((lines) => ((linesAnswered = true), lines));
-  w.sequence.getCustomer = (id) => (customerAskedAfterLines.push(linesAnswered), readCustomer(id));
-
   expect(await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id))).toBe('calculated');
-  expect(customerAskedAfterLines).toEqual([true]); // no record yet: the lines name the customer's products first
-
   const line = w.sequence.resources.invoices.lines(invoice.id)[0]!;
   w.sequence.resources.invoices.updateLine(invoice.id, line.id, { title: line.title, quantity: '4', rate: line.rate, priceId: line.priceId, taxRate: '0', externalIds: [] });
-  linesAnswered = false;
+  // The line reads answer once the customer is asked for: asked before, it went out beside them.
+  const held = w.sequence.holdLineReads();
+  const customerAsked: { beside: boolean }[] = [];
+  const readCustomer = w.sequence.getCustomer.bind(w.sequence);
+  w.sequence.getCustomer = (id) => {
+    customerAsked.push({ beside: !held.answered });
+    held.release();
+    return readCustomer(id);
+  };
+
   expect(await processInvoiceTaxMessage(w.ctx, w.connection, invoiceMessage(invoice.id))).toBe('calculated');
-  expect(customerAskedAfterLines).toEqual([true, false]);
+  expect(customerAsked).toEqual([{ beside: true }]);
 });
