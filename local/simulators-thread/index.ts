@@ -58,14 +58,20 @@ export async function startSimulatorsThread(options: { sequence?: SequenceSimula
   worker.on('error', failAll);
   worker.on('exit', (code) => failAll(new Error(`the simulators' thread exited (code ${code})`)));
 
-  const ready = await new Promise<Extract<FromThread, { kind: 'ready' }>>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (message: FromThread) => {
-      worker.off('error', reject);
-      if (message.kind === 'ready') resolve(message);
-      else reject(new Error(`the simulators' thread did not start: ${message.kind === 'failed' ? message.error : message.kind}`));
+  let ready: Extract<FromThread, { kind: 'ready' }>;
+  try {
+    ready = await new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the simulators' thread exited before it started (code ${code})`)));
+      worker.once('message', (message: FromThread) => {
+        if (message.kind === 'ready') resolve(message);
+        else reject(new Error(`the simulators' thread did not start: ${message.kind === 'failed' ? message.error : message.kind}`));
+      });
     });
-  });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
   worker.on('message', (message: FromThread) => {
     if (message.kind !== 'done') return;
     const p = pending.get(message.id);
