@@ -108,17 +108,22 @@ function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId
     const readStartedAt = Date.now();
     const early = readInvoiceWithLines(clients, invoiceId);
     early.catch(() => undefined); // awaited below, or dropped when the lease says to read again
-    // The stored record, and through it the second wave's reads, beside the first wave.
-    const stored = afterCallsLeave(() => ctx.taxRecords.get(connection.id, invoiceId));
-    stored.catch(() => undefined);
-    const foreseen = stored.then(
-      (record) => (record ? foreseeReads(ctx, connection, clients, record) : undefined),
-      () => undefined,
-    );
+    // The stored record beside the first wave; the second wave's reads it foresees go out once the
+    // lease says the reads count (one DynamoDB round trip, well inside the first wave), so when they
+    // must be made again they are made once, beside the invoice's second read.
+    const storedEarly = afterCallsLeave(() => ctx.taxRecords.get(connection.id, invoiceId));
+    storedEarly.catch(() => undefined);
     // Claimed once the reads (and the pace reservation they wait for) are out: the lease is not on the path.
     return afterCallsLeave(() => leaseInvoice(ctx, connection, invoiceId, async (lease) => {
       const fresh = lease.quietSince < readStartedAt - LEASE_CLOCK_MARGIN_MS;
-      return work(clients, fresh ? { ...(await early), stored, foreseen } : await readInvoiceWithLines(clients, invoiceId), lease);
+      const reads = fresh ? early : readInvoiceWithLines(clients, invoiceId);
+      const stored = fresh ? storedEarly : ctx.taxRecords.get(connection.id, invoiceId);
+      stored.catch(() => undefined);
+      const foreseen = stored.then(
+        (record) => (record ? foreseeReads(ctx, connection, clients, record) : undefined),
+        () => undefined,
+      );
+      return work(clients, { ...(await reads), stored, foreseen }, lease);
     }));
   });
 }

@@ -9,6 +9,7 @@ import { Decimal } from '../../../shared/domain/decimal';
 import { minorUnitsToDecimal } from '../../../shared/domain/money';
 import { CALCULATION_ID_METADATA_KEY, LEASE_CLOCK_MARGIN_MS, calculateInvoiceTax } from '../../../shared/tax/calculate';
 import { PRODUCT_READ_CONCURRENCY } from '../../../shared/tax/line-products';
+import { eventually } from '../../support/eventually';
 import { type FakeWorld, SPHERE_CODES, fakeWorld } from '../../support/fakes';
 
 const SACRAMENTO = { line1: '1315 10th St', town: 'Sacramento', state: 'CA', postcode: '95814', country: 'US' };
@@ -135,6 +136,26 @@ describe('the second wave read beside the first (the customer and products the s
     expect(outcome.record.sequenceProductIds).toEqual([line.productId]);
     expect(customerReads(invoice.customerId)).toHaveLength(customerBefore + 1);
     expect(w.sequence.callsTo(`GET /products/${line.productId}`)).toHaveLength(productBefore + 1);
+  });
+
+  it('when another holder released the invoice after the reads began, reads everything again once, the foreseen reads included', async () => {
+    const invoice = seedDraft();
+    await calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+    const line = w.sequence.resources.invoices.lines(invoice.id)[0]!;
+    w.sequence.resources.invoices.updateLine(invoice.id, line.id, { title: line.title, quantity: '4', rate: line.rate, priceId: line.priceId, taxRate: '0', externalIds: [] });
+    const invoiceReads = () => w.sequence.calls.filter((c) => c === `GET /invoices/${invoice.id}`).length;
+    const [customerBefore, invoiceBefore] = [customerReads(invoice.customerId).length, invoiceReads()];
+    // Another holder has the invoice while the calculation's first reads go out, and releases it after.
+    const other = (await w.leases.tryAcquire(w.connection.id, `INVOICE#${invoice.id}`, 60_000))!;
+
+    const calculating = calculateInvoiceTax(w.ctx, w.connection, invoice.id);
+    await eventually('the first reads', () => invoiceReads() === invoiceBefore + 1, { everyMs: 5 });
+    await w.leases.release(other);
+    const outcome = await calculating;
+
+    expect(outcome).toMatchObject({ calculated: true, linesWritten: 1 });
+    expect(invoiceReads()).toBe(invoiceBefore + 2);
+    expect(customerReads(invoice.customerId)).toHaveLength(customerBefore + 1);
   });
 
   it('reads a product the record did not name after the first wave, and puts it in Sphere before calculating', async () => {
