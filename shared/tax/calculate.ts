@@ -119,10 +119,7 @@ function withLeasedInvoice<T>(ctx: TaxContext, connection: Connection, invoiceId
       const reads = fresh ? early : readInvoiceWithLines(clients, invoiceId);
       const stored = fresh ? storedEarly : ctx.taxRecords.get(connection.id, invoiceId);
       stored.catch(() => undefined);
-      const foreseen = stored.then(
-        (record) => (record ? foreseeReads(ctx, connection, clients, record) : undefined),
-        () => undefined,
-      );
+      const foreseen = foreseeReads(ctx, connection, clients, stored);
       return work(clients, { ...(await reads), stored, foreseen }, lease);
     }));
   });
@@ -143,7 +140,15 @@ interface ForeseenReads {
   copies: Promise<SphereCopies>;
 }
 
-function foreseeReads(ctx: TaxContext, connection: Connection, clients: TaxClients, record: TaxRecord): ForeseenReads | undefined {
+/** The reads the stored record foresees, started as soon as it is read; none without a record (or its read). */
+function foreseeReads(ctx: TaxContext, connection: Connection, clients: TaxClients, stored: Promise<TaxRecord | undefined>): Promise<ForeseenReads | undefined> {
+  return stored.then(
+    (record) => (record ? startForeseenReads(ctx, connection, clients, record) : undefined),
+    () => undefined,
+  );
+}
+
+function startForeseenReads(ctx: TaxContext, connection: Connection, clients: TaxClients, record: TaxRecord): ForeseenReads | undefined {
   // A record from before the product ids were kept: the products would still cost a second wave.
   if (!record.sequenceProductIds) return undefined;
   // No more product reads in flight than loadProducts allows itself; the rest are read after the first wave.
@@ -453,10 +458,7 @@ export async function calculateDraftInvoice(
     if (read && 'lines' in read) loaded = read;
     else {
       const both = Promise.all([clients.sequence.listLineItems(invoice.id), clients.sequence.listLineItemGroups(invoice.id)]);
-      const foreseen = read?.stored.then(
-        (record) => (record ? foreseeReads(ctx, connection, clients, record) : undefined),
-        () => undefined,
-      );
+      const foreseen = read && foreseeReads(ctx, connection, clients, read.stored);
       const [lines, groups] = await both;
       loaded = { lines, groups, ...(read ? { stored: read.stored, foreseen } : {}) };
     }

@@ -14,5 +14,5 @@ export {
 export { type TransactionOutcome, cancelTransaction, recordCreditNote, recordInvoiceTransaction } from './transactions';
 export { type InvoiceTaxMessage, type MessageOutcome, invoiceTaxFailureTarget, processInvoiceTaxMessage } from './process-message';
 export { type RetaxOutcome, retaxCustomerDrafts } from './retax';
-export { TAX_WORK, requireTaxConnection, withInvoiceFailureRecord } from './synchronous';
+export { requireTaxConnection, withInvoiceFailureRecord } from './synchronous';
 export { type DirectInvocation, type DirectInvocationResult, DirectInvocationSchema, errorResult, handleDirectInvocation, isDirectInvocation } from './direct';

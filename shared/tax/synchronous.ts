@@ -15,7 +15,7 @@ import { type TaxContext } from './context';
 import { InvoiceBusyError, InvoiceNotDraftError } from './calculate';
 
 /** What the connection guard says a disconnected connection cannot do (requireConnection's `live`). */
-export const TAX_WORK = 'calculate tax';
+const TAX_WORK = 'calculate tax';
 
 /**
  * The live connection a synchronous tax call works for, with its secret read started beside the
